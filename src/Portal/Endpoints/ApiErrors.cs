@@ -1,0 +1,86 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using Proxy.Core;
+
+namespace Portal.Endpoints;
+
+/// <summary>
+/// Every failure on the REST and LLM surfaces leaves as the OpenAI error envelope of API.md section 2, including
+/// the ones ASP.NET would otherwise answer in its own shapes (unknown route, wrong method, malformed request).
+/// </summary>
+public static partial class ApiErrors
+{
+    public static IResult Result(ProxyError e) => TypedResults.Json(Envelope(e.Status, e.Type, e.Message, e.Param), statusCode: e.Status);
+
+    public static object Envelope(int status, string type, string message, string? param) =>
+        new { error = new { message, type, param, code = status.ToString(System.Globalization.CultureInfo.InvariantCulture) } };
+
+    public static Task WriteAsync(HttpContext http, int status, string type, string message, string? param = null)
+    {
+        http.Response.StatusCode = status;
+        return http.Response.WriteAsJsonAsync(Envelope(status, type, message, param));
+    }
+
+    public static WebApplication UseApiErrors(this WebApplication app)
+    {
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            StatusCodeSelector = e => Classify(e).Status,
+            ExceptionHandler = http =>
+            {
+                var exception = http.Features.Get<IExceptionHandlerFeature>()?.Error;
+                var error = Classify(exception);
+                if (error.Status >= 500 && exception is not null)
+                {
+                    var log = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Portal.Errors");
+                    LogUnhandled(log, exception, http.TraceIdentifier);
+                }
+                return WriteAsync(http, error.Status, error.Type, error.Message, error.Param);
+            },
+        });
+        app.UseStatusCodePages(async context =>
+        {
+            var http = context.HttpContext;
+            if (http.Response.HasStarted || http.Response.ContentLength > 0 || http.Response.ContentType is not null)
+            {
+                return;
+            }
+            var status = http.Response.StatusCode;
+            var (type, message) = status switch
+            {
+                404 => ("not_found_error", $"Route {http.Request.Method} {http.Request.Path} does not exist. See API.md for the routes this gateway serves."),
+                405 => ("invalid_request_error", $"Method {http.Request.Method} is not allowed on {http.Request.Path}."),
+                413 => ("invalid_request_error", "Request body is too large."),
+                415 => ("invalid_request_error", "Unsupported content type: send application/json."),
+                401 => ("auth_error", "Authentication required."),
+                403 => ("permission_error", "Not allowed."),
+                _ => (status >= 500 ? "internal_server_error" : "invalid_request_error", $"Request failed with status {status}."),
+            };
+            await WriteAsync(http, status, type, message);
+        });
+        return app;
+    }
+
+    /// <summary>Maps anything thrown to what the caller sees. Unknown exceptions become a 500 without details.</summary>
+    public static ProxyError Classify(Exception? e) => e switch
+    {
+        ProxyError p => p,
+        BadHttpRequestException { StatusCode: 413 } => new ProxyError(413, "invalid_request_error", "Request body is too large."),
+        BadHttpRequestException b => ProxyError.BadRequest($"Malformed request: {b.Message}"),
+        JsonException => ProxyError.BadRequest("Request body is not valid JSON."),
+        SqliteException { SqliteErrorCode: 5 or 6 } => ProxyError.Unavailable("The database is busy. Nothing was changed; retry in a moment."),
+        NpgsqlException { IsTransient: true } => ProxyError.Unavailable("The database is unavailable. Nothing was changed; retry in a moment."),
+        DbUpdateException { InnerException: { } inner } when Classify(inner).Status == 503 => Classify(inner),
+        DbUpdateConcurrencyException or DbUpdateException => new ProxyError(409, "invalid_request_error",
+            "A concurrent change conflicted with this one. Nothing was changed; retry."),
+        InvalidOperationException { InnerException: { } inner } when Classify(inner).Status == 503 => Classify(inner),
+        OperationCanceledException => new ProxyError(499, "invalid_request_error", "The request was cancelled."),
+        _ => new ProxyError(500, "internal_server_error", "Internal server error. The gateway logged the details."),
+    };
+
+    [LoggerMessage(100, LogLevel.Error, "Unhandled error in request {TraceId}")]
+    private static partial void LogUnhandled(ILogger log, Exception exception, string traceId);
+}

@@ -1,0 +1,91 @@
+using System.Text.Json.Nodes;
+using Proxy.Core;
+using Proxy.Core.Keys;
+
+namespace Portal.Endpoints;
+
+/// <summary>API.md section 5: virtual keys.</summary>
+public static class KeyEndpoints
+{
+    public static IEndpointRouteBuilder MapKeyEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/key/generate", Generate);
+        app.MapGet("/key/info", Info);
+        app.MapGet("/key/list", List);
+        app.MapPost("/key/update", Update);
+        app.MapPost("/key/delete", Delete);
+        app.MapPost("/key/regenerate", Regenerate);
+        app.MapPost("/key/{key}/regenerate", Regenerate);
+        return app;
+    }
+
+    private static async Task<IResult> Generate(HttpContext http, KeyService keys)
+    {
+        var caller = http.Caller();
+        var body = await RequestBody.ReadAsync(http);
+        var issued = await keys.GenerateAsync(caller, ReadKey(body), http.RequestAborted);
+        return TypedResults.Ok(ApiJson.IssuedKey(issued));
+    }
+
+    private static async Task<IResult> Info(HttpContext http, KeyService keys, string? key)
+    {
+        var found = await keys.InfoAsync(http.Caller(), key, http.RequestAborted);
+        return TypedResults.Ok(new { key = key ?? found.KeyName, info = ApiJson.Key(found) });
+    }
+
+    private static async Task<IResult> List(HttpContext http, KeyService keys, string? team_id, int? page, int? size)
+    {
+        var caller = http.Caller();
+        var (pageNumber, pageSize) = Paging.Validate(page, size);
+        var (found, total) = await keys.ListAsync(caller, team_id, pageNumber, pageSize, http.RequestAborted);
+        return TypedResults.Ok(new
+        {
+            keys = found.Select(ApiJson.Key),
+            total_count = total,
+            current_page = pageNumber,
+            total_pages = (total + pageSize - 1) / pageSize,
+        });
+    }
+
+    private static async Task<IResult> Update(HttpContext http, KeyService keys)
+    {
+        var caller = http.Caller();
+        var body = await RequestBody.ReadAsync(http);
+        var updated = await keys.UpdateAsync(caller, body.String("key"), ReadKey(body), http.RequestAborted);
+        return TypedResults.Ok(ApiJson.Key(updated));
+    }
+
+    private static async Task<IResult> Delete(HttpContext http, KeyService keys)
+    {
+        var caller = http.Caller();
+        var body = await RequestBody.ReadAsync(http);
+        var deleted = await keys.DeleteAsync(caller, body.Strings("keys"), body.Strings("key_aliases"), http.RequestAborted);
+        return TypedResults.Ok(new { deleted_keys = deleted });
+    }
+
+    /// <summary><c>/key/regenerate</c> takes the key in the body; <c>/key/{key}/regenerate</c> in the path. The body is optional.</summary>
+    private static async Task<IResult> Regenerate(HttpContext http, KeyService keys, string? key)
+    {
+        var caller = http.Caller();
+        var body = http.Request.ContentLength is 0 || (http.Request.ContentLength is null && !http.Request.Headers.ContainsKey("Transfer-Encoding"))
+            ? new JsonObject()
+            : await RequestBody.ReadAsync(http);
+        var issued = await keys.RegenerateAsync(caller, key ?? body.String("key"), ReadKey(body), http.RequestAborted);
+        return TypedResults.Ok(ApiJson.IssuedKey(issued));
+    }
+
+    private static KeyInput ReadKey(JsonObject body) => new()
+    {
+        TeamId = body.String("team_id"),
+        UserId = body.String("user_id"),
+        KeyAlias = body.String("key_alias"),
+        Models = body.Strings("models"),
+        KeyType = body.String("key_type"),
+        Duration = body.String("duration"),
+        MaxBudget = body.Number("max_budget"),
+        TpmLimit = body.Integer("tpm_limit"),
+        RpmLimit = body.Integer("rpm_limit"),
+        Metadata = body.ObjectText("metadata"),
+        Blocked = body.Bool("blocked"),
+    };
+}

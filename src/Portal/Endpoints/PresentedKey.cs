@@ -1,0 +1,43 @@
+using Proxy.Core;
+using Proxy.Core.Access;
+
+namespace Portal.Endpoints;
+
+/// <summary>Finds the caller's key in the headers API.md section 1 names, in its order, and resolves the caller.</summary>
+public static class PresentedKey
+{
+    public static Caller Caller(this HttpContext http)
+    {
+        if (http.Items.TryGetValue(typeof(Caller), out var cached) && cached is Caller caller)
+        {
+            return caller;
+        }
+        caller = http.RequestServices.GetRequiredService<CallerResolver>().FromKey(From(http.Request.Headers));
+        http.Items[typeof(Caller)] = caller;
+        return caller;
+    }
+
+    public static string? From(IHeaderDictionary headers)
+    {
+        if (headers["x-litellm-api-key"] is [{ Length: > 0 } litellm])
+        {
+            return StripBearer(litellm);
+        }
+        if (headers.Authorization is [{ Length: > 0 } authorization])
+        {
+            if (!authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            {
+                throw ProxyError.Unauthorized("Malformed Authorization header: expected 'Authorization: Bearer sk-...'.");
+            }
+            return authorization[7..].Trim();
+        }
+        if (headers["api-key"] is [{ Length: > 0 } azure])
+        {
+            return azure.Trim();
+        }
+        return headers["x-api-key"] is [{ Length: > 0 } anthropic] ? anthropic.Trim() : null;
+    }
+
+    private static string StripBearer(string value) =>
+        value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? value[7..].Trim() : value.Trim();
+}

@@ -1,0 +1,138 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Proxy.Core;
+
+namespace Portal.Endpoints;
+
+/// <summary>
+/// Reads a management request's JSON body with a size limit, and its fields with their types checked, so a wrong
+/// body gets a 4xx that names the field instead of ASP.NET's own answer or a 500.
+/// </summary>
+public static class RequestBody
+{
+    public const int MaxBytes = 1024 * 1024;
+
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 32, AllowDuplicateProperties = false };
+
+    public static async Task<JsonObject> ReadAsync(HttpContext http)
+    {
+        var request = http.Request;
+        if (request.ContentLength > MaxBytes)
+        {
+            throw TooLarge();
+        }
+        var buffer = new ArrayBufferWriter<byte>();
+        while (true)
+        {
+            var span = buffer.GetMemory(16 * 1024);
+            var read = await request.Body.ReadAsync(span, http.RequestAborted);
+            if (read == 0)
+            {
+                break;
+            }
+            buffer.Advance(read);
+            if (buffer.WrittenCount > MaxBytes)
+            {
+                throw TooLarge();
+            }
+        }
+        if (buffer.WrittenCount == 0)
+        {
+            throw ProxyError.BadRequest("Request body is empty: send a JSON object.");
+        }
+        JsonNode? node;
+        try
+        {
+            node = JsonNode.Parse(buffer.WrittenSpan, documentOptions: DocumentOptions);
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException)
+        {
+            var contentType = request.ContentType;
+            if (contentType is not null && !contentType.Contains("json", StringComparison.OrdinalIgnoreCase)
+                && !contentType.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase)
+                && !contentType.StartsWith("text/plain", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new ProxyError(415, "invalid_request_error", $"Content-Type '{contentType}' is not supported: send a JSON body with Content-Type: application/json.");
+            }
+            throw ProxyError.BadRequest($"Request body is not valid JSON: {Describe(e)}");
+        }
+        return node as JsonObject ?? throw ProxyError.BadRequest("Request body must be a JSON object ({...}).");
+    }
+
+    private static string Describe(Exception e) => e switch
+    {
+        JsonException { LineNumber: { } line, BytePositionInLine: { } pos } j when j.Message.Contains("duplicate", StringComparison.OrdinalIgnoreCase)
+            => $"a property appears twice (line {line + 1}, position {pos}).",
+        JsonException { LineNumber: { } line, BytePositionInLine: { } pos } => $"syntax error at line {line + 1}, position {pos}.",
+        _ => "a property appears twice.",
+    };
+
+    private static ProxyError TooLarge() =>
+        new(413, "invalid_request_error", $"Request body is too large: management requests are limited to {MaxBytes / 1024} KiB.");
+
+    public static string? String(this JsonObject body, string name, string? param = null) => body[name] switch
+    {
+        null => null,
+        JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
+        var other => throw WrongType(param ?? name, "a string", other),
+    };
+
+    public static double? Number(this JsonObject body, string name, string? param = null) => body[name] switch
+    {
+        null => null,
+        JsonValue v when v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<double>(out var d) && double.IsFinite(d) => d,
+        var other => throw WrongType(param ?? name, "a number", other),
+    };
+
+    public static long? Integer(this JsonObject body, string name) => body[name] switch
+    {
+        null => null,
+        JsonValue v when v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<long>(out var l) => l,
+        var other => throw WrongType(name, "an integer", other),
+    };
+
+    public static bool? Bool(this JsonObject body, string name) => body[name] switch
+    {
+        null => null,
+        JsonValue v when v.GetValueKind() is JsonValueKind.True or JsonValueKind.False => v.GetValue<bool>(),
+        var other => throw WrongType(name, "true or false", other),
+    };
+
+    public static List<string>? Strings(this JsonObject body, string name) => body[name] switch
+    {
+        null => null,
+        JsonArray a => a.Select(item => item is JsonValue v && v.GetValueKind() == JsonValueKind.String
+            ? v.GetValue<string>()
+            : throw WrongType(name, "a list of strings", a)).ToList(),
+        var other => throw WrongType(name, "a list of strings", other),
+    };
+
+    public static JsonObject? Object(this JsonObject body, string name, string? param = null) => body[name] switch
+    {
+        null => null,
+        JsonObject o => o,
+        var other => throw WrongType(param ?? name, "a JSON object", other),
+    };
+
+    /// <summary>A JSON object field kept as text (metadata and other free-form fields).</summary>
+    public static string? ObjectText(this JsonObject body, string name) => body.Object(name)?.ToJsonString();
+
+    private static ProxyError WrongType(string param, string expected, JsonNode? actual) =>
+        ProxyError.BadRequest($"{param} must be {expected}, not {Kind(actual)}.", param);
+
+    private static string Kind(JsonNode? node) => node switch
+    {
+        null => "null",
+        JsonObject => "an object",
+        JsonArray => "a list",
+        JsonValue v => v.GetValueKind() switch
+        {
+            JsonValueKind.String => "a string",
+            JsonValueKind.Number => "a number",
+            JsonValueKind.True or JsonValueKind.False => "a boolean",
+            _ => "null",
+        },
+        _ => "something else",
+    };
+}

@@ -1,0 +1,31 @@
+using Portal.Components;
+using Portal.Configuration;
+using Portal.Endpoints;
+using Proxy.Core;
+using Proxy.Core.Routing;
+
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = GatewayConfiguration.ContentRoot(args) });
+
+builder.AddGatewayConfiguration();
+builder.Services.AddProxyCore(builder.Configuration.GetConnectionString("Portal")!);
+builder.AddPortal();
+
+var app = builder.Build();
+
+foreach (var warning in app.Services.GetRequiredService<StartupWarnings>().Messages)
+{
+    app.Logger.LogWarning("{Warning}", warning);
+}
+await app.Services.PrepareDatabaseAsync();
+await app.Services.EnsureBootstrapAdminAsync();
+await app.Services.GetRequiredService<RouteTable>().RefreshAsync();
+
+app.UseApiErrors();
+app.MapHealthEndpoints();
+app.MapTeamEndpoints();
+app.MapModelEndpoints();
+app.MapKeyEndpoints();
+app.MapAuditEndpoints();
+app.MapPortal();
+
+app.Run();

@@ -1,0 +1,75 @@
+using Proxy.Core.Keys;
+using Proxy.Core.Routing;
+using Proxy.Core.Teams;
+
+namespace Proxy.Core.Access;
+
+/// <summary>What a caller may do to or with a team.</summary>
+public enum TeamPermission
+{
+    /// <summary>See the team, its members, models, alias table and keys' masked names.</summary>
+    Read,
+    /// <summary>Add, change and delete the team's models (the team-BYOK flow).</summary>
+    ManageModels,
+    /// <summary>Change the team, its members and keys; read its audit log and spend.</summary>
+    Administer,
+}
+
+/// <summary>
+/// The rule book: every permission of API.md section 1, in one place. The REST endpoints, the LLM routes and the
+/// portal all ask here; none of them checks a role itself.
+/// </summary>
+public static class Rules
+{
+    public static bool Can(Caller caller, TeamPermission permission, string teamId) => permission switch
+    {
+        _ when caller.IsProxyAdmin => true,
+        TeamPermission.Read => caller.KeyTeamId == teamId || caller.Roles.ContainsKey(teamId),
+        TeamPermission.ManageModels => IsTeamKeyFor(caller, teamId) || IsTeamAdmin(caller, teamId),
+        TeamPermission.Administer => IsTeamAdmin(caller, teamId),
+        _ => false,
+    };
+
+    /// <summary>Creating and deleting teams, global models and users are the proxy admin's alone.</summary>
+    public static bool CanAdministerProxy(Caller caller) => caller.IsProxyAdmin;
+
+    /// <summary>LLM routes: the master key and any key but a management-only one.</summary>
+    public static bool CanCallModels(Caller caller) => caller.Kind switch
+    {
+        CallerKind.MasterKey => true,
+        CallerKind.VirtualKey => caller.Key!.KeyType != KeyType.Management,
+        _ => false,
+    };
+
+    /// <summary>A key is visible to the proxy admin, to itself, to its owner and to its team's admins.</summary>
+    public static bool CanSeeKey(Caller caller, string keyHash, string? keyTeamId, string? keyUserId) =>
+        caller.IsProxyAdmin
+        || caller.Key?.Hash == keyHash
+        || (keyUserId is not null && caller.UserId == keyUserId && caller.Key?.KeyType != KeyType.LlmApi)
+        || (keyTeamId is not null && IsTeamAdmin(caller, keyTeamId));
+
+    /// <summary>Changing, regenerating and deleting a key: the proxy admin, or an admin of the key's team.</summary>
+    public static bool CanManageKey(Caller caller, string? keyTeamId) =>
+        caller.IsProxyAdmin || (keyTeamId is not null && IsTeamAdmin(caller, keyTeamId));
+
+    /// <summary>
+    /// A global model is callable when both the key's and its team's <c>models</c> lists allow it
+    /// (an empty list, or <c>all-proxy-models</c>, allows every global model).
+    /// </summary>
+    public static bool MayUseGlobalModel(Caller caller, TeamEntry? team, string modelName) =>
+        caller.IsProxyAdmin
+        || (Allows(caller.Key?.Models, modelName) && Allows(team?.Models, modelName));
+
+    private static bool IsTeamKeyFor(Caller caller, string teamId) =>
+        caller.Key is { } key && key.TeamId == teamId && key.KeyType != KeyType.LlmApi;
+
+    private static bool IsTeamAdmin(Caller caller, string teamId) =>
+        caller.Key?.KeyType != KeyType.LlmApi
+        && caller.Roles.TryGetValue(teamId, out var role) && role == TeamRole.Admin;
+
+    private static bool Allows(string[]? models, string name) =>
+        models is null || models.Length == 0 || Array.IndexOf(models, name) >= 0 || Array.IndexOf(models, AllProxyModels) >= 0;
+
+    /// <summary>LiteLLM's wildcard entry in a <c>models</c> list.</summary>
+    public const string AllProxyModels = "all-proxy-models";
+}

@@ -1,0 +1,23 @@
+namespace Proxy.Core.Keys;
+
+/// <summary>Fields of a key to generate or change; null means "not given" (unchanged on update).</summary>
+public sealed record KeyInput
+{
+    public string? TeamId { get; init; }
+    public string? UserId { get; init; }
+    public string? KeyAlias { get; init; }
+    public List<string>? Models { get; init; }
+    public string? KeyType { get; init; }
+
+    /// <summary><c>30s</c>, <c>30m</c>, <c>30h</c>, <c>30d</c>; null never expires.</summary>
+    public string? Duration { get; init; }
+
+    public double? MaxBudget { get; init; }
+    public long? TpmLimit { get; init; }
+    public long? RpmLimit { get; init; }
+    public string? Metadata { get; init; }
+    public bool? Blocked { get; init; }
+}
+
+/// <summary>A key just created or regenerated: the raw key exists only here, once.</summary>
+public sealed record IssuedKey(string RawKey, VirtualKey Key);

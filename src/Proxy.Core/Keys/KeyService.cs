@@ -1,0 +1,264 @@
+using System.Globalization;
+using Microsoft.EntityFrameworkCore;
+using Proxy.Core.Access;
+using Proxy.Core.Persistence;
+using Proxy.Core.Teams;
+
+namespace Proxy.Core.Keys;
+
+/// <summary>Virtual keys. Only hashes are stored; the raw key is handed out once by generate and regenerate.</summary>
+public sealed class KeyService(Changes changes, TeamService teams)
+{
+    private PortalDb Db => changes.Db;
+
+    public async Task<IssuedKey> GenerateAsync(Caller caller, KeyInput input, CancellationToken ct = default)
+    {
+        var teamId = input.TeamId is null ? null : Check.Required(input.TeamId, "team_id", 128);
+        if (teamId is null ? !Rules.CanAdministerProxy(caller) : !Rules.Can(caller, TeamPermission.Administer, teamId))
+        {
+            throw ProxyError.Forbidden(teamId is null
+                ? "Only the proxy admin can create keys without a team. Pass team_id to create a key for your team."
+                : $"Only the proxy admin or an admin of team {teamId} can create its keys.");
+        }
+        var raw = KeyMaterial.NewKey();
+        var now = changes.Now;
+        var key = new VirtualKey
+        {
+            Token = KeyMaterial.Hash(raw),
+            KeyName = KeyMaterial.Mask(raw),
+            TeamId = teamId,
+            CreatedAt = now,
+            UpdatedAt = now,
+            CreatedBy = caller.Id,
+            UpdatedBy = caller.Id,
+        };
+        Apply(key, input, now);
+
+        await changes.ApplyAsync(async () =>
+        {
+            if (teamId is not null && !await Db.Teams.AnyAsync(t => t.TeamId == teamId, ct))
+            {
+                throw ProxyError.BadRequest($"Team id={teamId} does not exist.", "team_id");
+            }
+            await DemandUniqueAliasAsync(key.KeyAlias, key.Token, ct);
+            await DemandValidOwnerAsync(caller, key, ct);
+            Db.Keys.Add(key);
+            changes.Audit(caller, "key.generate", teamId, key.KeyName, Describe(key));
+            return key;
+        }, ct);
+        return new IssuedKey(raw, key);
+    }
+
+    /// <summary>The key named by raw value or hash; without one, the caller's own key.</summary>
+    public async Task<VirtualKey> InfoAsync(Caller caller, string? key, CancellationToken ct = default)
+    {
+        var hash = key is null
+            ? caller.Key?.Hash ?? throw ProxyError.BadRequest("key is required: pass ?key=sk-... (the master key has no key info).", "key")
+            : KeyMaterial.ToHash(key);
+        var found = await Db.Keys.AsNoTracking().SingleOrDefaultAsync(k => k.Token == hash, ct);
+        return Visible(caller, found) ?? throw KeyNotFound();
+    }
+
+    /// <summary>Keys the caller may see, newest first, one page at a time.</summary>
+    public async Task<(IReadOnlyList<VirtualKey> Keys, int Total)> ListAsync(Caller caller, string? teamId, int page, int pageSize, CancellationToken ct = default)
+    {
+        var query = Db.Keys.AsNoTracking();
+        if (teamId is not null)
+        {
+            query = query.Where(k => k.TeamId == teamId);
+        }
+        if (!caller.IsProxyAdmin)
+        {
+            var adminOf = caller.Roles.Where(r => Rules.Can(caller, TeamPermission.Administer, r.Key)).Select(r => r.Key).ToList();
+            var own = caller.Key?.Hash;
+            var userId = caller.Key is null ? caller.UserId : null;
+            query = query.Where(k => k.Token == own || (k.TeamId != null && adminOf.Contains(k.TeamId)) || (userId != null && k.UserId == userId));
+        }
+        var total = await query.CountAsync(ct);
+        var keys = await query.OrderByDescending(k => k.CreatedAt).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
+        return (keys, total);
+    }
+
+    public async Task<VirtualKey> UpdateAsync(Caller caller, string? key, KeyInput input, CancellationToken ct = default)
+    {
+        var hash = KeyMaterial.ToHash(Check.Required(key, "key", 4096));
+        return await changes.ApplyAsync(async () =>
+        {
+            var found = await FindManageableAsync(caller, hash, ct);
+            if (input.TeamId is not null && input.TeamId != found.TeamId)
+            {
+                throw ProxyError.BadRequest("A key cannot move between teams (team_id). Create a new key for the other team.", "team_id");
+            }
+            Apply(found, input, changes.Now);
+            found.UpdatedAt = changes.Now;
+            found.UpdatedBy = caller.Id;
+            await DemandUniqueAliasAsync(found.KeyAlias, found.Token, ct);
+            await DemandValidOwnerAsync(caller, found, ct);
+            changes.Audit(caller, "key.update", found.TeamId, found.KeyName, Describe(found));
+            return found;
+        }, ct);
+    }
+
+    /// <summary>Deletes all the named keys or none; returns them as the caller named them.</summary>
+    public async Task<IReadOnlyList<string>> DeleteAsync(Caller caller, IReadOnlyList<string>? keys, IReadOnlyList<string>? aliases, CancellationToken ct = default)
+    {
+        if ((keys?.Count ?? 0) + (aliases?.Count ?? 0) == 0)
+        {
+            throw ProxyError.BadRequest("Name the keys to delete: {\"keys\": [\"sk-...\"]} or {\"key_aliases\": [\"...\"]}.", "keys");
+        }
+        return await changes.ApplyAsync(async () =>
+        {
+            var deleted = new List<string>();
+            foreach (var key in keys ?? [])
+            {
+                Db.Keys.Remove(await FindManageableAsync(caller, KeyMaterial.ToHash(key), ct));
+                deleted.Add(key);
+            }
+            foreach (var alias in aliases ?? [])
+            {
+                var found = await Db.Keys.Where(k => k.KeyAlias == alias).ToListAsync(ct);
+                var visible = found.Where(k => Rules.CanManageKey(caller, k.TeamId)).ToList();
+                if (visible.Count == 0)
+                {
+                    throw ProxyError.NotFound($"No key with key_alias '{alias}' that you can manage.", "key_aliases");
+                }
+                Db.Keys.RemoveRange(visible);
+                deleted.Add(alias);
+            }
+            foreach (var key in Db.ChangeTracker.Entries<VirtualKey>().Where(e => e.State == EntityState.Deleted).Select(e => e.Entity))
+            {
+                changes.Audit(caller, "key.delete", key.TeamId, key.KeyName, new { key.KeyName, key.KeyAlias });
+            }
+            return (IReadOnlyList<string>)deleted;
+        }, ct);
+    }
+
+    /// <summary>Issues a new raw key for the same settings; the old one stops working at once.</summary>
+    public async Task<IssuedKey> RegenerateAsync(Caller caller, string? key, KeyInput? changesToApply = null, CancellationToken ct = default)
+    {
+        var hash = KeyMaterial.ToHash(Check.Required(key, "key", 4096));
+        var raw = KeyMaterial.NewKey();
+        var fresh = await changes.ApplyAsync(async () =>
+        {
+            var old = await FindManageableAsync(caller, hash, ct);
+            Db.Keys.Remove(old);
+            var now = changes.Now;
+            var fresh = new VirtualKey
+            {
+                Token = KeyMaterial.Hash(raw),
+                KeyName = KeyMaterial.Mask(raw),
+                KeyAlias = old.KeyAlias,
+                TeamId = old.TeamId,
+                UserId = old.UserId,
+                Models = old.Models,
+                KeyType = old.KeyType,
+                ExpiresAt = old.ExpiresAt,
+                Blocked = old.Blocked,
+                MaxBudget = old.MaxBudget,
+                Spend = old.Spend,
+                TpmLimit = old.TpmLimit,
+                RpmLimit = old.RpmLimit,
+                Metadata = old.Metadata,
+                CreatedAt = old.CreatedAt,
+                CreatedBy = old.CreatedBy,
+                UpdatedAt = now,
+                UpdatedBy = caller.Id,
+            };
+            if (changesToApply is not null)
+            {
+                Apply(fresh, changesToApply, now);
+            }
+            Db.Keys.Add(fresh);
+            changes.Audit(caller, "key.regenerate", fresh.TeamId, fresh.KeyName, new { old_key_name = old.KeyName, fresh.KeyName });
+            return fresh;
+        }, ct);
+        return new IssuedKey(raw, fresh);
+    }
+
+    private async Task<VirtualKey> FindManageableAsync(Caller caller, string hash, CancellationToken ct)
+    {
+        var found = await Db.Keys.SingleOrDefaultAsync(k => k.Token == hash, ct);
+        found = Visible(caller, found) ?? throw KeyNotFound();
+        if (!Rules.CanManageKey(caller, found.TeamId))
+        {
+            throw ProxyError.Forbidden($"Only the proxy admin or an admin of the key's team can change key {found.KeyName}.");
+        }
+        return found;
+    }
+
+    private static VirtualKey? Visible(Caller caller, VirtualKey? key) =>
+        key is not null && Rules.CanSeeKey(caller, key.Token, key.TeamId, key.UserId) ? key : null;
+
+    private async Task DemandUniqueAliasAsync(string? alias, string token, CancellationToken ct)
+    {
+        if (alias is not null && await Db.Keys.AnyAsync(k => k.KeyAlias == alias && k.Token != token, ct))
+        {
+            throw ProxyError.BadRequest($"key_alias '{alias}' is already used by another key. Key aliases are unique.", "key_alias");
+        }
+    }
+
+    /// <summary>
+    /// A key acts with its user's rights in its team, so only the proxy admin may name any user; a team admin may
+    /// name only members of the key's team. Unknown users are created, as LiteLLM does.
+    /// </summary>
+    private async Task DemandValidOwnerAsync(Caller caller, VirtualKey key, CancellationToken ct)
+    {
+        if (key.UserId is null)
+        {
+            return;
+        }
+        if (!caller.IsProxyAdmin)
+        {
+            var isMember = key.TeamId is not null && await Db.Memberships.AnyAsync(m => m.TeamId == key.TeamId && m.UserId == key.UserId, ct);
+            if (!isMember)
+            {
+                throw ProxyError.Forbidden($"user_id {key.UserId} is not a member of team {key.TeamId}; a team admin can only create keys for the team's members.");
+            }
+            return;
+        }
+        await teams.FindOrCreateUserAsync(key.UserId, null, ct);
+    }
+
+    private static void Apply(VirtualKey key, KeyInput input, DateTime now)
+    {
+        if (input.UserId is not null) key.UserId = Check.Id(input.UserId, "user_id");
+        if (input.KeyAlias is not null) key.KeyAlias = Check.Text(input.KeyAlias, "key_alias");
+        if (input.Models is not null) key.Models = Check.Names(input.Models, "models")!;
+        if (input.KeyType is not null)
+        {
+            key.KeyType = KeyType.IsValid(input.KeyType) ? input.KeyType
+                : throw ProxyError.BadRequest($"key_type '{input.KeyType}' is not valid: use default, llm_api or management.", "key_type");
+        }
+        if (input.Duration is not null) key.ExpiresAt = now + ParseDuration(input.Duration);
+        if (input.MaxBudget is not null) key.MaxBudget = Check.NotNegative(input.MaxBudget, "max_budget");
+        if (input.TpmLimit is not null) key.TpmLimit = Check.NotNegative(input.TpmLimit, "tpm_limit");
+        if (input.RpmLimit is not null) key.RpmLimit = Check.NotNegative(input.RpmLimit, "rpm_limit");
+        if (input.Metadata is not null) key.Metadata = input.Metadata;
+        if (input.Blocked is not null) key.Blocked = input.Blocked.Value;
+    }
+
+    /// <summary><c>30s</c>, <c>30m</c>, <c>30h</c>, <c>30d</c> (and <c>2w</c>).</summary>
+    public static TimeSpan ParseDuration(string duration)
+    {
+        var text = duration.Trim();
+        if (text.Length >= 2 && int.TryParse(text[..^1], NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 && n <= 36500)
+        {
+            switch (text[^1])
+            {
+                case 's': return TimeSpan.FromSeconds(n);
+                case 'm': return TimeSpan.FromMinutes(n);
+                case 'h': return TimeSpan.FromHours(n);
+                case 'd': return TimeSpan.FromDays(n);
+                case 'w': return TimeSpan.FromDays(7 * n);
+            }
+        }
+        throw ProxyError.BadRequest($"duration '{duration}' is not valid: use a number and a unit, e.g. 30s, 30m, 30h or 30d.", "duration");
+    }
+
+    private static object Describe(VirtualKey k) => new
+    {
+        k.KeyName, k.KeyAlias, k.TeamId, k.UserId, k.Models, k.KeyType, k.ExpiresAt, k.Blocked, k.MaxBudget, k.TpmLimit, k.RpmLimit,
+    };
+
+    private static ProxyError KeyNotFound() => ProxyError.NotFound("Key not found, or not visible to you.", "key");
+}

@@ -1,0 +1,25 @@
+namespace Proxy.Core.Models;
+
+/// <summary>A model registration or a partial change to one; null means "not given" (kept on update).</summary>
+public sealed record ModelInput
+{
+    public string? ModelName { get; init; }
+
+    /// <summary><c>litellm_params.model</c>, e.g. <c>openai/gpt-4o</c> or <c>azure/my-deployment</c>.</summary>
+    public string? UpstreamModel { get; init; }
+
+    public string? CustomLlmProvider { get; init; }
+    public string? ApiKey { get; init; }
+    public string? ApiBase { get; init; }
+    public string? ApiVersion { get; init; }
+    public double? TimeoutSeconds { get; init; }
+
+    /// <summary>Other <c>litellm_params</c> as a JSON object, kept as given.</summary>
+    public string? ExtraParams { get; init; }
+
+    /// <summary><c>model_info.team_id</c>.</summary>
+    public string? TeamId { get; init; }
+
+    /// <summary>Other <c>model_info</c> fields as a JSON object, kept as given.</summary>
+    public string? ExtraInfo { get; init; }
+}

@@ -1,0 +1,254 @@
+using Microsoft.EntityFrameworkCore;
+using Proxy.Core.Access;
+using Proxy.Core.Persistence;
+using Proxy.Core.Routing;
+using Proxy.Core.Secrets;
+using Proxy.Core.Teams;
+
+namespace Proxy.Core.Models;
+
+/// <summary>
+/// Model deployments, global and team-owned. A team model lives under an internal name
+/// <c>model_name_{team_id}_{uuid}</c> that the team's alias table maps its public name to.
+/// </summary>
+public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable routes)
+{
+    private PortalDb Db => changes.Db;
+
+    public async Task<ModelDeployment> AddAsync(Caller caller, ModelInput input, CancellationToken ct = default)
+    {
+        var publicName = Check.Required(input.ModelName, "model_name");
+        var upstream = Check.Required(input.UpstreamModel, "litellm_params.model");
+        var teamId = input.TeamId is null ? null : Check.Required(input.TeamId, "model_info.team_id", 128);
+        DemandManage(caller, teamId);
+        var deployment = new ModelDeployment { ModelId = Guid.NewGuid().ToString(), UpstreamModel = upstream };
+        ApplyParams(deployment, input);
+
+        return await changes.ApplyAsync(async () =>
+        {
+            if (teamId is not null && !await Db.Teams.AnyAsync(t => t.TeamId == teamId, ct))
+            {
+                throw ProxyError.BadRequest($"Team id={teamId} does not exist.", "model_info.team_id");
+            }
+            var now = changes.Now;
+            deployment.TeamId = teamId;
+            deployment.CreatedAt = deployment.UpdatedAt = now;
+            deployment.CreatedBy = deployment.UpdatedBy = caller.Id;
+            await JoinGroupAsync(deployment, publicName, ct);
+            Db.Deployments.Add(deployment);
+            changes.Audit(caller, "model.create", teamId, deployment.ModelId, Describe(deployment));
+            return deployment;
+        }, ct);
+    }
+
+    /// <summary>Partial change: what the input leaves out stays; a new api_key replaces the stored one.</summary>
+    public async Task<ModelDeployment> UpdateAsync(Caller caller, string? modelId, ModelInput input, CancellationToken ct = default)
+    {
+        modelId = Check.Required(modelId, "model_info.id", 128);
+        return await changes.ApplyAsync(async () =>
+        {
+            var deployment = await Db.Deployments.SingleOrDefaultAsync(d => d.ModelId == modelId, ct);
+            deployment = Visible(caller, deployment) ?? throw ModelNotFound(modelId);
+            DemandManage(caller, deployment.TeamId);
+            if (input.TeamId is not null && input.TeamId != deployment.TeamId)
+            {
+                throw ProxyError.BadRequest("A model cannot move between teams (model_info.team_id). Delete it and add it to the other team.", "model_info.team_id");
+            }
+            if (input.UpstreamModel is not null)
+            {
+                deployment.UpstreamModel = Check.Required(input.UpstreamModel, "litellm_params.model");
+            }
+            ApplyParams(deployment, input);
+            var newName = input.ModelName is null ? null : Check.Required(input.ModelName, "model_name");
+            if (newName is not null && newName != (deployment.PublicName ?? deployment.ModelName))
+            {
+                await LeaveGroupAsync(deployment, ct);
+                await JoinGroupAsync(deployment, newName, ct);
+            }
+            deployment.UpdatedAt = changes.Now;
+            deployment.UpdatedBy = caller.Id;
+            changes.Audit(caller, "model.update", deployment.TeamId, deployment.ModelId, Describe(deployment));
+            return deployment;
+        }, ct);
+    }
+
+    /// <summary>Removes one deployment; the alias and the team's <c>models</c> entry go with the last deployment of the name.</summary>
+    public async Task<ModelDeployment> DeleteAsync(Caller caller, string? modelId, CancellationToken ct = default)
+    {
+        modelId = Check.Required(modelId, "id", 128);
+        return await changes.ApplyAsync(async () =>
+        {
+            var deployment = await Db.Deployments.SingleOrDefaultAsync(d => d.ModelId == modelId, ct);
+            deployment = Visible(caller, deployment) ?? throw ModelNotFound(modelId);
+            DemandManage(caller, deployment.TeamId);
+            Db.Deployments.Remove(deployment);
+            await LeaveGroupAsync(deployment, ct);
+            changes.Audit(caller, "model.delete", deployment.TeamId, deployment.ModelId, Describe(deployment));
+            return deployment;
+        }, ct);
+    }
+
+    /// <summary>The deployments the caller may see: all for the proxy admin; otherwise its teams' and the global ones it may use.</summary>
+    public async Task<IReadOnlyList<ModelDeployment>> ListAsync(Caller caller, string? teamId = null, CancellationToken ct = default)
+    {
+        var query = Db.Deployments.AsNoTracking();
+        if (teamId is not null)
+        {
+            query = query.Where(d => d.TeamId == teamId);
+        }
+        var all = await query.OrderBy(d => d.CreatedAt).ToListAsync(ct);
+        return all.Where(d => Visible(caller, d) is not null).ToList();
+    }
+
+    public async Task<ModelDeployment> GetAsync(Caller caller, string modelId, CancellationToken ct = default)
+    {
+        var deployment = await Db.Deployments.AsNoTracking().SingleOrDefaultAsync(d => d.ModelId == modelId, ct);
+        return Visible(caller, deployment) ?? throw ModelNotFound(modelId);
+    }
+
+    /// <summary>Masked form of the stored provider key, e.g. <c>****cb07</c>.</summary>
+    public static string? MaskedKey(ModelDeployment d) => d.ApiKeyHint is null ? null : "****" + d.ApiKeyHint;
+
+    private ModelDeployment? Visible(Caller caller, ModelDeployment? d) => d switch
+    {
+        null => null,
+        { TeamId: { } team } => Rules.Can(caller, TeamPermission.Read, team) ? d : null,
+        _ => Rules.MayUseGlobalModel(caller, caller.KeyTeamId is { } own ? routes.Current.Teams.GetValueOrDefault(own) : null, d.ModelName) ? d : null,
+    };
+
+    /// <summary>Puts the deployment in the group of <paramref name="publicName"/>: a team's existing alias, or a new one.</summary>
+    private async Task JoinGroupAsync(ModelDeployment deployment, string publicName, CancellationToken ct)
+    {
+        if (deployment.TeamId is not { } teamId)
+        {
+            deployment.ModelName = publicName;
+            deployment.PublicName = null;
+            return;
+        }
+        deployment.PublicName = publicName;
+        var alias = await Db.Aliases.SingleOrDefaultAsync(a => a.TeamId == teamId && a.PublicName == publicName, ct);
+        if (alias is null)
+        {
+            alias = new ModelAlias { TeamId = teamId, PublicName = publicName, InternalName = $"model_name_{teamId}_{Guid.NewGuid()}" };
+            Db.Aliases.Add(alias);
+            var team = await Db.Teams.SingleAsync(t => t.TeamId == teamId, ct);
+            if (!team.Models.Contains(publicName))
+            {
+                team.Models = [.. team.Models, publicName];
+            }
+        }
+        deployment.ModelName = alias.InternalName;
+    }
+
+    private async Task LeaveGroupAsync(ModelDeployment deployment, CancellationToken ct)
+    {
+        if (deployment.TeamId is not { } teamId || deployment.PublicName is not { } publicName)
+        {
+            return;
+        }
+        var others = await Db.Deployments.AnyAsync(d => d.ModelName == deployment.ModelName && d.ModelId != deployment.ModelId, ct);
+        if (others)
+        {
+            return;
+        }
+        await Db.Aliases.Where(a => a.TeamId == teamId && a.PublicName == publicName).ExecuteDeleteAsync(ct);
+        var team = await Db.Teams.SingleAsync(t => t.TeamId == teamId, ct);
+        team.Models = team.Models.Where(m => m != publicName).ToList();
+    }
+
+    private void ApplyParams(ModelDeployment d, ModelInput input)
+    {
+        var provider = Provider.Of(d.UpstreamModel, input.CustomLlmProvider ?? (input.UpstreamModel is null ? d.Provider : null));
+        if (!Provider.Supported.Contains(provider))
+        {
+            throw ProxyError.BadRequest(
+                $"Provider '{provider}' is not supported. Supported providers: {string.Join(", ", Provider.Supported)} (any OpenAI-compatible server works as openai with api_base).",
+                "litellm_params.custom_llm_provider");
+        }
+        d.Provider = provider;
+        if (input.ApiBase is not null)
+        {
+            d.ApiBase = ValidApiBase(input.ApiBase);
+        }
+        if (input.ApiVersion is not null)
+        {
+            d.ApiVersion = Check.Text(input.ApiVersion, "litellm_params.api_version", 64);
+        }
+        if (input.TimeoutSeconds is { } timeout)
+        {
+            d.TimeoutSeconds = timeout is > 0 and <= 3600 ? timeout
+                : throw ProxyError.BadRequest("litellm_params.timeout must be between 0 and 3600 seconds.", "litellm_params.timeout");
+        }
+        if (!string.IsNullOrEmpty(input.ApiKey))
+        {
+            var key = Check.Text(input.ApiKey, "litellm_params.api_key", 4096);
+            d.ApiKeyCipher = secrets.Seal(key);
+            d.ApiKeyHint = key.Length >= 12 ? key[^4..] : null;
+        }
+        if (input.ExtraParams is not null) d.ExtraParams = WithoutSecrets(input.ExtraParams);
+        if (input.ExtraInfo is not null) d.ExtraInfo = input.ExtraInfo;
+        if (d.Provider == Provider.Azure && d.ApiBase is null)
+        {
+            throw ProxyError.BadRequest("litellm_params.api_base is required for azure models (https://YOUR-RESOURCE.openai.azure.com).", "litellm_params.api_base");
+        }
+    }
+
+    /// <summary>
+    /// Other litellm_params are stored in clear and returned as given, so anything that looks like a credential is
+    /// refused: the provider key belongs in api_key, which is sealed.
+    /// </summary>
+    private static string WithoutSecrets(string extraParams)
+    {
+        var names = System.Text.Json.Nodes.JsonNode.Parse(extraParams)!.AsObject().Select(p => p.Key.ToLowerInvariant());
+        var secret = names.FirstOrDefault(n => n.Contains("secret") || n.Contains("password") || n.Contains("credential")
+            || n.EndsWith("key", StringComparison.Ordinal) || n.EndsWith("token", StringComparison.Ordinal));
+        return secret is null ? extraParams
+            : throw ProxyError.BadRequest($"litellm_params.{secret} is not supported: the provider's key goes in litellm_params.api_key, which is stored encrypted.", $"litellm_params.{secret}");
+    }
+
+    private static string ValidApiBase(string value)
+    {
+        var text = Check.Required(value, "litellm_params.api_base", 2048);
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || string.IsNullOrEmpty(uri.Host))
+        {
+            throw ProxyError.BadRequest("litellm_params.api_base must be an absolute http(s) URL, e.g. https://api.openai.com/v1.", "litellm_params.api_base");
+        }
+        if (!string.IsNullOrEmpty(uri.UserInfo))
+        {
+            throw ProxyError.BadRequest("litellm_params.api_base must not contain credentials; pass the key as litellm_params.api_key.", "litellm_params.api_base");
+        }
+        if (!string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment))
+        {
+            throw ProxyError.BadRequest("litellm_params.api_base must not have a query string or fragment.", "litellm_params.api_base");
+        }
+        return text.TrimEnd('/');
+    }
+
+    private static void DemandManage(Caller caller, string? teamId)
+    {
+        if (teamId is null)
+        {
+            if (!Rules.CanAdministerProxy(caller))
+            {
+                throw ProxyError.Forbidden("Only the proxy admin can manage global models. To add a model for your team, set model_info.team_id.");
+            }
+        }
+        else if (!Rules.Can(caller, TeamPermission.ManageModels, teamId))
+        {
+            throw ProxyError.Forbidden(caller.KeyTeamId is { } own && own != teamId
+                ? $"This key belongs to team {own} and cannot manage models of team {teamId}."
+                : caller.Key?.KeyType == Keys.KeyType.LlmApi
+                    ? "llm_api keys can only call models; use a default or management key to manage them."
+                    : $"Only the proxy admin, an admin of team {teamId}, or a key of team {teamId} can manage its models.");
+        }
+    }
+
+    private static object Describe(ModelDeployment d) => new
+    {
+        model_name = d.PublicName ?? d.ModelName, internal_name = d.ModelName, d.Provider, model = d.UpstreamModel,
+        d.ApiBase, d.ApiVersion, api_key = MaskedKey(d),
+    };
+
+    private static ProxyError ModelNotFound(string modelId) =>
+        ProxyError.NotFound($"Model id={modelId} does not exist or is not visible to you. List yours with /model/info.", "id");
+}

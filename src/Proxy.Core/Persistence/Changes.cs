@@ -1,0 +1,48 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Proxy.Core.Access;
+using Proxy.Core.Audit;
+using Proxy.Core.Routing;
+
+namespace Proxy.Core.Persistence;
+
+/// <summary>
+/// How every management write happens: one transaction that first bumps the route-data version (which also
+/// queues concurrent writers behind each other), makes the change, records its audit event, commits, and then
+/// refreshes the route snapshot so the change is live on the very next request.
+/// </summary>
+public sealed class Changes(PortalDb db, RouteTable routes, TimeProvider time)
+{
+    public PortalDb Db => db;
+
+    public DateTime Now => time.GetUtcNow().UtcDateTime;
+
+    public async Task<T> ApplyAsync<T>(Func<Task<T>> change, CancellationToken ct)
+    {
+        T result;
+        await using (var tx = await db.Database.BeginTransactionAsync(ct))
+        {
+            await db.RouteDataVersions.Where(v => v.Id == 1)
+                .ExecuteUpdateAsync(s => s.SetProperty(v => v.Version, v => v.Version + 1), ct);
+            result = await change();
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+        }
+        await routes.RefreshAsync(CancellationToken.None);
+        return result;
+    }
+
+    /// <summary>Records an audit event in the current change. <paramref name="details"/> must hold no secret.</summary>
+    public void Audit(Caller caller, string action, string? teamId, string? targetId, object? details = null) =>
+        db.AuditEvents.Add(new AuditEvent
+        {
+            At = Now,
+            Actor = caller.Actor,
+            Action = action,
+            TeamId = teamId,
+            TargetId = targetId,
+            Details = details is null ? null : JsonSerializer.Serialize(details, AuditJson),
+        });
+
+    private static readonly JsonSerializerOptions AuditJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+}

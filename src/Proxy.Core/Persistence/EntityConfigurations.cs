@@ -1,0 +1,99 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Proxy.Core.Audit;
+using Proxy.Core.Keys;
+using Proxy.Core.Models;
+using Proxy.Core.Teams;
+using Proxy.Core.Usage;
+
+namespace Proxy.Core.Persistence;
+
+internal sealed class TeamConfiguration : IEntityTypeConfiguration<Team>
+{
+    public void Configure(EntityTypeBuilder<Team> e)
+    {
+        e.ToTable("teams");
+        e.HasKey(t => t.TeamId);
+        e.Property(t => t.TeamId).HasMaxLength(128);
+        e.Property(t => t.TeamAlias).HasMaxLength(256);
+        e.HasMany(t => t.Members).WithOne().HasForeignKey(m => m.TeamId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class TeamMembershipConfiguration : IEntityTypeConfiguration<TeamMembership>
+{
+    public void Configure(EntityTypeBuilder<TeamMembership> e)
+    {
+        e.ToTable("team_memberships");
+        e.HasKey(m => new { m.TeamId, m.UserId });
+        e.HasOne(m => m.User).WithMany().HasForeignKey(m => m.UserId).OnDelete(DeleteBehavior.Cascade);
+        e.Property(m => m.Role).HasMaxLength(16);
+    }
+}
+
+internal sealed class VirtualKeyConfiguration : IEntityTypeConfiguration<VirtualKey>
+{
+    public void Configure(EntityTypeBuilder<VirtualKey> e)
+    {
+        e.ToTable("keys");
+        e.HasKey(k => k.Token);
+        e.Property(k => k.Token).HasMaxLength(64);
+        e.HasIndex(k => k.TeamId);
+        e.HasIndex(k => k.KeyAlias);
+        e.HasOne<Team>().WithMany().HasForeignKey(k => k.TeamId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class ModelDeploymentConfiguration : IEntityTypeConfiguration<ModelDeployment>
+{
+    public void Configure(EntityTypeBuilder<ModelDeployment> e)
+    {
+        e.ToTable("model_deployments");
+        e.HasKey(m => m.ModelId);
+        e.HasIndex(m => m.ModelName);
+        e.HasIndex(m => m.TeamId);
+        e.HasOne<Team>().WithMany().HasForeignKey(m => m.TeamId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class ModelAliasConfiguration : IEntityTypeConfiguration<ModelAlias>
+{
+    public void Configure(EntityTypeBuilder<ModelAlias> e)
+    {
+        e.ToTable("model_aliases");
+        // The key makes "one public name → one internal group per team" a database fact, even under concurrent writes.
+        e.HasKey(a => new { a.TeamId, a.PublicName });
+        e.HasOne<Team>().WithMany().HasForeignKey(a => a.TeamId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class AuditEventConfiguration : IEntityTypeConfiguration<AuditEvent>
+{
+    public void Configure(EntityTypeBuilder<AuditEvent> e)
+    {
+        e.ToTable("audit_events");
+        e.HasKey(a => a.Id);
+        e.HasIndex(a => new { a.TeamId, a.At });
+    }
+}
+
+internal sealed class UsageRecordConfiguration : IEntityTypeConfiguration<UsageRecord>
+{
+    public void Configure(EntityTypeBuilder<UsageRecord> e)
+    {
+        e.ToTable("usage_records");
+        e.HasKey(u => u.CallId);
+        e.HasIndex(u => new { u.TeamId, u.StartedAt });
+    }
+}
+
+internal sealed class RouteDataVersionConfiguration : IEntityTypeConfiguration<RouteDataVersion>
+{
+    public void Configure(EntityTypeBuilder<RouteDataVersion> e)
+    {
+        e.ToTable("route_data_version");
+        e.HasKey(v => v.Id);
+        e.Property(v => v.Id).ValueGeneratedNever();
+        e.HasData(new RouteDataVersion { Id = 1, Version = 0 });
+    }
+}

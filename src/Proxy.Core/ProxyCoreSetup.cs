@@ -1,0 +1,103 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Proxy.Core.Access;
+using Proxy.Core.Audit;
+using Proxy.Core.Keys;
+using Proxy.Core.Models;
+using Proxy.Core.Persistence;
+using Proxy.Core.Routing;
+using Proxy.Core.Secrets;
+using Proxy.Core.Teams;
+
+namespace Proxy.Core;
+
+public static class ProxyCoreSetup
+{
+    /// <summary>Registers the core: persistence, secrets, the route table and the management services.</summary>
+    public static IServiceCollection AddProxyCore(this IServiceCollection services, string connectionString)
+    {
+        services.TryAddTimeProvider();
+        services.AddPortalDb(connectionString);
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<ProxyOptions>>().Value;
+            return new SecretBox(options.EncryptionKey!, options.PreviousEncryptionKeys);
+        });
+        services.AddSingleton<RouteTable>();
+        services.AddSingleton<CallerResolver>();
+        services.AddSingleton<ModelCatalog>();
+        services.AddHostedService<RouteSync>();
+        services.AddScoped<Changes>();
+        services.AddScoped<TeamService>();
+        services.AddScoped<ModelService>();
+        services.AddScoped<KeyService>();
+        services.AddScoped<AuditLog>();
+        return services;
+    }
+
+    private static void TryAddTimeProvider(this IServiceCollection services)
+    {
+        if (!services.Any(d => d.ServiceType == typeof(TimeProvider)))
+        {
+            services.AddSingleton(TimeProvider.System);
+        }
+    }
+
+    /// <summary>
+    /// Start-up: migrate, and re-seal provider keys sealed with a previous encryption key.
+    /// Fails with a clear message when a stored provider key cannot be opened with the configured keys.
+    /// </summary>
+    public static async Task PrepareDatabaseAsync(this IServiceProvider services, CancellationToken ct = default)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PortalDb>();
+        await Database.MigrateAsync(db, ct);
+        var secrets = scope.ServiceProvider.GetRequiredService<SecretBox>();
+        var sealedKeys = await db.Deployments.Where(d => d.ApiKeyCipher != null).ToListAsync(ct);
+        var stale = sealedKeys.Where(d => secrets.NeedsResealing(d.ApiKeyCipher!)).ToList();
+        foreach (var d in stale)
+        {
+            d.ApiKeyCipher = secrets.Seal(secrets.Open(d.ApiKeyCipher!));
+        }
+        if (stale.Count > 0)
+        {
+            await db.SaveChangesAsync(ct);
+            scope.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("Proxy.Core.Secrets")
+                .LogWarning("Re-sealed {Count} provider keys with the current Proxy:EncryptionKey.", stale.Count);
+        }
+    }
+}
+
+/// <summary>Picks up changes made by other instances (or processes) sharing the database, within <see cref="ProxyOptions.SyncInterval"/>.</summary>
+internal sealed partial class RouteSync(RouteTable routes, IOptions<ProxyOptions> options, ILogger<RouteSync> log) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.SyncInterval);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await timer.WaitForNextTickAsync(stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            try
+            {
+                await routes.RefreshAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogSyncFailed(e.GetType().Name);
+            }
+        }
+    }
+
+    [LoggerMessage(10, LogLevel.Warning, "Route snapshot sync failed ({Error}); serving the previous snapshot")]
+    private partial void LogSyncFailed(string error);
+}

@@ -1,0 +1,38 @@
+using Proxy.Core.Access;
+
+namespace Proxy.Core.Routing;
+
+/// <summary>
+/// Which models a caller can call, and which deployments a model name means for it (API.md section 6): the team's
+/// alias table first, then the global models its key's and team's <c>models</c> lists allow. Reads only the snapshot.
+/// </summary>
+public sealed class ModelCatalog(RouteTable routes)
+{
+    /// <summary>The deployment group for <paramref name="model"/>, or null when the caller may not call it (or it does not exist).</summary>
+    public DeploymentEntry[]? Resolve(Caller caller, string model)
+    {
+        var snapshot = routes.Current;
+        var team = caller.KeyTeamId is { } teamId ? snapshot.Teams.GetValueOrDefault(teamId) : null;
+        if (team is not null && team.Aliases.TryGetValue(model, out var internalName))
+        {
+            return snapshot.Groups.GetValueOrDefault(internalName);
+        }
+        return snapshot.Groups.TryGetValue(model, out var group) && group[0].TeamId is null && Rules.MayUseGlobalModel(caller, team, model)
+            ? group
+            : null;
+    }
+
+    /// <summary>Public names for <c>/v1/models</c>: the team's aliases and the global models the caller may use. Never internal names.</summary>
+    public IReadOnlyList<string> CallableNames(Caller caller)
+    {
+        var snapshot = routes.Current;
+        var team = caller.KeyTeamId is { } teamId ? snapshot.Teams.GetValueOrDefault(teamId) : null;
+        var names = new List<string>();
+        if (team is not null)
+        {
+            names.AddRange(team.Aliases.Keys.Order(StringComparer.Ordinal));
+        }
+        names.AddRange(snapshot.GlobalModelNames.Where(n => Rules.MayUseGlobalModel(caller, team, n) && !names.Contains(n)));
+        return names;
+    }
+}

@@ -1,0 +1,39 @@
+namespace Proxy.Core.Teams;
+
+public sealed class Team
+{
+    public string TeamId { get; set; } = "";
+    public string? TeamAlias { get; set; }
+
+    /// <summary>Public model names the team may call; empty means every global model.</summary>
+    public List<string> Models { get; set; } = [];
+
+    public double? MaxBudget { get; set; }
+    public double Spend { get; set; }
+    public long? TpmLimit { get; set; }
+    public long? RpmLimit { get; set; }
+    public bool Blocked { get; set; }
+    public string? Metadata { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+    public string CreatedBy { get; set; } = "";
+    public string UpdatedBy { get; set; } = "";
+
+    public List<TeamMembership> Members { get; set; } = [];
+}
+
+public static class TeamRole
+{
+    public const string Admin = "admin";
+    public const string User = "user";
+
+    public static bool IsValid(string role) => role is Admin or User;
+}
+
+public sealed class TeamMembership
+{
+    public string TeamId { get; set; } = "";
+    public string UserId { get; set; } = "";
+    public string Role { get; set; } = TeamRole.User;
+    public Users.PortalUser? User { get; set; }
+}

@@ -1,0 +1,23 @@
+namespace Proxy.Core.Teams;
+
+/// <summary>Fields of a team to create or change; null means "not given" (unchanged on update).</summary>
+public sealed record TeamInput
+{
+    public string? TeamId { get; init; }
+    public string? TeamAlias { get; init; }
+    public List<string>? Models { get; init; }
+    public double? MaxBudget { get; init; }
+    public long? TpmLimit { get; init; }
+    public long? RpmLimit { get; init; }
+    public bool? Blocked { get; init; }
+
+    /// <summary>A JSON object, as text.</summary>
+    public string? Metadata { get; init; }
+
+    public List<MemberInput>? Members { get; init; }
+}
+
+public sealed record MemberInput(string? UserId, string? UserEmail, string? Role);
+
+/// <summary>A team with what its readers see beside it: the alias table and its keys.</summary>
+public sealed record TeamView(Team Team, IReadOnlyDictionary<string, string> ModelAliases, IReadOnlyList<Keys.VirtualKey> Keys);

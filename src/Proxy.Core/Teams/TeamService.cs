@@ -1,0 +1,299 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Proxy.Core.Access;
+using Proxy.Core.Persistence;
+using Proxy.Core.Users;
+
+namespace Proxy.Core.Teams;
+
+/// <summary>Teams and their members. Every method takes the <see cref="Caller"/> and asks <see cref="Rules"/>.</summary>
+public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
+{
+    private PortalDb Db => changes.Db;
+
+    public async Task<TeamView> CreateAsync(Caller caller, TeamInput input, CancellationToken ct = default)
+    {
+        if (!Rules.CanAdministerProxy(caller))
+        {
+            throw ProxyError.Forbidden("Only the proxy admin can create teams.");
+        }
+        var teamId = input.TeamId is null ? Guid.NewGuid().ToString() : Check.Id(input.TeamId, "team_id");
+        var members = ValidMembers(input.Members);
+
+        var team = await changes.ApplyAsync(async () =>
+        {
+            if (await Db.Teams.AnyAsync(t => t.TeamId == teamId, ct))
+            {
+                throw ProxyError.BadRequest($"Team id={teamId} already exists. Pick another team_id, or leave it out to get a new one.", "team_id");
+            }
+            var now = changes.Now;
+            var team = new Team { TeamId = teamId, CreatedAt = now, UpdatedAt = now, CreatedBy = caller.Id, UpdatedBy = caller.Id };
+            Apply(team, input);
+            Db.Teams.Add(team);
+            foreach (var member in members)
+            {
+                await AddMemberAsync(team, member, ct);
+            }
+            changes.Audit(caller, "team.create", teamId, teamId, Describe(input));
+            return team;
+        }, ct);
+        return await GetAsync(caller, team.TeamId, ct);
+    }
+
+    /// <summary>A team key without a team id gets its own team.</summary>
+    public async Task<TeamView> GetAsync(Caller caller, string? teamId, CancellationToken ct = default)
+    {
+        teamId ??= caller.KeyTeamId ?? throw ProxyError.BadRequest("team_id is required.", "team_id");
+        DemandRead(caller, teamId);
+        var team = await Db.Teams.AsNoTracking().Include(t => t.Members).ThenInclude(m => m.User)
+            .SingleOrDefaultAsync(t => t.TeamId == teamId, ct) ?? throw TeamNotFound(teamId);
+        var aliases = await Db.Aliases.AsNoTracking().Where(a => a.TeamId == teamId)
+            .ToDictionaryAsync(a => a.PublicName, a => a.InternalName, StringComparer.Ordinal, ct);
+        var keys = await Db.Keys.AsNoTracking().Where(k => k.TeamId == teamId).OrderBy(k => k.CreatedAt).ToListAsync(ct);
+        return new TeamView(team, aliases, keys);
+    }
+
+    /// <summary>The proxy admin sees every team; everyone else the teams they belong to or their key's team.</summary>
+    public async Task<IReadOnlyList<TeamView>> ListAsync(Caller caller, CancellationToken ct = default)
+    {
+        var query = Db.Teams.AsNoTracking().Include(t => t.Members).ThenInclude(m => m.User).AsQueryable();
+        if (!caller.IsProxyAdmin)
+        {
+            var visible = caller.Roles.Keys.Append(caller.KeyTeamId ?? "").ToList();
+            query = query.Where(t => visible.Contains(t.TeamId));
+        }
+        var teams = await query.OrderBy(t => t.CreatedAt).ToListAsync(ct);
+        var ids = teams.Select(t => t.TeamId).ToList();
+        var aliases = (await Db.Aliases.AsNoTracking().Where(a => ids.Contains(a.TeamId)).ToListAsync(ct)).ToLookup(a => a.TeamId);
+        return teams.Select(t => new TeamView(t,
+            aliases[t.TeamId].ToDictionary(a => a.PublicName, a => a.InternalName, StringComparer.Ordinal), [])).ToList();
+    }
+
+    public async Task<TeamView> UpdateAsync(Caller caller, TeamInput input, CancellationToken ct = default)
+    {
+        var teamId = Check.Required(input.TeamId, "team_id", 128);
+        DemandAdminister(caller, teamId);
+        if (input.Members is not null)
+        {
+            throw ProxyError.BadRequest("Change members with /team/member_add, /team/member_update and /team/member_delete.", "members_with_roles");
+        }
+        await changes.ApplyAsync(async () =>
+        {
+            var team = await Db.Teams.SingleOrDefaultAsync(t => t.TeamId == teamId, ct) ?? throw TeamNotFound(teamId);
+            if (input.Blocked is not null && input.Blocked != team.Blocked && !caller.IsProxyAdmin)
+            {
+                throw ProxyError.Forbidden("Only the proxy admin can block or unblock a team.");
+            }
+            Apply(team, input);
+            team.UpdatedAt = changes.Now;
+            team.UpdatedBy = caller.Id;
+            changes.Audit(caller, "team.update", teamId, teamId, Describe(input));
+            return team;
+        }, ct);
+        return await GetAsync(caller, teamId, ct);
+    }
+
+    /// <summary>Deletes the teams with their keys, models and aliases, all or none.</summary>
+    public async Task<IReadOnlyList<string>> DeleteAsync(Caller caller, IReadOnlyList<string> teamIds, CancellationToken ct = default)
+    {
+        if (!Rules.CanAdministerProxy(caller))
+        {
+            throw ProxyError.Forbidden("Only the proxy admin can delete teams.");
+        }
+        if (teamIds.Count == 0)
+        {
+            throw ProxyError.BadRequest("team_ids must name at least one team.", "team_ids");
+        }
+        return await changes.ApplyAsync(async () =>
+        {
+            var ids = teamIds.Distinct(StringComparer.Ordinal).ToList();
+            var teams = await Db.Teams.Where(t => ids.Contains(t.TeamId)).ToListAsync(ct);
+            var missing = ids.Except(teams.Select(t => t.TeamId)).FirstOrDefault();
+            if (missing is not null)
+            {
+                throw TeamNotFound(missing);
+            }
+            // The database cascades to members, keys, models and aliases.
+            Db.Teams.RemoveRange(teams);
+            foreach (var team in teams)
+            {
+                changes.Audit(caller, "team.delete", team.TeamId, team.TeamId, new { team.TeamAlias });
+            }
+            return (IReadOnlyList<string>)ids;
+        }, ct);
+    }
+
+    public async Task<TeamView> AddMembersAsync(Caller caller, string? teamId, IReadOnlyList<MemberInput> members, CancellationToken ct = default)
+    {
+        teamId = Check.Required(teamId, "team_id", 128);
+        DemandAdminister(caller, teamId);
+        var valid = ValidMembers(members);
+        if (valid.Count == 0)
+        {
+            throw ProxyError.BadRequest("member is required: {\"user_id\" or \"user_email\", \"role\": \"admin\"|\"user\"}.", "member");
+        }
+        await changes.ApplyAsync(async () =>
+        {
+            var team = await Db.Teams.Include(t => t.Members).SingleOrDefaultAsync(t => t.TeamId == teamId, ct) ?? throw TeamNotFound(teamId);
+            foreach (var member in valid)
+            {
+                var user = await AddMemberAsync(team, member, ct);
+                changes.Audit(caller, "team.member_add", teamId, user.Id, new { user_id = user.Id, user_email = user.Email, role = member.Role });
+            }
+            return team;
+        }, ct);
+        return await GetAsync(caller, teamId, ct);
+    }
+
+    public async Task<TeamView> UpdateMemberAsync(Caller caller, string? teamId, MemberInput member, CancellationToken ct = default)
+    {
+        teamId = Check.Required(teamId, "team_id", 128);
+        DemandAdminister(caller, teamId);
+        var role = ValidRole(member.Role);
+        await changes.ApplyAsync(async () =>
+        {
+            var team = await Db.Teams.Include(t => t.Members).ThenInclude(m => m.User).SingleOrDefaultAsync(t => t.TeamId == teamId, ct) ?? throw TeamNotFound(teamId);
+            var membership = FindMember(team, member.UserId, member.UserEmail);
+            if (role != TeamRole.Admin)
+            {
+                DemandAnotherAdmin(caller, team, membership);
+            }
+            membership.Role = role;
+            changes.Audit(caller, "team.member_update", teamId, membership.UserId, new { user_id = membership.UserId, role });
+            return team;
+        }, ct);
+        return await GetAsync(caller, teamId, ct);
+    }
+
+    public async Task<TeamView> RemoveMemberAsync(Caller caller, string? teamId, string? userId, string? userEmail, CancellationToken ct = default)
+    {
+        teamId = Check.Required(teamId, "team_id", 128);
+        DemandAdminister(caller, teamId);
+        await changes.ApplyAsync(async () =>
+        {
+            var team = await Db.Teams.Include(t => t.Members).ThenInclude(m => m.User).SingleOrDefaultAsync(t => t.TeamId == teamId, ct) ?? throw TeamNotFound(teamId);
+            var membership = FindMember(team, userId, userEmail);
+            DemandAnotherAdmin(caller, team, membership);
+            team.Members.Remove(membership);
+            changes.Audit(caller, "team.member_delete", teamId, membership.UserId, new { user_id = membership.UserId });
+            return team;
+        }, ct);
+        return await GetAsync(caller, teamId, ct);
+    }
+
+    /// <summary>Finds the user by id or email, creating one without a password when unknown, and adds them to the team.</summary>
+    private async Task<PortalUser> AddMemberAsync(Team team, (string? UserId, string? Email, string Role) member, CancellationToken ct)
+    {
+        var user = await FindOrCreateUserAsync(member.UserId, member.Email, ct);
+        if (team.Members.Any(m => m.UserId == user.Id))
+        {
+            throw ProxyError.BadRequest($"User {member.Email ?? member.UserId} is already a member of team {team.TeamId}. Use /team/member_update to change the role.", "member");
+        }
+        team.Members.Add(new TeamMembership { TeamId = team.TeamId, UserId = user.Id, Role = member.Role });
+        return user;
+    }
+
+    internal async Task<PortalUser> FindOrCreateUserAsync(string? userId, string? email, CancellationToken ct)
+    {
+        var normalizedEmail = email is null ? null : normalizer.NormalizeEmail(email);
+        var user = userId is null ? null : await Db.Users.SingleOrDefaultAsync(u => u.Id == userId, ct);
+        if (user is not null)
+        {
+            return user;
+        }
+        user = email is null ? null : await Db.Users.FirstOrDefaultAsync(u => u.NormalizedEmail == normalizedEmail, ct);
+        if (user is not null && userId is not null)
+        {
+            throw ProxyError.BadRequest($"user_email {email} belongs to user {user.Id}, not {userId}.", "user_email");
+        }
+        if (user is not null)
+        {
+            return user;
+        }
+        var name = email ?? userId!;
+        user = new PortalUser
+        {
+            Id = userId ?? Guid.NewGuid().ToString(),
+            Email = email,
+            NormalizedEmail = normalizedEmail,
+            UserName = name,
+            NormalizedUserName = normalizer.NormalizeName(name),
+            SecurityStamp = Guid.NewGuid().ToString("N"),
+            CreatedAt = changes.Now,
+        };
+        Db.Users.Add(user);
+        return user;
+    }
+
+    private static TeamMembership FindMember(Team team, string? userId, string? userEmail)
+    {
+        if (userId is null && userEmail is null)
+        {
+            throw ProxyError.BadRequest("user_id or user_email is required.", "user_id");
+        }
+        return team.Members.FirstOrDefault(m => (userId is not null && m.UserId == userId)
+                || (userEmail is not null && string.Equals(m.User?.Email, userEmail, StringComparison.OrdinalIgnoreCase)))
+            ?? throw ProxyError.NotFound($"User {userId ?? userEmail} is not a member of team {team.TeamId}.", "user_id");
+    }
+
+    /// <summary>A team admin cannot remove or demote the team's last admin (the team would be left unmanaged); the proxy admin can.</summary>
+    private static void DemandAnotherAdmin(Caller caller, Team team, TeamMembership leaving)
+    {
+        if (!caller.IsProxyAdmin && leaving.Role == TeamRole.Admin && team.Members.Count(m => m.Role == TeamRole.Admin) == 1)
+        {
+            throw ProxyError.BadRequest($"User {leaving.User?.Email ?? leaving.UserId} is the last admin of team {team.TeamId}. Make another member admin first.", "user_id");
+        }
+    }
+
+    private static List<(string? UserId, string? Email, string Role)> ValidMembers(IReadOnlyList<MemberInput>? members) =>
+        (members ?? []).Select(m =>
+        {
+            var userId = m.UserId is null ? null : Check.Id(m.UserId, "member.user_id");
+            var email = Check.Email(m.UserEmail, "member.user_email");
+            if (userId is null && email is null)
+            {
+                throw ProxyError.BadRequest("Each member needs user_id or user_email.", "member");
+            }
+            return (userId, email, ValidRole(m.Role));
+        }).ToList();
+
+    private static string ValidRole(string? role) =>
+        TeamRole.IsValid(role ?? TeamRole.User) ? role ?? TeamRole.User
+            : throw ProxyError.BadRequest($"role '{role}' is not valid: use \"admin\" or \"user\".", "role");
+
+    private static void Apply(Team team, TeamInput input)
+    {
+        if (input.TeamAlias is not null) team.TeamAlias = Check.Text(input.TeamAlias, "team_alias");
+        if (input.Models is not null) team.Models = Check.Names(input.Models, "models")!;
+        if (input.MaxBudget is not null) team.MaxBudget = Check.NotNegative(input.MaxBudget, "max_budget");
+        if (input.TpmLimit is not null) team.TpmLimit = Check.NotNegative(input.TpmLimit, "tpm_limit");
+        if (input.RpmLimit is not null) team.RpmLimit = Check.NotNegative(input.RpmLimit, "rpm_limit");
+        if (input.Blocked is not null) team.Blocked = input.Blocked.Value;
+        if (input.Metadata is not null) team.Metadata = input.Metadata;
+    }
+
+    private static object Describe(TeamInput input) => new
+    {
+        input.TeamAlias, input.Models, input.MaxBudget, input.TpmLimit, input.RpmLimit, input.Blocked,
+    };
+
+    private static void DemandRead(Caller caller, string teamId)
+    {
+        if (!Rules.Can(caller, TeamPermission.Read, teamId))
+        {
+            throw ProxyError.Forbidden(caller.KeyTeamId is { } own
+                ? $"This key belongs to team {own} and cannot access team {teamId}."
+                : $"You are not a member of team {teamId}.");
+        }
+    }
+
+    private static void DemandAdminister(Caller caller, string teamId)
+    {
+        if (!Rules.Can(caller, TeamPermission.Administer, teamId))
+        {
+            throw ProxyError.Forbidden($"Only the proxy admin or an admin of team {teamId} can do this.");
+        }
+    }
+
+    internal static ProxyError TeamNotFound(string teamId) => ProxyError.NotFound($"Team id={teamId} does not exist.", "team_id");
+}

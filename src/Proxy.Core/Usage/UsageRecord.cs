@@ -1,0 +1,19 @@
+namespace Proxy.Core.Usage;
+
+/// <summary>One LLM call as the gateway saw it.</summary>
+public sealed class UsageRecord
+{
+    public string CallId { get; set; } = "";
+    public string KeyHash { get; set; } = "";
+    public string? TeamId { get; set; }
+    public string Model { get; set; } = "";
+    public string? ModelId { get; set; }
+    public string? Deployment { get; set; }
+    public string Route { get; set; } = "";
+    public int Status { get; set; }
+    public int PromptTokens { get; set; }
+    public int CompletionTokens { get; set; }
+    public int TotalTokens { get; set; }
+    public double LatencyMs { get; set; }
+    public DateTime StartedAt { get; set; }
+}
