@@ -49,6 +49,12 @@ public static partial class ApiErrors
                 return;
             }
             var status = http.Response.StatusCode;
+            if (status == 404 && AllowedMethods(http) is { } allowed)
+            {
+                // Another surface (the portal's router) answered 404 for a path the API serves with other methods.
+                status = http.Response.StatusCode = 405;
+                http.Response.Headers.Allow = allowed;
+            }
             var (type, message) = status switch
             {
                 404 => ("not_found_error", $"Route {http.Request.Method} {http.Request.Path} does not exist. See API.md for the routes this gateway serves."),
@@ -62,6 +68,19 @@ public static partial class ApiErrors
             await WriteAsync(http, status, type, message);
         });
         return app;
+    }
+
+    /// <summary>The methods the API serves at this exact path, if any: tells "wrong method" apart from "no such route".</summary>
+    private static string? AllowedMethods(HttpContext http)
+    {
+        var path = http.Request.Path.Value?.TrimEnd('/');
+        var methods = http.RequestServices.GetRequiredService<EndpointDataSource>().Endpoints
+            .OfType<RouteEndpoint>()
+            .Where(e => string.Equals("/" + e.RoutePattern.RawText?.Trim('/'), path, StringComparison.OrdinalIgnoreCase))
+            .SelectMany(e => e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? [])
+            .Distinct()
+            .ToList();
+        return methods.Count == 0 ? null : string.Join(", ", methods);
     }
 
     /// <summary>Maps anything thrown to what the caller sees. Unknown exceptions become a 500 without details.</summary>

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Proxy.Core;
+using Proxy.Core.Access;
 using Proxy.Core.Models;
 using Proxy.Core.Routing;
 
@@ -78,6 +79,10 @@ public static class ModelEndpoints
     private static IResult OpenAIList(HttpContext http, ModelCatalog catalog)
     {
         var caller = http.Caller();
+        if (!Rules.CanCallModels(caller))
+        {
+            throw ProxyError.Forbidden("This key is a management key: it cannot use LLM routes such as /v1/models.");
+        }
         var names = catalog.CallableNames(caller);
         return TypedResults.Ok(new
         {
