@@ -26,6 +26,8 @@ app.MapTeamEndpoints();
 app.MapModelEndpoints();
 app.MapKeyEndpoints();
 app.MapAuditEndpoints();
+app.MapSpendEndpoints();
+app.MapLlmEndpoints();
 app.MapPortal();
 
 app.Run();

@@ -1,3 +1,4 @@
+using Proxy.Core.Access;
 using Proxy.Core.Audit;
 
 namespace Portal.Endpoints;

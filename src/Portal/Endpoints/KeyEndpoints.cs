@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Proxy.Core;
+using Proxy.Core.Access;
 using Proxy.Core.Keys;
 
 namespace Portal.Endpoints;

@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
+using Proxy.Core.Persistence;
 
 namespace Portal.Tests.Infrastructure;
 
@@ -51,9 +52,15 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
     public string ConnectionString { get; }
     public FakeTimeProvider? Clock { get; init; }
 
+    /// <summary>Leave the SQLite file behind on dispose, for a test that reads it after the gateway stopped.</summary>
+    public bool KeepDatabaseFile { get; init; }
+
     /// <summary>Settings that override the test defaults (a null value removes one).</summary>
     public Dictionary<string, string?> Settings { get; init; } = [];
     public ConcurrentQueue<string> Logs { get; } = new();
+
+    /// <summary>Paths of the requests during which the gateway ran a database command.</summary>
+    public IEnumerable<string> DatabaseCommandPaths => Services.GetRequiredService<RequestPathCommands>().Paths;
 
     public Uri BaseAddress
     {
@@ -78,6 +85,10 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
         });
         builder.ConfigureServices(services =>
         {
+            services.AddHttpContextAccessor();
+            services.AddSingleton<RequestPathCommands>();
+            services.ConfigureDbContext<SqlitePortalDb>((sp, options) => options.AddInterceptors(sp.GetRequiredService<RequestPathCommands>()));
+            services.ConfigureDbContext<PostgresPortalDb>((sp, options) => options.AddInterceptors(sp.GetRequiredService<RequestPathCommands>()));
             if (Clock is not null)
             {
                 services.AddSingleton<TimeProvider>(Clock);
@@ -137,6 +148,10 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
     {
         await base.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (KeepDatabaseFile)
+        {
+            return;
+        }
         foreach (var suffix in new[] { "", "-wal", "-shm" })
         {
             File.Delete(DatabaseFile + suffix);

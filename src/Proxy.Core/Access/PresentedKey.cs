@@ -1,11 +1,12 @@
-using Proxy.Core;
-using Proxy.Core.Access;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
-namespace Portal.Endpoints;
+namespace Proxy.Core.Access;
 
 /// <summary>Finds the caller's key in the headers API.md section 1 names, in its order, and resolves the caller.</summary>
 public static class PresentedKey
 {
+    /// <summary>The caller of this request, resolved once and kept for the rest of it.</summary>
     public static Caller Caller(this HttpContext http)
     {
         if (http.Items.TryGetValue(typeof(Caller), out var cached) && cached is Caller caller)

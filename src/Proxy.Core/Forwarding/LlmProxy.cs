@@ -1,0 +1,159 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Net;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Proxy.Core.Access;
+using Proxy.Core.Routing;
+using Proxy.Core.Usage;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Proxy.Core.Forwarding;
+
+/// <summary>
+/// The hot path of the OpenAI-compatible routes: who is calling (from the snapshot), which deployment the model
+/// means for them (from the snapshot), then one YARP forward with only <c>model</c> rewritten. No database.
+/// </summary>
+public sealed partial class LlmProxy(
+    IHttpForwarder forwarder, UpstreamClient upstream, ModelCatalog catalog, UsageWriter usage, TimeProvider time, ILogger<LlmProxy> log)
+{
+    public async Task ForwardAsync(HttpContext http, LlmRoute route, string? modelFromPath = null)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var caller = http.Caller();
+        if (!Rules.CanCallModels(caller))
+        {
+            throw ProxyError.Forbidden("This key is a management key: it cannot call models. Use a default or llm_api key.");
+        }
+
+        var (buffer, length) = await ReadBodyAsync(http);
+        DeploymentEntry deployment;
+        string model;
+        byte[] body;
+        try
+        {
+            var field = ModelField.Find(buffer.AsSpan(0, length));
+            model = modelFromPath ?? field.Value
+                ?? throw ProxyError.BadRequest("model is required, e.g. \"model\": \"my-team-model\".", "model");
+            var group = catalog.Resolve(caller, model)
+                ?? throw ProxyError.BadRequest($"Invalid model name passed in model={model}. Call /v1/models to view available models for your key.", "model");
+            deployment = group.Length == 1 ? group[0] : group[Random.Shared.Next(group.Length)];
+            body = field.Rewrite(buffer.AsSpan(0, length), deployment.UpstreamModel);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        http.Request.Body = new MemoryStream(body, writable: false);
+        http.Request.ContentLength = body.Length;
+        var callId = Guid.NewGuid().ToString();
+        var meter = new UsageMeter(http.Response.Body, http.Response);
+        http.Response.Body = meter;
+        ForwarderError error;
+        try
+        {
+            error = await forwarder.SendAsync(http, deployment.ApiBase.AbsoluteUri, upstream.Invoker,
+                new ForwarderRequestConfig { ActivityTimeout = deployment.Timeout }, new UpstreamTransformer(deployment, route, callId));
+        }
+        finally
+        {
+            http.Response.Body = meter.Inner;
+        }
+        meter.Complete();
+
+        usage.Record(new UsageRecord
+        {
+            CallId = callId,
+            KeyHash = caller.Key?.Hash ?? caller.Actor,
+            TeamId = caller.KeyTeamId,
+            Model = model,
+            ModelId = deployment.ModelId,
+            Deployment = deployment.UpstreamModel,
+            Route = route.Operation,
+            Status = error == ForwarderError.None ? http.Response.StatusCode : StatusFor(error),
+            PromptTokens = meter.PromptTokens,
+            CompletionTokens = meter.CompletionTokens,
+            TotalTokens = meter.TotalTokens,
+            LatencyMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+            StartedAt = time.GetUtcNow().UtcDateTime,
+        });
+
+        if (error != ForwarderError.None)
+        {
+            var reason = http.Features.Get<IForwarderErrorFeature>()?.Exception is { } e ? Describe(e) : error.ToString();
+            LogUpstreamFailed(model, deployment.ModelId, error, reason);
+            if (!http.Response.HasStarted)
+            {
+                throw new ProxyError(StatusFor(error), "upstream_error", error == ForwarderError.RequestTimedOut
+                    ? $"The provider of model {model} did not answer within {deployment.Timeout.TotalSeconds:0} seconds."
+                    : $"The provider of model {model} could not be reached: {reason}.", "model");
+            }
+        }
+    }
+
+    private static int StatusFor(ForwarderError error) => error switch
+    {
+        ForwarderError.RequestTimedOut => (int)HttpStatusCode.GatewayTimeout,
+        ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled => 499,
+        _ => (int)HttpStatusCode.BadGateway,
+    };
+
+    /// <summary>The innermost reason (e.g. "Connection refused"), which names no key: api_base cannot carry credentials.</summary>
+    private static string Describe(Exception e)
+    {
+        while (e.InnerException is not null)
+        {
+            e = e.InnerException;
+        }
+        return e.Message.TrimEnd('.');
+    }
+
+    private static async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpContext http)
+    {
+        var length = 0;
+        var buffer = ArrayPool<byte>.Shared.Rent(http.Request.ContentLength is > 0 and < 1024 * 1024 ? (int)http.Request.ContentLength + 1 : 16 * 1024);
+        try
+        {
+            int read;
+            while ((read = await http.Request.Body.ReadAsync(buffer.AsMemory(length), http.RequestAborted)) > 0)
+            {
+                length += read;
+                if (length == buffer.Length)
+                {
+                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+            }
+            return (buffer, length);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+    }
+
+    [LoggerMessage(20, LogLevel.Warning, "Upstream call for model {Model} (deployment {ModelId}) failed: {Error} ({Reason})")]
+    private partial void LogUpstreamFailed(string model, string modelId, ForwarderError error, string reason);
+}
+
+/// <summary>The one pooled connection handler every upstream call shares.</summary>
+public sealed class UpstreamClient : IDisposable
+{
+    public HttpMessageInvoker Invoker { get; } = new(new SocketsHttpHandler
+    {
+        UseProxy = false,
+        AllowAutoRedirect = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        UseCookies = false,
+        EnableMultipleHttp2Connections = true,
+        ConnectTimeout = TimeSpan.FromSeconds(10),
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        ActivityHeadersPropagator = null,
+    }, disposeHandler: true);
+
+    public void Dispose() => Invoker.Dispose();
+}

@@ -1,0 +1,101 @@
+using System.Text.Json;
+
+namespace Proxy.Core.Forwarding;
+
+/// <summary>
+/// Finds the top-level <c>model</c> of a JSON request body with a <see cref="Utf8JsonReader"/> (no document is built)
+/// and rewrites only that value, leaving every other byte of the body as the client sent it.
+/// </summary>
+public readonly struct ModelField
+{
+    private ModelField(string? value, int start, int end, int objectStart, bool objectEmpty)
+    {
+        Value = value;
+        Start = start;
+        End = end;
+        ObjectStart = objectStart;
+        ObjectEmpty = objectEmpty;
+    }
+
+    /// <summary>The model name, or null when the body has no <c>model</c>.</summary>
+    public string? Value { get; }
+
+    private int Start { get; }
+    private int End { get; }
+    private int ObjectStart { get; }
+    private bool ObjectEmpty { get; }
+
+    /// <summary>Throws a 400 <see cref="ProxyError"/> when the body is not a JSON object or <c>model</c> is not a string.</summary>
+    public static ModelField Find(ReadOnlySpan<byte> body)
+    {
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 128 });
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                throw ProxyError.BadRequest("Request body must be a JSON object.");
+            }
+            var objectStart = (int)reader.TokenStartIndex;
+            var empty = true;
+            string? value = null;
+            int start = 0, end = 0;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                empty = false;
+                var isModel = reader.ValueTextEquals("model"u8);
+                reader.Read();
+                if (isModel && value is null)
+                {
+                    if (reader.TokenType != JsonTokenType.String)
+                    {
+                        throw ProxyError.BadRequest("model must be a string, e.g. \"model\": \"my-team-model\".", "model");
+                    }
+                    value = reader.GetString();
+                    start = (int)reader.TokenStartIndex;
+                    end = (int)reader.BytesConsumed;
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+            return new ModelField(value, start, end, objectStart, empty);
+        }
+        catch (JsonException)
+        {
+            throw ProxyError.BadRequest("Request body is not valid JSON.");
+        }
+    }
+
+    /// <summary>The body with <c>model</c> set to <paramref name="upstreamName"/> (added first when the body had none).</summary>
+    public byte[] Rewrite(ReadOnlySpan<byte> body, string upstreamName)
+    {
+        var encoded = JsonEncodedText.Encode(upstreamName).EncodedUtf8Bytes;
+        if (Value is not null)
+        {
+            var result = new byte[Start + encoded.Length + 2 + (body.Length - End)];
+            body[..Start].CopyTo(result);
+            result[Start] = (byte)'"';
+            encoded.CopyTo(result.AsSpan(Start + 1));
+            result[Start + 1 + encoded.Length] = (byte)'"';
+            body[End..].CopyTo(result.AsSpan(Start + encoded.Length + 2));
+            return result;
+        }
+        // Azure-style routes name the model in the path; the provider still wants it in the body.
+        ReadOnlySpan<byte> prefix = "\"model\":\""u8;
+        var separator = ObjectEmpty ? ""u8 : ","u8;
+        var insertAt = ObjectStart + 1;
+        var added = new byte[body.Length + prefix.Length + encoded.Length + 1 + separator.Length];
+        body[..insertAt].CopyTo(added);
+        var at = insertAt;
+        prefix.CopyTo(added.AsSpan(at));
+        at += prefix.Length;
+        encoded.CopyTo(added.AsSpan(at));
+        at += encoded.Length;
+        added[at++] = (byte)'"';
+        separator.CopyTo(added.AsSpan(at));
+        at += separator.Length;
+        body[insertAt..].CopyTo(added.AsSpan(at));
+        return added;
+    }
+}

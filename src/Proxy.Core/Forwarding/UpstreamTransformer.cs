@@ -1,0 +1,59 @@
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Http;
+using Proxy.Core.Models;
+using Proxy.Core.Routing;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Proxy.Core.Forwarding;
+
+/// <summary>
+/// Shapes one upstream request: the provider's URL and credential in, the caller's key and identifying headers out.
+/// Everything else (hop-by-hop handling, streaming the body both ways) is YARP's default.
+/// </summary>
+internal sealed class UpstreamTransformer(DeploymentEntry deployment, LlmRoute route, string callId) : HttpTransformer
+{
+    /// <summary>Headers that identify or authenticate the caller to the gateway; the provider must never see them.</summary>
+    private static readonly string[] CallerHeaders =
+    [
+        "Authorization", "x-litellm-api-key", "api-key", "x-api-key", "Cookie", "OpenAI-Organization", "OpenAI-Project",
+        "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "Forwarded", "X-Real-IP",
+    ];
+
+    public static Uri UpstreamUri(DeploymentEntry deployment, LlmRoute route)
+    {
+        var apiBase = deployment.ApiBase.AbsoluteUri.TrimEnd('/');
+        return deployment.Provider == Provider.Azure
+            ? new Uri($"{apiBase}/openai/deployments/{Uri.EscapeDataString(deployment.UpstreamModel)}/{route.Operation}?api-version={Uri.EscapeDataString(deployment.ApiVersion ?? Provider.AzureDefaultApiVersion)}")
+            : new Uri($"{apiBase}/{route.Operation}");
+    }
+
+    public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
+    {
+        await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
+        foreach (var header in CallerHeaders)
+        {
+            proxyRequest.Headers.Remove(header);
+        }
+        proxyRequest.RequestUri = UpstreamUri(deployment, route);
+        proxyRequest.Headers.Host = null;
+        if (deployment.ApiKey is { } key)
+        {
+            if (deployment.Provider == Provider.Azure)
+            {
+                proxyRequest.Headers.TryAddWithoutValidation("api-key", key);
+            }
+            else
+            {
+                proxyRequest.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+            }
+        }
+    }
+
+    public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
+    {
+        var copied = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+        httpContext.Response.Headers["x-litellm-model-id"] = deployment.ModelId;
+        httpContext.Response.Headers["x-litellm-call-id"] = callId;
+        return copied;
+    }
+}

@@ -1,0 +1,162 @@
+using System.Buffers;
+using System.Text.Json;
+
+namespace Proxy.Core.Usage;
+
+/// <summary>
+/// Passes the provider's answer through to the client untouched, and reads the token counts on the way: from the
+/// final JSON, or from the SSE chunk that carries <c>usage</c>. It never holds back or coalesces a write.
+/// </summary>
+internal sealed class UsageMeter(Stream inner, Microsoft.AspNetCore.Http.HttpResponse response) : Stream
+{
+    private const int MaxJsonBytes = 4 * 1024 * 1024;
+    private const int MaxLineBytes = 1024 * 1024;
+
+    private readonly ArrayBufferWriter<byte> _buffer = new();
+    private bool _overflow;
+    private bool? _isEventStream;
+
+    /// <summary>Decided at the first byte, when the provider's headers are known.</summary>
+    private bool IsEventStream => _isEventStream ??= response.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true;
+
+    public Stream Inner => inner;
+    public int PromptTokens { get; private set; }
+    public int CompletionTokens { get; private set; }
+    public int TotalTokens { get; private set; }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        await inner.WriteAsync(buffer, cancellationToken);
+        Observe(buffer.Span);
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Write(byte[] buffer, int offset, int count)
+    {
+        inner.Write(buffer, offset, count);
+        Observe(buffer.AsSpan(offset, count));
+    }
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+    public override void Flush() => inner.Flush();
+
+    /// <summary>Reads the counts of a non-streamed answer, once it has passed in full.</summary>
+    public void Complete()
+    {
+        if (!IsEventStream && !_overflow && _buffer.WrittenCount > 0)
+        {
+            ReadUsage(_buffer.WrittenSpan);
+        }
+    }
+
+    private void Observe(ReadOnlySpan<byte> data)
+    {
+        if (_overflow)
+        {
+            return;
+        }
+        if (!IsEventStream)
+        {
+            if (_buffer.WrittenCount + data.Length > MaxJsonBytes)
+            {
+                _overflow = true;
+                return;
+            }
+            _buffer.Write(data);
+            return;
+        }
+        while (!data.IsEmpty)
+        {
+            var newline = data.IndexOf((byte)'\n');
+            if (newline < 0)
+            {
+                if (_buffer.WrittenCount + data.Length <= MaxLineBytes)
+                {
+                    _buffer.Write(data);
+                }
+                return;
+            }
+            if (_buffer.WrittenCount > 0)
+            {
+                _buffer.Write(data[..newline]);
+                ReadEventLine(_buffer.WrittenSpan);
+                _buffer.ResetWrittenCount();
+            }
+            else
+            {
+                ReadEventLine(data[..newline]);
+            }
+            data = data[(newline + 1)..];
+        }
+    }
+
+    private void ReadEventLine(ReadOnlySpan<byte> line)
+    {
+        if (line.StartsWith("data:"u8) && line.IndexOf("\"usage\""u8) >= 0)
+        {
+            ReadUsage(line[5..].Trim((byte)' ').TrimEnd((byte)'\r'));
+        }
+    }
+
+    /// <summary>Finds a <c>usage</c> object at the top level or one level down (the Responses API nests it in <c>response</c>).</summary>
+    private void ReadUsage(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(json);
+            while (reader.Read())
+            {
+                if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth <= 2 && reader.ValueTextEquals("usage"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.StartObject)
+                    {
+                        ReadCounts(ref reader);
+                        return;
+                    }
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // Not JSON after all (a provider's odd error page): no counts, the answer itself still went through.
+        }
+    }
+
+    private void ReadCounts(ref Utf8JsonReader reader)
+    {
+        int prompt = 0, completion = 0, total = 0;
+        var depth = reader.CurrentDepth;
+        while (reader.Read() && !(reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth))
+        {
+            if (reader.TokenType != JsonTokenType.PropertyName || reader.CurrentDepth != depth + 1)
+            {
+                continue;
+            }
+            var name = reader.ValueSpan;
+            reader.Read();
+            if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out var n))
+            {
+                continue;
+            }
+            if (name.SequenceEqual("prompt_tokens"u8) || name.SequenceEqual("input_tokens"u8)) prompt = n;
+            else if (name.SequenceEqual("completion_tokens"u8) || name.SequenceEqual("output_tokens"u8)) completion = n;
+            else if (name.SequenceEqual("total_tokens"u8)) total = n;
+        }
+        PromptTokens = prompt;
+        CompletionTokens = completion;
+        TotalTokens = total > 0 ? total : prompt + completion;
+    }
+
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+}

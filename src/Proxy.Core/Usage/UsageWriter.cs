@@ -1,0 +1,90 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Proxy.Core.Persistence;
+
+namespace Proxy.Core.Usage;
+
+/// <summary>
+/// Writes usage records in the background: the request path only offers a record to a bounded channel and never
+/// waits. On an orderly shutdown the channel is closed and drained before the process exits.
+/// </summary>
+public sealed partial class UsageWriter(IServiceScopeFactory scopes, ILogger<UsageWriter> log) : BackgroundService
+{
+    private const int Capacity = 100_000;
+    private const int BatchSize = 500;
+
+    private readonly Channel<UsageRecord> _channel = Channel.CreateBounded<UsageRecord>(
+        new BoundedChannelOptions(Capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
+
+    private long _dropped;
+
+    /// <summary>Never blocks. A full channel (the database far behind) drops the record and counts it.</summary>
+    public void Record(UsageRecord record)
+    {
+        if (!_channel.Writer.TryWrite(record))
+        {
+            var dropped = Interlocked.Increment(ref _dropped);
+            if (dropped == 1 || dropped % 1000 == 0)
+            {
+                LogDropped(dropped);
+            }
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _channel.Writer.TryComplete();
+        await base.StopAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<UsageRecord>(BatchSize);
+        // Deliberately not cancelled by stoppingToken: the loop ends when StopAsync closes the channel and it is empty.
+        while (await _channel.Reader.WaitToReadAsync(CancellationToken.None))
+        {
+            while (batch.Count < BatchSize && _channel.Reader.TryRead(out var record))
+            {
+                batch.Add(record);
+            }
+            await WriteAsync(batch);
+            batch.Clear();
+        }
+    }
+
+    private async Task WriteAsync(List<UsageRecord> batch)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<PortalDb>();
+                db.Usage.AddRange(batch);
+                await db.SaveChangesAsync();
+                return;
+            }
+            catch (Exception e) when (attempt < 5)
+            {
+                LogRetry(batch.Count, attempt, e.GetType().Name);
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt));
+            }
+            catch (Exception e)
+            {
+                LogLost(batch.Count, e.GetType().Name);
+                return;
+            }
+        }
+    }
+
+    [LoggerMessage(30, LogLevel.Warning, "Usage channel full: {Dropped} records dropped so far")]
+    private partial void LogDropped(long dropped);
+
+    [LoggerMessage(31, LogLevel.Warning, "Writing {Count} usage records failed (attempt {Attempt}, {Error}); retrying")]
+    private partial void LogRetry(int count, int attempt, string error);
+
+    [LoggerMessage(32, LogLevel.Error, "Gave up writing {Count} usage records ({Error})")]
+    private partial void LogLost(int count, string error);
+}

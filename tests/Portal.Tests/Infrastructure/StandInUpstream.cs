@@ -1,0 +1,166 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Portal.Tests.Infrastructure;
+
+/// <summary>A request as the provider received it.</summary>
+public sealed record ReceivedRequest(string Method, string Path, string Query, IReadOnlyDictionary<string, string> Headers, string Body)
+{
+    public JsonObject Json => JsonNode.Parse(Body)!.AsObject();
+
+    public string? Header(string name) => Headers.TryGetValue(name.ToLowerInvariant(), out var value) ? value : null;
+}
+
+/// <summary>
+/// A provider stand-in on a real Kestrel port. It records every request and answers by the first path segment of
+/// the api_base the test registered, which is <c>/{scenario}-{unique id}</c>:
+/// <list type="bullet">
+/// <item><c>ok</c>: an OpenAI chat completion (or embedding/response, by path) with usage, echoing the model.</item>
+/// <item><c>sse</c>: three SSE chunks and a usage chunk; <c>gated</c>: one chunk, then waits for <see cref="Release"/>.</item>
+/// <item><c>error429</c>: the provider's own rate-limit error; <c>slow</c>: answers after 5 s; <c>reset</c>: one SSE chunk, then aborts the connection;
+/// <c>garbage</c>: 200 with a non-JSON body.</item>
+/// </list>
+/// </summary>
+public sealed class StandInUpstream : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _gates = new();
+
+    public StandInUpstream()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        builder.Logging.ClearProviders();
+        _app = builder.Build();
+        _app.Run(HandleAsync);
+        _app.StartAsync().GetAwaiter().GetResult();
+        BaseAddress = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+    }
+
+    public string BaseAddress { get; }
+    public ConcurrentQueue<ReceivedRequest> Received { get; } = new();
+    public ConcurrentDictionary<string, bool> Cancelled { get; } = new();
+
+    /// <summary>An api_base for one scenario, unique per call so a test sees only its own requests.</summary>
+    public string ApiBase(string scenario, out string id)
+    {
+        id = $"{scenario}-{Guid.NewGuid():N}";
+        return $"{BaseAddress}/{id}";
+    }
+
+    public IReadOnlyList<ReceivedRequest> ReceivedBy(string id) => Received.Where(r => r.Path.StartsWith($"/{id}/", StringComparison.Ordinal)).ToList();
+
+    public void Release(string id) => _gates.GetOrAdd(id, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+    private async Task HandleAsync(HttpContext http)
+    {
+        using var reader = new StreamReader(http.Request.Body, Encoding.UTF8);
+        var body = await reader.ReadToEndAsync();
+        var headers = http.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
+        Received.Enqueue(new ReceivedRequest(http.Request.Method, http.Request.Path, http.Request.QueryString.Value ?? "", headers, body));
+
+        var id = http.Request.Path.Value!.Split('/', StringSplitOptions.RemoveEmptyEntries)[0];
+        var scenario = id.Split('-')[0];
+        var model = body.Length > 0 && JsonNode.Parse(body) is JsonObject json ? json["model"]?.GetValue<string>() : null;
+        var path = http.Request.Path.Value!;
+        switch (scenario)
+        {
+            case "ok" when path.EndsWith("/embeddings", StringComparison.Ordinal):
+                await http.Response.WriteAsJsonAsync(new
+                {
+                    @object = "list",
+                    data = new[] { new { @object = "embedding", index = 0, embedding = new[] { 0.1f, 0.2f, 0.3f } } },
+                    model,
+                    usage = new { prompt_tokens = 5, total_tokens = 5 },
+                });
+                break;
+            case "ok":
+                await http.Response.WriteAsJsonAsync(new
+                {
+                    id = "chatcmpl-standin",
+                    @object = "chat.completion",
+                    created = 1700000000,
+                    model,
+                    choices = new[] { new { index = 0, message = new { role = "assistant", content = "Sunny in Boston." }, finish_reason = "stop" } },
+                    usage = new { prompt_tokens = 11, completion_tokens = 7, total_tokens = 18 },
+                });
+                break;
+            case "sse":
+            case "gated":
+            case "reset":
+                http.Response.ContentType = "text/event-stream";
+                await WriteChunkAsync(http, model, "Sunny");
+                if (scenario == "reset")
+                {
+                    // Let the first chunk reach the client, so the break happens in the middle of a stream.
+                    await Task.Delay(300);
+                    http.Abort();
+                    return;
+                }
+                if (scenario == "gated")
+                {
+                    var gate = _gates.GetOrAdd(id, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+                    try
+                    {
+                        await gate.WaitAsync(TimeSpan.FromSeconds(30), http.RequestAborted);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        Cancelled[id] = true;
+                        return;
+                    }
+                }
+                await WriteChunkAsync(http, model, " in");
+                await WriteChunkAsync(http, model, " Boston.");
+                await http.Response.WriteAsync($"data: {{\"id\":\"chatcmpl-standin\",\"object\":\"chat.completion.chunk\",\"model\":\"{model}\",\"choices\":[],\"usage\":{{\"prompt_tokens\":11,\"completion_tokens\":3,\"total_tokens\":14}}}}\n\n");
+                await http.Response.WriteAsync("data: [DONE]\n\n");
+                break;
+            case "error429":
+                http.Response.StatusCode = 429;
+                await http.Response.WriteAsJsonAsync(new { error = new { message = "Rate limit reached for gpt-4o (provider side).", type = "rate_limit_error", param = (string?)null, code = "rate_limit_exceeded" } });
+                break;
+            case "slow":
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(5), http.RequestAborted);
+                }
+                catch (OperationCanceledException)
+                {
+                    Cancelled[id] = true;
+                    return;
+                }
+                await http.Response.WriteAsJsonAsync(new { late = true });
+                break;
+            case "garbage":
+                http.Response.ContentType = "application/json";
+                await http.Response.WriteAsync("<html>definitely not json");
+                break;
+            default:
+                http.Response.StatusCode = 404;
+                break;
+        }
+    }
+
+    private static async Task WriteChunkAsync(HttpContext http, string? model, string content)
+    {
+        await http.Response.WriteAsync(
+            $"data: {{\"id\":\"chatcmpl-standin\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,\"model\":\"{model}\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{content}\"}},\"finish_reason\":null}}]}}\n\n");
+        await http.Response.Body.FlushAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
