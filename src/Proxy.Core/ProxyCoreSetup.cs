@@ -38,6 +38,7 @@ public static class ProxyCoreSetup
         services.AddSingleton<UsageWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<UsageWriter>());
         services.AddScoped<UsageLog>();
+        services.AddScoped<Users.UserService>();
         services.AddScoped<Changes>();
         services.AddScoped<TeamService>();
         services.AddScoped<ModelService>();

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Components.Authorization;
+using MudBlazor;
 using Proxy.Core;
 using Proxy.Core.Access;
 
@@ -7,9 +8,10 @@ namespace Portal.Components;
 
 /// <summary>
 /// The portal's door into Proxy.Core: turns the signed-in user into a <see cref="Caller"/> and runs a core service in a
-/// fresh scope (one DbContext per operation, as a long-lived circuit needs). The rules stay in the core.
+/// fresh scope (one DbContext per operation, as a long-lived circuit needs). The rules stay in the core; this only
+/// turns their refusals into readable snackbars instead of a broken circuit.
 /// </summary>
-public sealed class PortalSession(AuthenticationStateProvider auth, IServiceScopeFactory scopes, CallerResolver callers)
+public sealed partial class PortalSession(AuthenticationStateProvider auth, IServiceScopeFactory scopes, CallerResolver callers, ISnackbar snackbar, ILogger<PortalSession> log)
 {
     public async Task<Caller> CallerAsync()
     {
@@ -19,10 +21,35 @@ public sealed class PortalSession(AuthenticationStateProvider auth, IServiceScop
         return callers.FromUser(userId);
     }
 
-    public async Task<T> RunAsync<TService, T>(Func<TService, Caller, Task<T>> operation) where TService : notnull
+    /// <summary>Runs <paramref name="operation"/>; a refusal or failure shows as a snackbar and yields <c>default</c>.</summary>
+    public async Task<(bool Ok, T? Value)> TryAsync<TService, T>(Func<TService, Caller, Task<T>> operation, string? success = null) where TService : notnull
     {
-        var caller = await CallerAsync();
-        await using var scope = scopes.CreateAsyncScope();
-        return await operation(scope.ServiceProvider.GetRequiredService<TService>(), caller);
+        try
+        {
+            var caller = await CallerAsync();
+            await using var scope = scopes.CreateAsyncScope();
+            var value = await operation(scope.ServiceProvider.GetRequiredService<TService>(), caller);
+            if (success is not null)
+            {
+                snackbar.Add(success, Severity.Success);
+            }
+            return (true, value);
+        }
+        catch (ProxyError e)
+        {
+            snackbar.Add(e.Message, Severity.Error);
+            return (false, default);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogFailed(e);
+            snackbar.Add("Something went wrong on the server; it has been logged. Try again.", Severity.Error);
+            return (false, default);
+        }
     }
+
+    public void Notify(string message, Severity severity) => snackbar.Add(message, severity);
+
+    [LoggerMessage(200, LogLevel.Error, "Portal operation failed")]
+    private partial void LogFailed(Exception exception);
 }

@@ -92,6 +92,69 @@ public sealed partial class LlmProxy(
         }
     }
 
+    /// <summary>
+    /// The portal's "Test connection": a one-token chat request to the deployment through the same transformer and
+    /// connection pool as real traffic. Returns what the provider said, never a key.
+    /// </summary>
+    public async Task<ConnectionTest> TestAsync(Caller caller, string modelId, CancellationToken ct = default)
+    {
+        var deployment = catalog.Deployment(modelId);
+        if (deployment is null || (deployment.TeamId is { } team && !Rules.Can(caller, TeamPermission.Read, team)))
+        {
+            throw ProxyError.NotFound($"Model id={modelId} does not exist or is not visible to you.", "id");
+        }
+        if (deployment.TeamId is null ? !Rules.CanAdministerProxy(caller) : !Rules.Can(caller, TeamPermission.ManageModels, deployment.TeamId))
+        {
+            throw ProxyError.Forbidden("Only those who may change this model can test its connection.");
+        }
+        var body = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            model = deployment.UpstreamModel,
+            messages = new[] { new { role = "user", content = "ping" } },
+            max_tokens = 1,
+        });
+        var http = new DefaultHttpContext();
+        http.Request.Method = HttpMethods.Post;
+        http.Request.ContentType = "application/json";
+        http.Request.Body = new MemoryStream(body, writable: false);
+        http.Request.ContentLength = body.Length;
+        var answer = new MemoryStream();
+        http.Response.Body = answer;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        http.RequestAborted = timeout.Token;
+        var started = Stopwatch.GetTimestamp();
+        var error = await forwarder.SendAsync(http, deployment.ApiBase.AbsoluteUri, upstream.Invoker,
+            new ForwarderRequestConfig { ActivityTimeout = TimeSpan.FromSeconds(30) }, new UpstreamTransformer(deployment, LlmRoute.ChatCompletions, Guid.NewGuid().ToString()));
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        if (error != ForwarderError.None)
+        {
+            var reason = http.Features.Get<IForwarderErrorFeature>()?.Exception is { } e ? Describe(e) : error.ToString();
+            return new ConnectionTest(false, StatusFor(error), $"The provider could not be reached: {reason}.", elapsed);
+        }
+        var status = http.Response.StatusCode;
+        var text = System.Text.Encoding.UTF8.GetString(answer.GetBuffer(), 0, (int)Math.Min(answer.Length, 2000));
+        return status is >= 200 and < 300
+            ? new ConnectionTest(true, status, $"The provider answered {status} in {elapsed.TotalMilliseconds:0} ms.", elapsed)
+            : new ConnectionTest(false, status, $"The provider answered {status}: {ProviderMessage(text)}", elapsed);
+    }
+
+    /// <summary>The provider's own error message when its body is OpenAI-shaped, else the start of the body.</summary>
+    private static string ProviderMessage(string body)
+    {
+        try
+        {
+            if (System.Text.Json.Nodes.JsonNode.Parse(body)?["error"]?["message"]?.GetValue<string>() is { } message)
+            {
+                return message;
+            }
+        }
+        catch (System.Text.Json.JsonException)
+        {
+        }
+        return body.Length > 300 ? body[..300] + "…" : body;
+    }
+
     private static int StatusFor(ForwarderError error) => error switch
     {
         ForwarderError.RequestTimedOut => (int)HttpStatusCode.GatewayTimeout,
@@ -139,6 +202,8 @@ public sealed partial class LlmProxy(
     [LoggerMessage(20, LogLevel.Warning, "Upstream call for model {Model} (deployment {ModelId}) failed: {Error} ({Reason})")]
     private partial void LogUpstreamFailed(string model, string modelId, ForwarderError error, string reason);
 }
+
+public sealed record ConnectionTest(bool Succeeded, int Status, string Message, TimeSpan Elapsed);
 
 /// <summary>The one pooled connection handler every upstream call shares.</summary>
 public sealed class UpstreamClient : IDisposable

@@ -22,6 +22,22 @@ public sealed class ModelCatalog(RouteTable routes)
             : null;
     }
 
+    /// <summary>A deployment by its model id, whoever owns it; callers check access themselves.</summary>
+    public DeploymentEntry? Deployment(string modelId)
+    {
+        foreach (var group in routes.Current.Groups.Values)
+        {
+            foreach (var deployment in group)
+            {
+                if (deployment.ModelId == modelId)
+                {
+                    return deployment;
+                }
+            }
+        }
+        return null;
+    }
+
     /// <summary>Public names for <c>/v1/models</c>: the team's aliases and the global models the caller may use. Never internal names.</summary>
     public IReadOnlyList<string> CallableNames(Caller caller)
     {

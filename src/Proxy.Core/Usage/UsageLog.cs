@@ -7,6 +7,26 @@ namespace Proxy.Core.Usage;
 /// <summary>Reads recorded LLM calls for a team's admins and the proxy admin.</summary>
 public sealed class UsageLog(PortalDb db)
 {
+    /// <summary>Calls and tokens per model per day over the last <paramref name="days"/> days, for the portal's chart.</summary>
+    public async Task<IReadOnlyList<UsagePoint>> DailyAsync(Caller caller, string teamId, int days, CancellationToken ct = default)
+    {
+        DemandRead(caller, teamId);
+        var since = DateTime.UtcNow.Date.AddDays(1 - days);
+        var rows = await db.Usage.AsNoTracking().Where(u => u.TeamId == teamId && u.StartedAt >= since)
+            .Select(u => new { u.Model, u.StartedAt, u.TotalTokens }).ToListAsync(ct);
+        return rows.GroupBy(r => (r.Model, Day: r.StartedAt.Date))
+            .Select(g => new UsagePoint(g.Key.Model, g.Key.Day, g.Count(), g.Sum(r => (long)r.TotalTokens)))
+            .OrderBy(p => p.Day).ThenBy(p => p.Model).ToList();
+    }
+
+    private static void DemandRead(Caller caller, string teamId)
+    {
+        if (!Rules.Can(caller, TeamPermission.Administer, teamId))
+        {
+            throw ProxyError.Forbidden($"Only the proxy admin or an admin of team {teamId} can read its spend logs.");
+        }
+    }
+
     public async Task<(IReadOnlyList<UsageRecord> Records, int Total)> ListAsync(Caller caller, string? teamId, int page, int pageSize, CancellationToken ct = default)
     {
         var query = db.Usage.AsNoTracking();
@@ -19,10 +39,7 @@ public sealed class UsageLog(PortalDb db)
         }
         else
         {
-            if (!Rules.Can(caller, TeamPermission.Administer, teamId))
-            {
-                throw ProxyError.Forbidden($"Only the proxy admin or an admin of team {teamId} can read its spend logs.");
-            }
+            DemandRead(caller, teamId);
             query = query.Where(u => u.TeamId == teamId);
         }
         var total = await query.CountAsync(ct);
@@ -30,3 +47,5 @@ public sealed class UsageLog(PortalDb db)
         return (records, total);
     }
 }
+
+public sealed record UsagePoint(string Model, DateTime Day, int Calls, long Tokens);

@@ -1,0 +1,67 @@
+using System.ComponentModel.DataAnnotations;
+using Proxy.Core.Models;
+
+namespace Portal.Components.Pages.Teams;
+
+/// <summary>
+/// The register/edit model form. Its checks mirror what the core will check anyway (so the user hears early), and it
+/// turns the provider-specific fields into the same <see cref="ModelInput"/> the REST API builds.
+/// </summary>
+public sealed class ModelForm : IValidatableObject
+{
+    public string Provider { get; set; } = Proxy.Core.Models.Provider.OpenAI;
+
+    [Required(ErrorMessage = "Give the model a public name.")]
+    [StringLength(256)]
+    public string PublicName { get; set; } = "";
+
+    [Required(ErrorMessage = "Name the provider's model or deployment.")]
+    [StringLength(256)]
+    public string UpstreamModel { get; set; } = "";
+
+    public string? ApiBase { get; set; }
+
+    public string? ApiVersion { get; set; } = Proxy.Core.Models.Provider.AzureDefaultApiVersion;
+
+    public string? ApiKey { get; set; }
+
+    [Range(1, 3600, ErrorMessage = "The timeout is between 1 and 3600 seconds.")]
+    public double? TimeoutSeconds { get; set; }
+
+    /// <summary>On edit an empty key keeps the stored one; on registration a key is required.</summary>
+    public bool IsEdit { get; set; }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        var isAzure = Provider == Proxy.Core.Models.Provider.Azure;
+        if (isAzure && string.IsNullOrWhiteSpace(ApiBase))
+        {
+            yield return new ValidationResult("Azure models need the API base, e.g. https://YOUR-RESOURCE.openai.azure.com.", [nameof(ApiBase)]);
+        }
+        if (!string.IsNullOrWhiteSpace(ApiBase)
+            && (!Uri.TryCreate(ApiBase.Trim(), UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(uri.UserInfo)))
+        {
+            yield return new ValidationResult("The API base must be an absolute http(s) URL without credentials.", [nameof(ApiBase)]);
+        }
+        if (isAzure && string.IsNullOrWhiteSpace(ApiVersion))
+        {
+            yield return new ValidationResult("Azure models need an API version, e.g. 2024-10-21.", [nameof(ApiVersion)]);
+        }
+        if (!IsEdit && string.IsNullOrWhiteSpace(ApiKey))
+        {
+            yield return new ValidationResult("Enter the provider's API key.", [nameof(ApiKey)]);
+        }
+    }
+
+    public ModelInput ToInput(string? teamId = null) => new()
+    {
+        ModelName = PublicName.Trim(),
+        UpstreamModel = $"{Provider}/{UpstreamModel.Trim()}",
+        CustomLlmProvider = Provider,
+        ApiBase = string.IsNullOrWhiteSpace(ApiBase) ? null : ApiBase.Trim(),
+        ApiVersion = Provider == Proxy.Core.Models.Provider.Azure ? ApiVersion?.Trim() : null,
+        ApiKey = string.IsNullOrWhiteSpace(ApiKey) ? null : ApiKey.Trim(),
+        TimeoutSeconds = TimeoutSeconds,
+        TeamId = teamId,
+    };
+}
