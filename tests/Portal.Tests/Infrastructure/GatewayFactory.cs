@@ -74,6 +74,8 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
+        // Outside Development, package assets (MudBlazor, blazor.web.js) come from the runtime manifest only when asked.
+        builder.UseStaticWebAssets();
         foreach (var (key, value) in _settings.Concat(Settings))
         {
             builder.UseSetting(key, value);

@@ -1,0 +1,141 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using Portal.Tests.Infrastructure;
+using Proxy.Core.Users;
+
+namespace E2E;
+
+/// <summary>The portal in a real browser against a real gateway, SQLite file and provider stand-in.</summary>
+public sealed class PortalFlowTests(BrowserFixture browser) : IClassFixture<BrowserFixture>, IAsyncLifetime
+{
+    private readonly GatewayFactory _gateway = new();
+    private readonly StandInUpstream _upstream = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        await _gateway.DisposeAsync();
+        await _upstream.DisposeAsync();
+    }
+
+    private async Task<PortalPage> NewPageAsync()
+    {
+        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            Permissions = ["clipboard-read", "clipboard-write"],
+            ViewportSize = new ViewportSize { Width = 1400, Height = 900 },
+        });
+        return new PortalPage(await context.NewPageAsync(), _gateway.BaseAddress);
+    }
+
+    [Fact]
+    public async Task AdminCreatesTeamAndTeamAdmin_TeamAdminRegistersModelAndKey_KeyReachesTheTeamsProvider()
+    {
+        const string teamAdmin = "lead@example.com";
+        const string teamAdminPassword = "Lead-Password-1";
+        const string providerKey = "sk-provider-from-the-portal-7e57";
+        var portal = await NewPageAsync();
+
+        // The proxy admin signs in, creates the team and the team admin's account.
+        await portal.SignInAsync(GatewayFactory.AdminEmail, GatewayFactory.AdminPassword);
+        await portal.CreateTeamAsync("Sweden");
+        await portal.ScreenshotAsync("01-teams");
+        await portal.CreateUserAsync(teamAdmin, teamAdminPassword);
+        await portal.ScreenshotAsync("02-admin-users");
+        await portal.OpenTeamAsync("Sweden");
+        await portal.AddMemberAsync(teamAdmin, admin: true);
+        await portal.ScreenshotAsync("03-members");
+        await portal.SignOutAsync();
+
+        // The team admin registers the team's model, sees it in the alias table and creates a key.
+        await portal.SignInAsync(teamAdmin, teamAdminPassword);
+        await portal.OpenTeamAsync("Sweden");
+        await portal.RegisterModelAsync("my-team-model", "gpt-4o", _upstream.ApiBase("ok", out var upstreamId), providerKey);
+        await portal.ScreenshotAsync("04-models");
+        await portal.OpenTabAsync("Alias table");
+        var internalName = await portal.Page.Locator("[data-testid=alias-row]", new() { HasText = "my-team-model" }).Locator("[data-testid=alias-internal]").InnerTextAsync();
+        Assert.StartsWith("model_name_", internalName);
+        await portal.ScreenshotAsync("05-alias-table");
+        var key = await portal.CreateKeyAsync("from-the-portal");
+        await portal.ScreenshotAsync("06-new-key-shown-once");
+        await portal.Page.ClickAsync("[data-testid=new-key-done]");
+        await portal.ScreenshotAsync("07-keys");
+
+        // A plain HTTP call with that key reaches the stand-in with the team's provider key.
+        var client = new HttpClient { BaseAddress = _gateway.BaseAddress };
+        client.DefaultRequestHeaders.Authorization = new("Bearer", key);
+        var response = await client.PostAsJsonAsync("/v1/chat/completions", new { model = "my-team-model", messages = new[] { new { role = "user", content = "hi" } } });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var received = Assert.Single(_upstream.ReceivedBy(upstreamId));
+        Assert.Equal($"Bearer {providerKey}", received.Header("authorization"));
+        Assert.Equal("gpt-4o", received.Json["model"]!.GetValue<string>());
+
+        // The call shows up in Usage, the registration in Activity.
+        await portal.OpenTeamAsync("Sweden");
+        await portal.OpenTabAsync("Usage");
+        await portal.Page.Locator("[data-testid=latest-calls]").GetByText("my-team-model").WaitForAsync();
+        await portal.ScreenshotAsync("08-usage");
+        await portal.OpenTabAsync("Activity");
+        await portal.Page.Locator("[data-testid=activity]").GetByText("model.create").WaitForAsync();
+        await portal.ScreenshotAsync("09-activity");
+    }
+
+    [Fact]
+    public async Task MemberOfAnotherTeam_CannotSeeOrOpenTheFirstTeam()
+    {
+        var admin = _gateway.Client();
+        var first = (await (await admin.PostAsJsonAsync("/team/new", new { team_alias = "First" })).ReadJsonAsync(HttpStatusCode.OK))["team_id"]!.GetValue<string>();
+        var second = (await (await admin.PostAsJsonAsync("/team/new", new { team_alias = "Second" })).ReadJsonAsync(HttpStatusCode.OK))["team_id"]!.GetValue<string>();
+        (await admin.PostAsJsonAsync("/team/member_add", new { team_id = second, member = new { user_email = "outsider@example.com", role = "user" } })).EnsureSuccessStatusCode();
+        await using (var scope = _gateway.Services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
+            var outsider = (await users.FindByEmailAsync("outsider@example.com"))!;
+            Assert.True((await users.AddPasswordAsync(outsider, "Outsider-Password-1")).Succeeded);
+        }
+        var portal = await NewPageAsync();
+
+        await portal.SignInAsync("outsider@example.com", "Outsider-Password-1");
+
+        var teams = portal.Page.Locator("[data-testid=teams]");
+        await teams.GetByText("Second").WaitForAsync();
+        Assert.Equal(0, await teams.GetByText("First").CountAsync());
+        // A member sees but cannot change: no register button on their own team.
+        await portal.OpenTeamAsync("Second");
+        Assert.Equal(0, await portal.Page.Locator("[data-testid=register-model]").CountAsync());
+        Assert.Equal(0, await portal.Page.GetByRole(AriaRole.Tab, new() { Name = "Activity" }).CountAsync());
+        await portal.ScreenshotAsync("10-member-view");
+
+        await portal.OpenAsync($"/teams/{first}");
+        await portal.Page.GetByText("does not exist or you are not a member").WaitForAsync();
+        Assert.Equal(0, await portal.Page.GetByText("First").CountAsync());
+        await portal.OpenAsync("/admin");
+        await portal.Page.GetByText("Only proxy admins can open this page.").WaitForAsync();
+    }
+
+    [Fact]
+    public async Task WrongPassword_GetsAClearMessage_AndRepeatedFailuresLockTheAccount()
+    {
+        var portal = await NewPageAsync();
+
+        await portal.Page.GotoAsync(new Uri(_gateway.BaseAddress, "/Account/Login").ToString());
+        await portal.Page.FillAsync("#email", GatewayFactory.AdminEmail);
+        await portal.Page.FillAsync("#password", "wrong-password");
+        await portal.Page.ClickAsync("#sign-in");
+        await portal.Page.GetByText("Unknown email or wrong password.").WaitForAsync();
+        await portal.ScreenshotAsync("00-sign-in-error");
+
+        for (var i = 0; i < 4; i++)
+        {
+            await portal.Page.FillAsync("#email", GatewayFactory.AdminEmail);
+            await portal.Page.FillAsync("#password", "wrong-password");
+            await portal.Page.ClickAsync("#sign-in");
+            await portal.Page.WaitForLoadStateAsync();
+        }
+        await portal.Page.GetByText("locked").First.WaitForAsync();
+    }
+}

@@ -1,0 +1,113 @@
+using Microsoft.Playwright;
+
+namespace E2E;
+
+/// <summary>The portal as a user sees it: intent methods over one browser page.</summary>
+public sealed class PortalPage(IPage page, Uri baseAddress)
+{
+    public IPage Page => page;
+
+    public async Task SignInAsync(string email, string password)
+    {
+        await page.GotoAsync(new Uri(baseAddress, "/Account/Login").ToString());
+        await page.FillAsync("#email", email);
+        await page.FillAsync("#password", password);
+        await page.ClickAsync("#sign-in");
+        await WaitInteractiveAsync();
+    }
+
+    public async Task SignOutAsync()
+    {
+        await page.ClickAsync("button.signout");
+        await page.WaitForURLAsync("**/Account/Login**");
+    }
+
+    public async Task OpenAsync(string path)
+    {
+        await page.GotoAsync(new Uri(baseAddress, path).ToString());
+        await WaitInteractiveAsync();
+    }
+
+    /// <summary>A click on the prerendered page is lost: wait until the Blazor circuit is connected.</summary>
+    public async Task WaitInteractiveAsync()
+    {
+        try
+        {
+            await page.WaitForSelectorAsync("[data-interactive='true']", new() { Timeout = 20_000 });
+        }
+        catch (TimeoutException e)
+        {
+            await ScreenshotAsync("failed-" + DateTime.UtcNow.Ticks);
+            throw new TimeoutException($"The portal never became interactive at {page.Url}. Page text: {await page.InnerTextAsync("body")}", e);
+        }
+    }
+
+    public async Task CreateTeamAsync(string alias)
+    {
+        await page.ClickAsync("[data-testid=create-team]");
+        await page.FillAsync("#team-alias", alias);
+        await page.ClickAsync("[data-testid=team-save]");
+        await page.GetByText("created.").First.WaitForAsync();
+    }
+
+    public async Task CreateUserAsync(string email, string password)
+    {
+        await OpenAsync("/admin");
+        await page.FillAsync("#user-email", email);
+        await page.FillAsync("#user-password", password);
+        await page.ClickAsync("[data-testid=create-user]");
+        await page.Locator("[data-testid=users]").GetByText(email).WaitForAsync();
+    }
+
+    public async Task OpenTeamAsync(string alias)
+    {
+        await OpenAsync("/");
+        await page.Locator("[data-testid=team-link]", new() { HasText = alias }).ClickAsync();
+        await page.Locator("[data-testid=team-title]", new() { HasText = alias }).WaitForAsync();
+    }
+
+    public Task OpenTabAsync(string name) => page.GetByRole(AriaRole.Tab, new() { Name = name }).ClickAsync();
+
+    public async Task AddMemberAsync(string email, bool admin)
+    {
+        await OpenTabAsync("Members");
+        await page.FillAsync("#member-email", email);
+        if (admin)
+        {
+            // MudSelect puts the id on a hidden input: open it through its visible container.
+            await page.Locator("div.mud-input-control.mud-select:has(#member-role)").ClickAsync();
+            await page.Locator(".mud-popover-open .mud-list-item").GetByText("admin", new() { Exact = true }).ClickAsync();
+        }
+        await page.ClickAsync("[data-testid=add-member]");
+        await page.Locator("[data-testid=members]").GetByText(email).WaitForAsync();
+    }
+
+    public async Task RegisterModelAsync(string publicName, string upstreamModel, string apiBase, string apiKey)
+    {
+        await OpenTabAsync("Models");
+        await page.ClickAsync("[data-testid=register-model]");
+        await page.FillAsync("#model-public-name", publicName);
+        await page.FillAsync("#model-upstream", upstreamModel);
+        await page.FillAsync("#model-api-base", apiBase);
+        await page.FillAsync("#model-api-key", apiKey);
+        await page.ClickAsync("[data-testid=model-save]");
+        await page.Locator("[data-testid=model-name]", new() { HasText = publicName }).WaitForAsync();
+    }
+
+    /// <summary>Creates a key and returns the raw key the "shown once" dialog displays (copied through the clipboard).</summary>
+    public async Task<string> CreateKeyAsync(string alias)
+    {
+        await OpenTabAsync("Keys");
+        await page.ClickAsync("[data-testid=create-key]");
+        await page.FillAsync("#key-alias", alias);
+        await page.ClickAsync("[data-testid=key-save]");
+        var shown = await page.Locator("[data-testid=new-key]").InnerTextAsync();
+        await page.ClickAsync("[data-testid=copy-new-key]");
+        await page.GetByText("Copied key.").WaitForAsync();
+        var copied = await page.EvaluateAsync<string>("() => navigator.clipboard.readText()");
+        return copied == shown ? copied : throw new InvalidOperationException($"The clipboard holds '{copied}', the dialog shows '{shown}'.");
+    }
+
+    public Task ScreenshotAsync(string name) =>
+        page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, name + ".png"), FullPage = true });
+}
