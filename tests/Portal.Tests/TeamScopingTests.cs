@@ -79,7 +79,7 @@ public sealed class TeamScopingTests(GatewayFactory gateway) : IClassFixture<Gat
     }
 
     [Fact]
-    public async Task LlmApiKey_CannotManageModels_ButCanReadItsTeam()
+    public async Task LlmApiKey_IsForLlmRoutesOnly_ButListsItsModels()
     {
         var team = await gateway.CreateTeamAsync();
         var llmKey = await gateway.GenerateKeyAsync(team, new { key_type = "llm_api" });
@@ -88,7 +88,9 @@ public sealed class TeamScopingTests(GatewayFactory gateway) : IClassFixture<Gat
         var info = await gateway.Client(llmKey).GetAsync($"/team/info?team_id={team}");
 
         Assert.Contains("llm_api", await add.ReadErrorAsync(HttpStatusCode.Forbidden, "permission_error"));
-        await info.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Contains("llm_api", await info.ReadErrorAsync(HttpStatusCode.Forbidden, "permission_error"));
+        await (await gateway.Client(llmKey).GetAsync("/v1/models")).ReadJsonAsync(HttpStatusCode.OK);
+        await (await gateway.Client(llmKey).GetAsync("/model/info")).ReadJsonAsync(HttpStatusCode.OK);
     }
 
     [Fact]

@@ -68,6 +68,11 @@ public static class GatewayConfiguration
             builder.WebHost.UseUrls(DefaultUrls);
         }
 
+        // These categories log full URLs, and a URL may carry a key (/key/info?key=sk-..., /key/sk-.../regenerate).
+        // Kept at Warning whatever the configured default, so raising the log level never writes a key.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Routing", LogLevel.Warning);
+
         builder.Services.AddOptions<ProxyOptions>().BindConfiguration(ProxyOptions.Section);
         builder.Services.AddOptions<PortalOptions>().BindConfiguration(PortalOptions.Section);
         builder.Services.AddSingleton(new StartupWarnings(warnings));

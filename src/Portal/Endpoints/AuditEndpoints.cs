@@ -8,11 +8,12 @@ public static class AuditEndpoints
 {
     public static IEndpointRouteBuilder MapAuditEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/audit", List);
+        var management = app.MapManagementGroup();
+        management.MapGet("/audit", List);
         return app;
     }
 
-    private static async Task<IResult> List(HttpContext http, AuditLog audit, string? team_id, int? page, int? size)
+    private static async Task<IResult> List(HttpContext http, AuditLog audit, string? team_id, string? page, string? size)
     {
         var caller = http.Caller();
         var (pageNumber, pageSize) = Paging.Validate(page, size);

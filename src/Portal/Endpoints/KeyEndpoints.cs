@@ -10,13 +10,14 @@ public static class KeyEndpoints
 {
     public static IEndpointRouteBuilder MapKeyEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/key/generate", Generate);
-        app.MapGet("/key/info", Info);
-        app.MapGet("/key/list", List);
-        app.MapPost("/key/update", Update);
-        app.MapPost("/key/delete", Delete);
-        app.MapPost("/key/regenerate", Regenerate);
-        app.MapPost("/key/{key}/regenerate", Regenerate);
+        var management = app.MapManagementGroup();
+        management.MapPost("/key/generate", Generate);
+        management.MapGet("/key/info", Info);
+        management.MapGet("/key/list", List);
+        management.MapPost("/key/update", Update);
+        management.MapPost("/key/delete", Delete);
+        management.MapPost("/key/regenerate", Regenerate);
+        management.MapPost("/key/{key}/regenerate", Regenerate);
         return app;
     }
 
@@ -31,10 +32,11 @@ public static class KeyEndpoints
     private static async Task<IResult> Info(HttpContext http, KeyService keys, string? key)
     {
         var found = await keys.InfoAsync(http.Caller(), key, http.RequestAborted);
-        return TypedResults.Ok(new { key = key ?? found.KeyName, info = ApiJson.Key(found) });
+        // The raw key is never repeated back, not even to the caller who sent it: the masked name stands in.
+        return TypedResults.Ok(new { key = found.KeyName, info = ApiJson.Key(found) });
     }
 
-    private static async Task<IResult> List(HttpContext http, KeyService keys, string? team_id, int? page, int? size)
+    private static async Task<IResult> List(HttpContext http, KeyService keys, string? team_id, string? page, string? size)
     {
         var caller = http.Caller();
         var (pageNumber, pageSize) = Paging.Validate(page, size);
@@ -61,7 +63,7 @@ public static class KeyEndpoints
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
         var deleted = await keys.DeleteAsync(caller, body.Strings("keys"), body.Strings("key_aliases"), http.RequestAborted);
-        return TypedResults.Ok(new { deleted_keys = deleted });
+        return TypedResults.Ok(new { deleted_keys = deleted.Select(k => k.StartsWith("sk-", StringComparison.Ordinal) ? KeyMaterial.Mask(k) : k) });
     }
 
     /// <summary><c>/key/regenerate</c> takes the key in the body; <c>/key/{key}/regenerate</c> in the path. The body is optional.</summary>

@@ -15,13 +15,15 @@ public static class ModelEndpoints
 
     public static IEndpointRouteBuilder MapModelEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/model/new", Create);
-        app.MapPost("/model/update", Update);
-        app.MapPatch("/model/{model_id}/update", Patch);
-        app.MapPost("/model/delete", Delete);
+        var management = app.MapManagementGroup();
+        management.MapPost("/model/new", Create);
+        management.MapPost("/model/update", Update);
+        management.MapPatch("/model/{model_id}/update", Patch);
+        management.MapPost("/model/delete", Delete);
+        management.MapGet("/v2/model/info", Info);
+        // Open to every key that may call models, llm_api keys included (as in LiteLLM).
         app.MapGet("/model/info", Info);
         app.MapGet("/v1/model/info", Info);
-        app.MapGet("/v2/model/info", Info);
         app.MapGet("/v1/models", OpenAIList);
         app.MapGet("/models", OpenAIList);
         return app;

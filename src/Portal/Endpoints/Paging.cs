@@ -1,23 +1,26 @@
+using System.Globalization;
 using Proxy.Core;
 
 namespace Portal.Endpoints;
 
+/// <summary>page/size query parameters, read as text so a wrong value gets a message that names it.</summary>
 public static class Paging
 {
     public const int MaxSize = 100;
 
-    public static (int Page, int Size) Validate(int? page, int? size)
+    public static (int Page, int Size) Validate(string? page, string? size) =>
+        (Number(page, "page", 1, 1, int.MaxValue), Number(size, "size", 50, 1, MaxSize));
+
+    private static int Number(string? text, string param, int fallback, int min, int max)
     {
-        var p = page ?? 1;
-        var s = size ?? 50;
-        if (p < 1)
+        if (string.IsNullOrEmpty(text))
         {
-            throw ProxyError.BadRequest("page starts at 1.", "page");
+            return fallback;
         }
-        if (s is < 1 or > MaxSize)
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
         {
-            throw ProxyError.BadRequest($"size must be between 1 and {MaxSize}.", "size");
+            throw ProxyError.BadRequest($"{param} must be a whole number from {min} to {max}, not '{text}'.", param);
         }
-        return (p, s);
+        return value;
     }
 }

@@ -62,6 +62,7 @@ public static class RequestBody
 
     private static string Describe(Exception e) => e switch
     {
+        JsonException j when j.Message.Contains("depth", StringComparison.OrdinalIgnoreCase) => $"it is nested too deeply (at most {DocumentOptions.MaxDepth} levels).",
         JsonException { LineNumber: { } line, BytePositionInLine: { } pos } j when j.Message.Contains("duplicate", StringComparison.OrdinalIgnoreCase)
             => $"a property appears twice (line {line + 1}, position {pos}).",
         JsonException { LineNumber: { } line, BytePositionInLine: { } pos } => $"syntax error at line {line + 1}, position {pos}.",
@@ -74,9 +75,22 @@ public static class RequestBody
     public static string? String(this JsonObject body, string name, string? param = null) => body[name] switch
     {
         null => null,
-        JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
+        JsonValue v when v.GetValueKind() == JsonValueKind.String => Text(v, param ?? name),
         var other => throw WrongType(param ?? name, "a string", other),
     };
+
+    /// <summary>The string value, or a 400 when it is not valid Unicode (invalid UTF-8 bytes, a lone surrogate escape).</summary>
+    private static string Text(JsonValue value, string param)
+    {
+        try
+        {
+            return value.GetValue<string>();
+        }
+        catch (InvalidOperationException)
+        {
+            throw ProxyError.BadRequest($"{param} is not valid Unicode text (invalid UTF-8 or a lone surrogate).", param);
+        }
+    }
 
     public static double? Number(this JsonObject body, string name, string? param = null) => body[name] switch
     {
@@ -103,7 +117,7 @@ public static class RequestBody
     {
         null => null,
         JsonArray a => a.Select(item => item is JsonValue v && v.GetValueKind() == JsonValueKind.String
-            ? v.GetValue<string>()
+            ? Text(v, name)
             : throw WrongType(name, "a list of strings", a)).ToList(),
         var other => throw WrongType(name, "a list of strings", other),
     };

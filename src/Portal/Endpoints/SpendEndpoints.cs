@@ -8,11 +8,12 @@ public static class SpendEndpoints
 {
     public static IEndpointRouteBuilder MapSpendEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/spend/logs", List);
+        var management = app.MapManagementGroup();
+        management.MapGet("/spend/logs", List);
         return app;
     }
 
-    private static async Task<IResult> List(HttpContext http, UsageLog usage, string? team_id, int? page, int? size)
+    private static async Task<IResult> List(HttpContext http, UsageLog usage, string? team_id, string? page, string? size)
     {
         var caller = http.Caller();
         var (pageNumber, pageSize) = Paging.Validate(page, size);

@@ -10,14 +10,15 @@ public static class TeamEndpoints
 {
     public static IEndpointRouteBuilder MapTeamEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/team/new", Create);
-        app.MapGet("/team/info", Info);
-        app.MapGet("/team/list", List);
-        app.MapPost("/team/update", Update);
-        app.MapPost("/team/delete", Delete);
-        app.MapPost("/team/member_add", AddMember);
-        app.MapPost("/team/member_delete", RemoveMember);
-        app.MapPost("/team/member_update", UpdateMember);
+        var management = app.MapManagementGroup();
+        management.MapPost("/team/new", Create);
+        management.MapGet("/team/info", Info);
+        management.MapGet("/team/list", List);
+        management.MapPost("/team/update", Update);
+        management.MapPost("/team/delete", Delete);
+        management.MapPost("/team/member_add", AddMember);
+        management.MapPost("/team/member_delete", RemoveMember);
+        management.MapPost("/team/member_update", UpdateMember);
         return app;
     }
 

@@ -41,6 +41,12 @@ public static class Rules
         _ => false,
     };
 
+    /// <summary>
+    /// Management routes: everyone but an <c>llm_api</c> key, which is for LLM routes only (it may still list and
+    /// describe the models it can call: <c>/v1/models</c>, <c>/model/info</c>).
+    /// </summary>
+    public static bool CanUseManagementRoutes(Caller caller) => caller.Key?.KeyType != KeyType.LlmApi;
+
     /// <summary>A key is visible to the proxy admin, to itself, to its owner and to its team's admins.</summary>
     public static bool CanSeeKey(Caller caller, string keyHash, string? keyTeamId, string? keyUserId) =>
         caller.IsProxyAdmin

@@ -44,7 +44,12 @@ public readonly struct ModelField
                 empty = false;
                 var isModel = reader.ValueTextEquals("model"u8);
                 reader.Read();
-                if (isModel && value is null)
+                if (isModel && value is not null)
+                {
+                    // Parsers disagree on which duplicate wins; the provider must never see a model we did not resolve.
+                    throw ProxyError.BadRequest("model appears more than once in the request body.", "model");
+                }
+                if (isModel)
                 {
                     if (reader.TokenType != JsonTokenType.String)
                     {
@@ -61,9 +66,11 @@ public readonly struct ModelField
             }
             return new ModelField(value, start, end, objectStart, empty);
         }
-        catch (JsonException)
+        catch (JsonException e)
         {
-            throw ProxyError.BadRequest("Request body is not valid JSON.");
+            throw ProxyError.BadRequest(e.Message.Contains("depth", StringComparison.OrdinalIgnoreCase)
+                ? "Request body is nested too deeply (at most 128 levels)."
+                : $"Request body is not valid JSON (line {e.LineNumber + 1}, position {e.BytePositionInLine}).");
         }
     }
 
