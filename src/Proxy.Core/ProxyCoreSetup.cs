@@ -34,6 +34,8 @@ public static class ProxyCoreSetup
         services.AddHostedService<RouteSync>();
         services.AddHttpForwarder();
         services.AddSingleton<UpstreamClient>();
+        services.AddSingleton<UpstreamPolicy>();
+        services.AddOptions<UpstreamOptions>().BindConfiguration(UpstreamOptions.Section);
         services.AddSingleton<LlmProxy>();
         services.AddSingleton<UsageWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<UsageWriter>());

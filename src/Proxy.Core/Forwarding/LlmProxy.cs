@@ -26,6 +26,10 @@ public sealed partial class LlmProxy(
             throw ProxyError.Forbidden("This key is a management key: it cannot call models. Use a default or llm_api key.");
         }
 
+        if (int.TryParse(http.Request.Headers[UpstreamTransformer.HopHeader], out var hops) && hops >= UpstreamTransformer.MaxHops)
+        {
+            throw new ProxyError(508, "upstream_error", $"This call has passed {hops} gateways: a model's api_base leads back to a gateway. Fix the model's api_base.");
+        }
         var (buffer, length) = await ReadBodyAsync(http);
         DeploymentEntry deployment;
         string model;
@@ -205,11 +209,12 @@ public sealed partial class LlmProxy(
 
 public sealed record ConnectionTest(bool Succeeded, int Status, string Message, TimeSpan Elapsed);
 
-/// <summary>The one pooled connection handler every upstream call shares.</summary>
-public sealed class UpstreamClient : IDisposable
+/// <summary>The one pooled connection handler every upstream call shares; its connections pass <see cref="UpstreamPolicy"/>.</summary>
+public sealed class UpstreamClient(UpstreamPolicy policy) : IDisposable
 {
     public HttpMessageInvoker Invoker { get; } = new(new SocketsHttpHandler
     {
+        ConnectCallback = policy.ConnectAsync,
         UseProxy = false,
         AllowAutoRedirect = false,
         AutomaticDecompression = DecompressionMethods.None,

@@ -19,6 +19,10 @@ internal sealed class UpstreamTransformer(DeploymentEntry deployment, LlmRoute r
         "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "Forwarded", "X-Real-IP",
     ];
 
+    /// <summary>Counts gateways a call has passed, so an api_base that leads back here ends instead of looping.</summary>
+    public const string HopHeader = "x-llm-gateway-hops";
+    public const int MaxHops = 5;
+
     public static Uri UpstreamUri(DeploymentEntry deployment, LlmRoute route)
     {
         var apiBase = deployment.ApiBase.AbsoluteUri.TrimEnd('/');
@@ -35,6 +39,9 @@ internal sealed class UpstreamTransformer(DeploymentEntry deployment, LlmRoute r
             proxyRequest.Headers.Remove(header);
         }
         proxyRequest.RequestUri = UpstreamUri(deployment, route);
+        var hops = int.TryParse(httpContext.Request.Headers[HopHeader], out var seen) ? seen : 0;
+        proxyRequest.Headers.Remove(HopHeader);
+        proxyRequest.Headers.TryAddWithoutValidation(HopHeader, (hops + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
         proxyRequest.Headers.Host = null;
         if (deployment.ApiKey is { } key)
         {

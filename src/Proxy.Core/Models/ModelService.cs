@@ -11,7 +11,7 @@ namespace Proxy.Core.Models;
 /// Model deployments, global and team-owned. A team model lives under an internal name
 /// <c>model_name_{team_id}_{uuid}</c> that the team's alias table maps its public name to.
 /// </summary>
-public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable routes)
+public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable routes, Forwarding.UpstreamPolicy upstreams)
 {
     private PortalDb Db => changes.Db;
 
@@ -206,7 +206,7 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
             : throw ProxyError.BadRequest($"litellm_params.{secret} is not supported: the provider's key goes in litellm_params.api_key, which is stored encrypted.", $"litellm_params.{secret}");
     }
 
-    private static string ValidApiBase(string value)
+    private string ValidApiBase(string value)
     {
         var text = Check.Required(value, "litellm_params.api_base", 2048);
         if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || string.IsNullOrEmpty(uri.Host))
@@ -221,6 +221,7 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
         {
             throw ProxyError.BadRequest("litellm_params.api_base must not have a query string or fragment.", "litellm_params.api_base");
         }
+        upstreams.CheckRegistration(uri);
         return text.TrimEnd('/');
     }
 

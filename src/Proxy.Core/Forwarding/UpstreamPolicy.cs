@@ -1,0 +1,99 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
+
+namespace Proxy.Core.Forwarding;
+
+/// <summary>The <c>Proxy:Upstreams</c> configuration section: where a model's <c>api_base</c> may point.</summary>
+public sealed class UpstreamOptions
+{
+    public const string Section = "Proxy:Upstreams";
+
+    /// <summary>
+    /// Networks no upstream may be in. The default covers link-local addresses, where every cloud keeps its instance
+    /// metadata service (169.254.169.254 and friends), and the "this host" block. Loopback and private networks stay
+    /// allowed by default, because a team's own model server (vLLM, Ollama) usually lives there; add
+    /// <c>10.0.0.0/8</c>, <c>127.0.0.0/8</c>, ... here to close them.
+    /// </summary>
+    public List<string> DeniedNetworks { get; set; } = ["169.254.0.0/16", "fe80::/10", "0.0.0.0/8", "100.100.100.200/32", "fd00:ec2::254/128"];
+}
+
+/// <summary>
+/// Server-side request forgery guard for <c>api_base</c>: checked when a model is registered (for a literal address or
+/// this gateway itself) and again when each upstream connection is made (for names that resolve into a denied network,
+/// whatever they resolved to when registered).
+/// </summary>
+public sealed class UpstreamPolicy(IOptions<UpstreamOptions> options, IServiceProvider services)
+{
+    private readonly IPNetwork[] _denied = options.Value.DeniedNetworks.Select(IPNetwork.Parse).ToArray();
+
+    /// <summary>Throws a 400 naming the setting when <paramref name="apiBase"/> may not be used.</summary>
+    public void CheckRegistration(Uri apiBase)
+    {
+        if (IPAddress.TryParse(apiBase.IdnHost.Trim('[', ']'), out var address) && IsDenied(address))
+        {
+            throw ProxyError.BadRequest(
+                $"litellm_params.api_base points into a denied network ({address}). Allowed upstreams are set by Proxy:Upstreams:DeniedNetworks.",
+                "litellm_params.api_base");
+        }
+        if (IsThisGateway(apiBase))
+        {
+            throw ProxyError.BadRequest("litellm_params.api_base points at this gateway itself, which would loop.", "litellm_params.api_base");
+        }
+    }
+
+    public bool IsDenied(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+        foreach (var network in _denied)
+        {
+            if (network.Contains(address))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Resolves and connects like the default handler, skipping addresses in denied networks.</summary>
+    public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken ct)
+    {
+        var host = context.DnsEndPoint.Host;
+        var addresses = IPAddress.TryParse(host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, ct);
+        var allowed = addresses.Where(a => !IsDenied(a)).ToArray();
+        if (allowed.Length == 0)
+        {
+            throw new HttpRequestException($"{host} resolves only to networks denied by Proxy:Upstreams:DeniedNetworks");
+        }
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(allowed, context.DnsEndPoint.Port, ct);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private bool IsThisGateway(Uri apiBase)
+    {
+        var isLocal = apiBase.IsLoopback || apiBase.Host is "0.0.0.0" or "[::]";
+        if (!isLocal)
+        {
+            return false;
+        }
+        var addresses = services.GetService(typeof(IServer)) is IServer server
+            ? server.Features.Get<IServerAddressesFeature>()?.Addresses ?? []
+            : [];
+        return addresses.Any(a => Uri.TryCreate(a.Replace("*", "localhost", StringComparison.Ordinal).Replace("+", "localhost", StringComparison.Ordinal), UriKind.Absolute, out var own)
+            && own.Port == apiBase.Port);
+    }
+}
