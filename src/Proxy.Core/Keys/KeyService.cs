@@ -44,6 +44,7 @@ public sealed class KeyService(Changes changes, TeamService teams)
             await DemandValidOwnerAsync(caller, key, ct);
             Db.Keys.Add(key);
             changes.Audit(caller, "key.generate", teamId, key.KeyName, Describe(key));
+            Touch(key);
             return key;
         }, ct);
         return new IssuedKey(raw, key);
@@ -95,6 +96,7 @@ public sealed class KeyService(Changes changes, TeamService teams)
             await DemandUniqueAliasAsync(found.KeyAlias, found.Token, ct);
             await DemandValidOwnerAsync(caller, found, ct);
             changes.Audit(caller, "key.update", found.TeamId, found.KeyName, Describe(found));
+            Touch(found);
             return found;
         }, ct);
     }
@@ -128,6 +130,7 @@ public sealed class KeyService(Changes changes, TeamService teams)
             foreach (var key in Db.ChangeTracker.Entries<VirtualKey>().Where(e => e.State == EntityState.Deleted).Select(e => e.Entity))
             {
                 changes.Audit(caller, "key.delete", key.TeamId, key.KeyName, new { key.KeyName, key.KeyAlias });
+                Touch(key);
             }
             return (IReadOnlyList<string>)deleted;
         }, ct);
@@ -170,9 +173,22 @@ public sealed class KeyService(Changes changes, TeamService teams)
             }
             Db.Keys.Add(fresh);
             changes.Audit(caller, "key.regenerate", fresh.TeamId, fresh.KeyName, new { old_key_name = old.KeyName, fresh.KeyName });
+            Touch(fresh);
             return fresh;
         }, ct);
         return new IssuedKey(raw, fresh);
+    }
+
+    private void Touch(VirtualKey key)
+    {
+        if (key.TeamId is null)
+        {
+            changes.TouchEverything();
+        }
+        else
+        {
+            changes.TouchTeam(key.TeamId);
+        }
     }
 
     private async Task<VirtualKey> FindManageableAsync(Caller caller, string hash, CancellationToken ct)

@@ -37,6 +37,7 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
             await JoinGroupAsync(deployment, publicName, ct);
             Db.Deployments.Add(deployment);
             changes.Audit(caller, "model.create", teamId, deployment.ModelId, Describe(deployment));
+            Touch(deployment);
             return deployment;
         }, ct);
     }
@@ -68,6 +69,7 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
             deployment.UpdatedAt = changes.Now;
             deployment.UpdatedBy = caller.Id;
             changes.Audit(caller, "model.update", deployment.TeamId, deployment.ModelId, Describe(deployment));
+            Touch(deployment);
             return deployment;
         }, ct);
     }
@@ -84,6 +86,7 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
             Db.Deployments.Remove(deployment);
             await LeaveGroupAsync(deployment, ct);
             changes.Audit(caller, "model.delete", deployment.TeamId, deployment.ModelId, Describe(deployment));
+            Touch(deployment);
             return deployment;
         }, ct);
     }
@@ -104,6 +107,18 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
     {
         var deployment = await Db.Deployments.AsNoTracking().SingleOrDefaultAsync(d => d.ModelId == modelId, ct);
         return Visible(caller, deployment) ?? throw ModelNotFound(modelId);
+    }
+
+    private void Touch(ModelDeployment d)
+    {
+        if (d.TeamId is null)
+        {
+            changes.TouchEverything();
+        }
+        else
+        {
+            changes.TouchTeam(d.TeamId);
+        }
     }
 
     /// <summary>Masked form of the stored provider key, e.g. <c>****cb07</c>.</summary>

@@ -17,20 +17,49 @@ public sealed class Changes(PortalDb db, RouteTable routes, TimeProvider time)
 
     public DateTime Now => time.GetUtcNow().UtcDateTime;
 
+    private readonly HashSet<string> _teams = new(StringComparer.Ordinal);
+    private bool _everything;
+
+    /// <summary>
+    /// Runs <paramref name="change"/> in one transaction and makes it live. The change says what it touched with
+    /// <see cref="TouchTeam"/> or <see cref="TouchEverything"/>, so every instance reloads only that.
+    /// </summary>
     public async Task<T> ApplyAsync<T>(Func<Task<T>> change, CancellationToken ct)
     {
         T result;
+        _teams.Clear();
+        _everything = false;
         await using (var tx = await db.Database.BeginTransactionAsync(ct))
         {
             await db.RouteDataVersions.Where(v => v.Id == 1)
                 .ExecuteUpdateAsync(s => s.SetProperty(v => v.Version, v => v.Version + 1), ct);
             result = await change();
+            var version = await db.RouteDataVersions.Where(v => v.Id == 1).Select(v => v.Version).SingleAsync(ct);
+            if (_everything || _teams.Count == 0)
+            {
+                db.RouteChanges.Add(new RouteChange { Version = version });
+            }
+            else
+            {
+                db.RouteChanges.AddRange(_teams.Select(team => new RouteChange { Version = version, TeamId = team }));
+            }
+            if (version % 1000 == 0)
+            {
+                // Instances further behind than this reload everything anyway.
+                await db.RouteChanges.Where(c => c.Version < version - RouteTable.ChangeLogLength).ExecuteDeleteAsync(ct);
+            }
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
         }
         await routes.RefreshAsync(CancellationToken.None);
         return result;
     }
+
+    /// <summary>This change affects one team's keys, members, models or settings.</summary>
+    public void TouchTeam(string teamId) => _teams.Add(teamId);
+
+    /// <summary>This change affects something outside any one team (users, global models, teamless keys).</summary>
+    public void TouchEverything() => _everything = true;
 
     /// <summary>Records an audit event in the current change. <paramref name="details"/> must hold no secret.</summary>
     public void Audit(Caller caller, string action, string? teamId, string? targetId, object? details = null) =>

@@ -87,6 +87,16 @@ internal sealed class UsageRecordConfiguration : IEntityTypeConfiguration<UsageR
     }
 }
 
+internal sealed class RouteChangeConfiguration : IEntityTypeConfiguration<RouteChange>
+{
+    public void Configure(EntityTypeBuilder<RouteChange> e)
+    {
+        e.ToTable("route_changes");
+        e.HasKey(c => c.Id);
+        e.HasIndex(c => c.Version);
+    }
+}
+
 internal sealed class RouteDataVersionConfiguration : IEntityTypeConfiguration<RouteDataVersion>
 {
     public void Configure(EntityTypeBuilder<RouteDataVersion> e)

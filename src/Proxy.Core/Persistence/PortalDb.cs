@@ -24,6 +24,7 @@ public abstract class PortalDb(DbContextOptions options) : IdentityDbContext<Por
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
     public DbSet<UsageRecord> Usage => Set<UsageRecord>();
     public DbSet<RouteDataVersion> RouteDataVersions => Set<RouteDataVersion>();
+    public DbSet<RouteChange> RouteChanges => Set<RouteChange>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -49,6 +50,17 @@ public abstract class PortalDb(DbContextOptions options) : IdentityDbContext<Por
 public sealed class SqlitePortalDb(DbContextOptions<SqlitePortalDb> options) : PortalDb(options);
 
 public sealed class PostgresPortalDb(DbContextOptions<PostgresPortalDb> options) : PortalDb(options);
+
+/// <summary>
+/// What a version changed: one team (<see cref="TeamId"/>), or, when null, anything (global models, users, teamless
+/// keys). Instances read the rows newer than their snapshot and reload only those teams.
+/// </summary>
+public sealed class RouteChange
+{
+    public long Id { get; set; }
+    public long Version { get; set; }
+    public string? TeamId { get; set; }
+}
 
 /// <summary>
 /// A single row counting changes to the data the route snapshot is built from. Every management write bumps it

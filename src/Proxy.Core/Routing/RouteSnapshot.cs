@@ -3,49 +3,138 @@ using System.Collections.Frozen;
 namespace Proxy.Core.Routing;
 
 /// <summary>
-/// Everything a request needs to be authenticated, authorised and routed, frozen in memory. Built from the
-/// database after every change and swapped in whole, so the hot path never reads the database.
+/// Everything a request needs to be authenticated, authorised and routed, in memory. Never changed once published:
+/// a change builds a new snapshot (whole, or with a few teams replaced) and swaps it in, so the hot path never reads
+/// the database and never locks.
 /// </summary>
 public sealed class RouteSnapshot
 {
-    public static readonly RouteSnapshot Empty = new(-1, [], [], [], [], []);
+    public static readonly RouteSnapshot Empty = Build(-1, new RouteData([], [], [], []));
 
-    public RouteSnapshot(long version, IEnumerable<KeyEntry> keys, IEnumerable<TeamEntry> teams,
-        IEnumerable<DeploymentEntry> deployments, IEnumerable<UserEntry> users, IEnumerable<(string TeamId, string UserId, string Role)> memberships)
+    private readonly Dictionary<string, KeyEntry> _keys;
+    private readonly Dictionary<string, TeamEntry> _teams;
+    private readonly Dictionary<string, DeploymentEntry[]> _groups;
+    private readonly Dictionary<string, UserEntry> _users;
+    private readonly Dictionary<string, IReadOnlyDictionary<string, string>> _roles;
+
+    private RouteSnapshot(long version, Dictionary<string, KeyEntry> keys, Dictionary<string, TeamEntry> teams,
+        Dictionary<string, DeploymentEntry[]> groups, Dictionary<string, UserEntry> users,
+        Dictionary<string, IReadOnlyDictionary<string, string>> roles, IReadOnlyList<string> globalModelNames)
     {
         Version = version;
-        KeysByHash = keys.ToFrozenDictionary(k => k.Hash, StringComparer.Ordinal);
-        Teams = teams.ToFrozenDictionary(t => t.TeamId, StringComparer.Ordinal);
-        Groups = deployments.GroupBy(d => d.ModelName, StringComparer.Ordinal)
-            .ToFrozenDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
-        Users = users.ToFrozenDictionary(u => u.UserId, StringComparer.Ordinal);
-        RolesByUser = memberships.GroupBy(m => m.UserId, StringComparer.Ordinal)
-            .ToFrozenDictionary(g => g.Key, g => (IReadOnlyDictionary<string, string>)g.ToFrozenDictionary(m => m.TeamId, m => m.Role, StringComparer.Ordinal), StringComparer.Ordinal);
-        GlobalModelNames = Groups.Where(g => g.Value[0].TeamId is null).Select(g => g.Key).Order(StringComparer.Ordinal).ToArray();
+        _keys = keys;
+        _teams = teams;
+        _groups = groups;
+        _users = users;
+        _roles = roles;
+        GlobalModelNames = globalModelNames;
     }
 
-    /// <summary>The value of the database's route-data version this snapshot was built from.</summary>
+    /// <summary>The value of the database's route-data version this snapshot reflects.</summary>
     public long Version { get; }
-    public FrozenDictionary<string, KeyEntry> KeysByHash { get; }
-    public FrozenDictionary<string, TeamEntry> Teams { get; }
+
+    public IReadOnlyDictionary<string, KeyEntry> KeysByHash => _keys;
+    public IReadOnlyDictionary<string, TeamEntry> Teams => _teams;
 
     /// <summary>Model name (internal for team models, public for global ones) → its deployments.</summary>
-    public FrozenDictionary<string, DeploymentEntry[]> Groups { get; }
-    public FrozenDictionary<string, UserEntry> Users { get; }
-
-    /// <summary>User id → team id → role.</summary>
-    public FrozenDictionary<string, IReadOnlyDictionary<string, string>> RolesByUser { get; }
-
+    public IReadOnlyDictionary<string, DeploymentEntry[]> Groups => _groups;
+    public IReadOnlyDictionary<string, UserEntry> Users => _users;
     public IReadOnlyList<string> GlobalModelNames { get; }
 
+    /// <summary>Team id → role of a user, across all their teams.</summary>
     public IReadOnlyDictionary<string, string> RolesOf(string? userId) =>
-        userId is not null && RolesByUser.TryGetValue(userId, out var roles) ? roles : FrozenDictionary<string, string>.Empty;
+        userId is not null && _roles.TryGetValue(userId, out var roles) ? roles : FrozenDictionary<string, string>.Empty;
+
+    public static RouteSnapshot Build(long version, RouteData data)
+    {
+        var keys = data.Keys.ToDictionary(k => k.Hash, StringComparer.Ordinal);
+        var groups = data.Deployments.GroupBy(d => d.ModelName, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
+        var teams = data.Teams.ToDictionary(t => t.TeamId, StringComparer.Ordinal);
+        var users = data.Users.ToDictionary(u => u.UserId, StringComparer.Ordinal);
+        var roles = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
+        foreach (var byUser in data.Teams.SelectMany(t => t.Members.Select(m => (t.TeamId, UserId: m.Key, Role: m.Value))).GroupBy(m => m.UserId))
+        {
+            roles[byUser.Key] = byUser.ToDictionary(m => m.TeamId, m => m.Role, StringComparer.Ordinal);
+        }
+        var globals = groups.Where(g => g.Value[0].TeamId is null).Select(g => g.Key).Order(StringComparer.Ordinal).ToArray();
+        return new RouteSnapshot(version, keys, teams, groups, users, roles, globals);
+    }
+
+    /// <summary>
+    /// A new snapshot with the given teams' keys, aliases, deployments and members replaced by <paramref name="reloaded"/>
+    /// (a team absent from it was deleted). Costs a copy of the lookup tables, not a database reload of everything.
+    /// </summary>
+    public RouteSnapshot WithTeams(long version, IReadOnlyCollection<string> teamIds, RouteData reloaded)
+    {
+        var keys = new Dictionary<string, KeyEntry>(_keys, StringComparer.Ordinal);
+        var groups = new Dictionary<string, DeploymentEntry[]>(_groups, StringComparer.Ordinal);
+        var teams = new Dictionary<string, TeamEntry>(_teams, StringComparer.Ordinal);
+        var users = new Dictionary<string, UserEntry>(_users, StringComparer.Ordinal);
+        var roles = new Dictionary<string, IReadOnlyDictionary<string, string>>(_roles, StringComparer.Ordinal);
+
+        foreach (var teamId in teamIds)
+        {
+            if (!_teams.TryGetValue(teamId, out var old))
+            {
+                continue;
+            }
+            foreach (var hash in old.KeyHashes)
+            {
+                keys.Remove(hash);
+            }
+            foreach (var name in old.Aliases.Values)
+            {
+                groups.Remove(name);
+            }
+            foreach (var userId in old.Members.Keys)
+            {
+                if (roles.TryGetValue(userId, out var current))
+                {
+                    roles[userId] = current.Where(r => r.Key != teamId).ToDictionary(r => r.Key, r => r.Value, StringComparer.Ordinal);
+                }
+            }
+            teams.Remove(teamId);
+        }
+        foreach (var key in reloaded.Keys)
+        {
+            keys[key.Hash] = key;
+        }
+        foreach (var group in reloaded.Deployments.GroupBy(d => d.ModelName, StringComparer.Ordinal))
+        {
+            groups[group.Key] = group.ToArray();
+        }
+        foreach (var user in reloaded.Users)
+        {
+            users[user.UserId] = user;
+        }
+        foreach (var team in reloaded.Teams)
+        {
+            teams[team.TeamId] = team;
+            foreach (var (userId, role) in team.Members)
+            {
+                var updated = roles.TryGetValue(userId, out var current)
+                    ? current.ToDictionary(r => r.Key, r => r.Value, StringComparer.Ordinal)
+                    : new Dictionary<string, string>(StringComparer.Ordinal);
+                updated[team.TeamId] = role;
+                roles[userId] = updated;
+            }
+        }
+        return new RouteSnapshot(version, keys, teams, groups, users, roles, GlobalModelNames);
+    }
 }
+
+/// <summary>Rows read from the database, in the shape the snapshot keeps.</summary>
+public sealed record RouteData(
+    IReadOnlyList<KeyEntry> Keys, IReadOnlyList<TeamEntry> Teams, IReadOnlyList<DeploymentEntry> Deployments,
+    IReadOnlyList<UserEntry> Users);
 
 public sealed record KeyEntry(
     string Hash, string KeyName, string? TeamId, string? UserId, string[] Models, string KeyType, DateTime? ExpiresAt, bool Blocked);
 
-public sealed record TeamEntry(string TeamId, string[] Models, bool Blocked, FrozenDictionary<string, string> Aliases);
+/// <summary>A team as routing sees it: its models list, alias table, members, and the hashes of its keys.</summary>
+public sealed record TeamEntry(
+    string TeamId, string[] Models, bool Blocked, FrozenDictionary<string, string> Aliases,
+    FrozenDictionary<string, string> Members, string[] KeyHashes);
 
 public sealed record UserEntry(string UserId, string? Email, bool IsProxyAdmin, bool Disabled);
 

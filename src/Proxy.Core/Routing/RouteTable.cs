@@ -20,6 +20,16 @@ public sealed partial class RouteTable(IServiceScopeFactory scopes, SecretBox se
 
     public RouteSnapshot Current => Volatile.Read(ref _current);
 
+    /// <summary>How many versions of change records are kept; an instance further behind reloads everything.</summary>
+    public const int ChangeLogLength = 10_000;
+
+    /// <summary>Above this many changed teams a full reload is cheaper than replacing them one by one.</summary>
+    private const int MaxTeamsPerPartialRefresh = 200;
+
+    /// <summary>
+    /// Brings the snapshot up to the database's version: replaces just the teams the change log names, or reloads
+    /// everything when a change was not team-scoped (or the log does not reach back far enough).
+    /// </summary>
     public async Task RefreshAsync(CancellationToken ct = default)
     {
         await _refreshing.WaitAsync(ct);
@@ -30,31 +40,74 @@ public sealed partial class RouteTable(IServiceScopeFactory scopes, SecretBox se
             // One snapshot-isolated read, so keys, teams and models agree with each other and with the version.
             await using var tx = await db.Database.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
             var version = await db.RouteDataVersions.AsNoTracking().Select(v => v.Version).SingleAsync(ct);
-            if (version == Current.Version)
+            var current = Current;
+            if (version == current.Version)
             {
                 return;
             }
-
-            var keys = await db.Keys.AsNoTracking()
-                .Select(k => new KeyEntry(k.Token, k.KeyName, k.TeamId, k.UserId, k.Models.ToArray(), k.KeyType, k.ExpiresAt, k.Blocked))
-                .ToListAsync(ct);
-            var aliases = (await db.Aliases.AsNoTracking().ToListAsync(ct)).ToLookup(a => a.TeamId);
-            var teams = (await db.Teams.AsNoTracking().ToListAsync(ct)).Select(t => new TeamEntry(
-                t.TeamId, [.. t.Models], t.Blocked,
-                aliases[t.TeamId].ToFrozenDictionary(a => a.PublicName, a => a.InternalName, StringComparer.Ordinal)));
-            var deployments = (await db.Deployments.AsNoTracking().ToListAsync(ct)).Select(ToEntry);
-            var users = await db.Users.AsNoTracking()
-                .Select(u => new UserEntry(u.Id, u.Email, u.IsProxyAdmin, u.Disabled)).ToListAsync(ct);
-            var memberships = (await db.Memberships.AsNoTracking().ToListAsync(ct)).Select(m => (m.TeamId, m.UserId, m.Role));
-
-            var snapshot = new RouteSnapshot(version, keys, teams, deployments, users, memberships);
-            Volatile.Write(ref _current, snapshot);
-            LogRefreshed(version, snapshot.KeysByHash.Count, snapshot.Teams.Count, snapshot.Groups.Count);
+            var teamIds = current.Version < 0 ? null : await ChangedTeamsAsync(db, current.Version, version, ct);
+            var next = teamIds is null
+                ? RouteSnapshot.Build(version, await LoadAsync(db, null, ct))
+                : current.WithTeams(version, teamIds, await LoadAsync(db, teamIds, ct));
+            Volatile.Write(ref _current, next);
+            LogRefreshed(version, teamIds?.Count ?? -1, next.KeysByHash.Count, next.Teams.Count, next.Groups.Count);
         }
         finally
         {
             _refreshing.Release();
         }
+    }
+
+    /// <summary>The teams changed after <paramref name="from"/>, or null when only a full reload is right.</summary>
+    private static async Task<IReadOnlyCollection<string>?> ChangedTeamsAsync(PortalDb db, long from, long to, CancellationToken ct)
+    {
+        var changes = await db.RouteChanges.AsNoTracking().Where(c => c.Version > from && c.Version <= to).ToListAsync(ct);
+        var everyVersionLogged = changes.Select(c => c.Version).Distinct().LongCount() == to - from;
+        if (!everyVersionLogged || changes.Any(c => c.TeamId is null))
+        {
+            return null;
+        }
+        var teams = changes.Select(c => c.TeamId!).ToHashSet(StringComparer.Ordinal);
+        return teams.Count <= MaxTeamsPerPartialRefresh ? teams : null;
+    }
+
+    /// <summary>Reads the given teams with their keys, aliases, deployments, members and those members' users; null reads everything.</summary>
+    private async Task<RouteData> LoadAsync(PortalDb db, IReadOnlyCollection<string>? teamIds, CancellationToken ct)
+    {
+        var ids = teamIds?.ToList();
+        var teamQuery = db.Teams.AsNoTracking();
+        var keyQuery = db.Keys.AsNoTracking();
+        var aliasQuery = db.Aliases.AsNoTracking();
+        var deploymentQuery = db.Deployments.AsNoTracking();
+        var memberQuery = db.Memberships.AsNoTracking();
+        if (ids is not null)
+        {
+            teamQuery = teamQuery.Where(t => ids.Contains(t.TeamId));
+            keyQuery = keyQuery.Where(k => k.TeamId != null && ids.Contains(k.TeamId));
+            aliasQuery = aliasQuery.Where(a => ids.Contains(a.TeamId));
+            deploymentQuery = deploymentQuery.Where(d => d.TeamId != null && ids.Contains(d.TeamId));
+            memberQuery = memberQuery.Where(m => ids.Contains(m.TeamId));
+        }
+        var keys = await keyQuery
+            .Select(k => new KeyEntry(k.Token, k.KeyName, k.TeamId, k.UserId, k.Models.ToArray(), k.KeyType, k.ExpiresAt, k.Blocked))
+            .ToListAsync(ct);
+        var aliases = (await aliasQuery.ToListAsync(ct)).ToLookup(a => a.TeamId);
+        var members = (await memberQuery.ToListAsync(ct)).ToLookup(m => m.TeamId);
+        var keysByTeam = keys.Where(k => k.TeamId is not null).ToLookup(k => k.TeamId!);
+        var teams = (await teamQuery.ToListAsync(ct)).Select(t => new TeamEntry(
+            t.TeamId, [.. t.Models], t.Blocked,
+            aliases[t.TeamId].ToFrozenDictionary(a => a.PublicName, a => a.InternalName, StringComparer.Ordinal),
+            members[t.TeamId].ToFrozenDictionary(m => m.UserId, m => m.Role, StringComparer.Ordinal),
+            keysByTeam[t.TeamId].Select(k => k.Hash).ToArray())).ToList();
+        var deployments = (await deploymentQuery.ToListAsync(ct)).Select(ToEntry).ToList();
+        var userQuery = db.Users.AsNoTracking();
+        if (ids is not null)
+        {
+            var userIds = members.SelectMany(g => g.Select(m => m.UserId)).Concat(keys.Where(k => k.UserId is not null).Select(k => k.UserId!)).Distinct().ToList();
+            userQuery = userQuery.Where(u => userIds.Contains(u.Id));
+        }
+        var users = await userQuery.Select(u => new UserEntry(u.Id, u.Email, u.IsProxyAdmin, u.Disabled)).ToListAsync(ct);
+        return new RouteData(keys, teams, deployments, users);
     }
 
     private DeploymentEntry ToEntry(ModelDeployment d)
@@ -78,8 +131,8 @@ public sealed partial class RouteTable(IServiceScopeFactory scopes, SecretBox se
             Provider.UpstreamName(d.UpstreamModel, d.Provider), apiBase, d.ApiVersion, apiKey, timeout);
     }
 
-    [LoggerMessage(1, LogLevel.Debug, "Route snapshot {Version} loaded: {Keys} keys, {Teams} teams, {Groups} model groups")]
-    private partial void LogRefreshed(long version, int keys, int teams, int groups);
+    [LoggerMessage(1, LogLevel.Debug, "Route snapshot {Version} loaded ({ChangedTeams} teams replaced; -1 = full reload): {Keys} keys, {Teams} teams, {Groups} model groups")]
+    private partial void LogRefreshed(long version, int changedTeams, int keys, int teams, int groups);
 
     [LoggerMessage(2, LogLevel.Error, "Provider key of model {ModelId} cannot be opened: {Reason}")]
     private partial void LogUnreadableKey(string modelId, string reason);

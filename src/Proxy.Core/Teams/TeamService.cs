@@ -35,6 +35,7 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
                 await AddMemberAsync(team, member, ct);
             }
             changes.Audit(caller, "team.create", teamId, teamId, Describe(input));
+            changes.TouchTeam(teamId);
             return team;
         }, ct);
         return await GetAsync(caller, team.TeamId, ct);
@@ -88,6 +89,7 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
             team.UpdatedAt = changes.Now;
             team.UpdatedBy = caller.Id;
             changes.Audit(caller, "team.update", teamId, teamId, Describe(input));
+            changes.TouchTeam(teamId);
             return team;
         }, ct);
         return await GetAsync(caller, teamId, ct);
@@ -118,6 +120,7 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
             foreach (var team in teams)
             {
                 changes.Audit(caller, "team.delete", team.TeamId, team.TeamId, new { team.TeamAlias });
+                changes.TouchTeam(team.TeamId);
             }
             return (IReadOnlyList<string>)ids;
         }, ct);
@@ -139,6 +142,7 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
             {
                 var user = await AddMemberAsync(team, member, ct);
                 changes.Audit(caller, "team.member_add", teamId, user.Id, new { user_id = user.Id, user_email = user.Email, role = member.Role });
+                changes.TouchTeam(teamId);
             }
             return team;
         }, ct);
@@ -160,6 +164,7 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
             }
             membership.Role = role;
             changes.Audit(caller, "team.member_update", teamId, membership.UserId, new { user_id = membership.UserId, role });
+            changes.TouchTeam(teamId);
             return team;
         }, ct);
         return await GetAsync(caller, teamId, ct);
@@ -176,6 +181,7 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
             DemandAnotherAdmin(caller, team, membership);
             team.Members.Remove(membership);
             changes.Audit(caller, "team.member_delete", teamId, membership.UserId, new { user_id = membership.UserId });
+            changes.TouchTeam(teamId);
             return team;
         }, ct);
         return await GetAsync(caller, teamId, ct);

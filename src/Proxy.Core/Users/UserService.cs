@@ -32,6 +32,7 @@ public sealed class UserService(Changes changes, UserManager<PortalUser> users)
                 throw ProxyError.BadRequest(string.Join(" ", result.Errors.Select(e => e.Description)), "password");
             }
             changes.Audit(caller, "user.create", null, user.Id, new { user.Email, user.IsProxyAdmin });
+            changes.TouchEverything();
             return user;
         }, ct);
     }
@@ -57,6 +58,7 @@ public sealed class UserService(Changes changes, UserManager<PortalUser> users)
             change(user);
             user.SecurityStamp = Guid.NewGuid().ToString("N");
             changes.Audit(caller, action, null, user.Id, new { user.Email, user.IsProxyAdmin, user.Disabled });
+            changes.TouchEverything();
             return user;
         }, ct);
     }

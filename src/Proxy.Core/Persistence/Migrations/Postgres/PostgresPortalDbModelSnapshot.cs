@@ -345,6 +345,27 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                     b.ToTable("model_deployments", (string)null);
                 });
 
+            modelBuilder.Entity("Proxy.Core.Persistence.RouteChange", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("TeamId")
+                        .HasColumnType("text");
+
+                    b.Property<long>("Version")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Version");
+
+                    b.ToTable("route_changes", (string)null);
+                });
+
             modelBuilder.Entity("Proxy.Core.Persistence.RouteDataVersion", b =>
                 {
                     b.Property<int>("Id")

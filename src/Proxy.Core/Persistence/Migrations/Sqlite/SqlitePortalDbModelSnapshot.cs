@@ -333,6 +333,25 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
                     b.ToTable("model_deployments", (string)null);
                 });
 
+            modelBuilder.Entity("Proxy.Core.Persistence.RouteChange", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("TeamId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Version")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Version");
+
+                    b.ToTable("route_changes", (string)null);
+                });
+
             modelBuilder.Entity("Proxy.Core.Persistence.RouteDataVersion", b =>
                 {
                     b.Property<int>("Id")
