@@ -21,14 +21,16 @@ public sealed class CallerResolver(RouteTable routes, IOptions<ProxyOptions> opt
         }
 
         Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(Encoding.UTF8.GetBytes(presented), hash);
+        HashKey(presented, hash);
         if (CryptographicOperations.FixedTimeEquals(hash, _masterKeyHash))
         {
             return Caller.MasterKey;
         }
 
         var snapshot = routes.Current;
-        if (!snapshot.KeysByHash.TryGetValue(Convert.ToHexStringLower(hash), out var key))
+        Span<char> hex = stackalloc char[64];
+        Convert.TryToHexStringLower(hash, hex, out _);
+        if (!snapshot.TryGetKey(hex, out var key))
         {
             throw ProxyError.Unauthorized($"Invalid API key {KeyMaterial.Mask(presented)}: it does not exist or was deleted. Create keys with /key/generate.");
         }
@@ -59,6 +61,21 @@ public sealed class CallerResolver(RouteTable routes, IOptions<ProxyOptions> opt
                 : System.Collections.Frozen.FrozenDictionary<string, string>.Empty;
         }
         return new Caller(CallerKind.VirtualKey, key.KeyName, key, key.UserId, isProxyAdmin: false, roles);
+    }
+
+    /// <summary>SHA-256 of the key's UTF-8 bytes, without allocating for keys of ordinary length.</summary>
+    private static void HashKey(string presented, Span<byte> hash)
+    {
+        var length = Encoding.UTF8.GetMaxByteCount(presented.Length);
+        if (length <= 512)
+        {
+            Span<byte> bytes = stackalloc byte[length];
+            SHA256.HashData(bytes[..Encoding.UTF8.GetBytes(presented, bytes)], hash);
+        }
+        else
+        {
+            SHA256.HashData(Encoding.UTF8.GetBytes(presented), hash);
+        }
     }
 
     /// <summary>The caller for a signed-in portal user; a user the snapshot does not know, or a disabled one, has no rights.</summary>

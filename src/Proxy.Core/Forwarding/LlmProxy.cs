@@ -15,25 +15,26 @@ namespace Proxy.Core.Forwarding;
 /// means for them (from the snapshot), then one YARP forward with only <c>model</c> rewritten. No database.
 /// </summary>
 public sealed partial class LlmProxy(
-    IHttpForwarder forwarder, UpstreamClient upstream, ModelCatalog catalog, UsageWriter usage, TimeProvider time, ILogger<LlmProxy> log)
+    IHttpForwarder forwarder, UpstreamClient upstream, CallerResolver callers, ModelCatalog catalog, UsageWriter usage, TimeProvider time, ILogger<LlmProxy> log)
 {
     public async Task ForwardAsync(HttpContext http, LlmRoute route, string? modelFromPath = null)
     {
         var started = Stopwatch.GetTimestamp();
-        var caller = http.Caller();
+        var caller = callers.FromKey(PresentedKey.From(http.Request.Headers));
         if (!Rules.CanCallModels(caller))
         {
             throw ProxyError.Forbidden("This key is a management key: it cannot call models. Use a default or llm_api key.");
         }
-
         if (int.TryParse(http.Request.Headers[UpstreamTransformer.HopHeader], out var hops) && hops >= UpstreamTransformer.MaxHops)
         {
             throw new ProxyError(508, "upstream_error", $"This call has passed {hops} gateways: a model's api_base leads back to a gateway. Fix the model's api_base.");
         }
+
         var (buffer, length) = await ReadBodyAsync(http);
+        byte[]? body = null;
         DeploymentEntry deployment;
         string model;
-        byte[] body;
+        int bodyLength;
         try
         {
             var field = ModelField.Find(buffer.AsSpan(0, length));
@@ -42,15 +43,24 @@ public sealed partial class LlmProxy(
             var group = catalog.Resolve(caller, model)
                 ?? throw ProxyError.BadRequest($"Invalid model name passed in model={model}. Call /v1/models to view available models for your key.", "model");
             deployment = group.Length == 1 ? group[0] : group[Random.Shared.Next(group.Length)];
-            body = field.Rewrite(buffer.AsSpan(0, length), deployment.UpstreamModel);
+            body = ArrayPool<byte>.Shared.Rent(ModelField.MaxRewrittenLength(length, deployment.UpstreamModel));
+            bodyLength = field.Rewrite(buffer.AsSpan(0, length), deployment.UpstreamModel, body);
+        }
+        catch
+        {
+            if (body is not null)
+            {
+                ArrayPool<byte>.Shared.Return(body);
+            }
+            throw;
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
 
-        http.Request.Body = new MemoryStream(body, writable: false);
-        http.Request.ContentLength = body.Length;
+        http.Request.Body = new MemoryStream(body, 0, bodyLength, writable: false);
+        http.Request.ContentLength = bodyLength;
         var callId = Guid.NewGuid().ToString();
         var meter = new UsageMeter(http.Response.Body, http.Response);
         http.Response.Body = meter;
@@ -63,6 +73,7 @@ public sealed partial class LlmProxy(
         finally
         {
             http.Response.Body = meter.Inner;
+            ArrayPool<byte>.Shared.Return(body);
         }
         meter.Complete();
 

@@ -74,35 +74,42 @@ public readonly struct ModelField
         }
     }
 
-    /// <summary>The body with <c>model</c> set to <paramref name="upstreamName"/> (added first when the body had none).</summary>
-    public byte[] Rewrite(ReadOnlySpan<byte> body, string upstreamName)
+    /// <summary>An upper bound of the rewritten body's length, for renting its buffer.</summary>
+    public static int MaxRewrittenLength(int bodyLength, string upstreamName) => bodyLength + 16 + 6 * upstreamName.Length;
+
+    /// <summary>
+    /// Writes the body with <c>model</c> set to <paramref name="upstreamName"/> (added first when the body had none)
+    /// into <paramref name="destination"/> and returns its length.
+    /// </summary>
+    public int Rewrite(ReadOnlySpan<byte> body, string upstreamName, Span<byte> destination)
     {
         var encoded = JsonEncodedText.Encode(upstreamName).EncodedUtf8Bytes;
+        int at;
         if (Value is not null)
         {
-            var result = new byte[Start + encoded.Length + 2 + (body.Length - End)];
-            body[..Start].CopyTo(result);
-            result[Start] = (byte)'"';
-            encoded.CopyTo(result.AsSpan(Start + 1));
-            result[Start + 1 + encoded.Length] = (byte)'"';
-            body[End..].CopyTo(result.AsSpan(Start + encoded.Length + 2));
-            return result;
+            body[..Start].CopyTo(destination);
+            at = Start;
+            destination[at++] = (byte)'"';
+            encoded.CopyTo(destination[at..]);
+            at += encoded.Length;
+            destination[at++] = (byte)'"';
+            body[End..].CopyTo(destination[at..]);
+            return at + body.Length - End;
         }
         // Azure-style routes name the model in the path; the provider still wants it in the body.
-        ReadOnlySpan<byte> prefix = "\"model\":\""u8;
-        var separator = ObjectEmpty ? ""u8 : ","u8;
         var insertAt = ObjectStart + 1;
-        var added = new byte[body.Length + prefix.Length + encoded.Length + 1 + separator.Length];
-        body[..insertAt].CopyTo(added);
-        var at = insertAt;
-        prefix.CopyTo(added.AsSpan(at));
-        at += prefix.Length;
-        encoded.CopyTo(added.AsSpan(at));
+        body[..insertAt].CopyTo(destination);
+        at = insertAt;
+        "\"model\":\""u8.CopyTo(destination[at..]);
+        at += 9;
+        encoded.CopyTo(destination[at..]);
         at += encoded.Length;
-        added[at++] = (byte)'"';
-        separator.CopyTo(added.AsSpan(at));
-        at += separator.Length;
-        body[insertAt..].CopyTo(added.AsSpan(at));
-        return added;
+        destination[at++] = (byte)'"';
+        if (!ObjectEmpty)
+        {
+            destination[at++] = (byte)',';
+        }
+        body[insertAt..].CopyTo(destination[at..]);
+        return at + body.Length - insertAt;
     }
 }

@@ -34,6 +34,10 @@ public sealed class RouteSnapshot
     public long Version { get; }
 
     public IReadOnlyDictionary<string, KeyEntry> KeysByHash => _keys;
+
+    /// <summary>Looks a key up by its hash without allocating a string for it (the hot path's first step).</summary>
+    public bool TryGetKey(ReadOnlySpan<char> hash, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out KeyEntry key) =>
+        _keys.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(hash, out key);
     public IReadOnlyDictionary<string, TeamEntry> Teams => _teams;
 
     /// <summary>Model name (internal for team models, public for global ones) → its deployments.</summary>

@@ -9,11 +9,13 @@ namespace Proxy.Core.Usage;
 /// </summary>
 internal sealed class UsageMeter(Stream inner, Microsoft.AspNetCore.Http.HttpResponse response) : Stream
 {
-    private const int MaxJsonBytes = 4 * 1024 * 1024;
+    /// <summary>A JSON answer's <c>usage</c> comes last: only this much of its end is kept, however long the answer.</summary>
+    private const int TailBytes = 8 * 1024;
     private const int MaxLineBytes = 1024 * 1024;
 
     private readonly ArrayBufferWriter<byte> _buffer = new();
-    private bool _overflow;
+    private byte[]? _tail;
+    private int _tailLength;
     private bool? _isEventStream;
 
     /// <summary>Decided at the first byte, when the provider's headers are known.</summary>
@@ -46,26 +48,29 @@ internal sealed class UsageMeter(Stream inner, Microsoft.AspNetCore.Http.HttpRes
     /// <summary>Reads the counts of a non-streamed answer, once it has passed in full.</summary>
     public void Complete()
     {
-        if (!IsEventStream && !_overflow && _buffer.WrittenCount > 0)
+        if (_tail is null)
         {
-            ReadUsage(_buffer.WrittenSpan);
+            return;
         }
+        var tail = _tail.AsSpan(0, _tailLength);
+        var at = tail.LastIndexOf("\"usage\""u8);
+        if (at >= 0)
+        {
+            // Read from the property on, as if it opened an object: the reader stops once the counts are read.
+            Span<byte> json = stackalloc byte[tail.Length - at + 1];
+            json[0] = (byte)'{';
+            tail[at..].CopyTo(json[1..]);
+            ReadUsage(json);
+        }
+        ArrayPool<byte>.Shared.Return(_tail);
+        _tail = null;
     }
 
     private void Observe(ReadOnlySpan<byte> data)
     {
-        if (_overflow)
-        {
-            return;
-        }
         if (!IsEventStream)
         {
-            if (_buffer.WrittenCount + data.Length > MaxJsonBytes)
-            {
-                _overflow = true;
-                return;
-            }
-            _buffer.Write(data);
+            KeepTail(data);
             return;
         }
         while (!data.IsEmpty)
@@ -91,6 +96,21 @@ internal sealed class UsageMeter(Stream inner, Microsoft.AspNetCore.Http.HttpRes
             }
             data = data[(newline + 1)..];
         }
+    }
+
+    private void KeepTail(ReadOnlySpan<byte> data)
+    {
+        _tail ??= ArrayPool<byte>.Shared.Rent(TailBytes);
+        if (data.Length >= TailBytes)
+        {
+            data[^TailBytes..].CopyTo(_tail);
+            _tailLength = TailBytes;
+            return;
+        }
+        var keep = Math.Min(_tailLength, TailBytes - data.Length);
+        _tail.AsSpan(_tailLength - keep, keep).CopyTo(_tail);
+        data.CopyTo(_tail.AsSpan(keep));
+        _tailLength = keep + data.Length;
     }
 
     private void ReadEventLine(ReadOnlySpan<byte> line)

@@ -1,0 +1,63 @@
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Proxy.Core.Usage;
+
+namespace Portal.Tests;
+
+/// <summary>Token counts are read from the answer as it passes, however it is split into writes, without holding it back.</summary>
+public sealed class UsageMeterTests
+{
+    private static async Task<(UsageMeter Meter, byte[] Passed)> PassAsync(string contentType, string body, int chunk)
+    {
+        var http = new DefaultHttpContext();
+        http.Response.ContentType = contentType;
+        var sink = new MemoryStream();
+        var meter = new UsageMeter(sink, http.Response);
+        var bytes = Encoding.UTF8.GetBytes(body);
+        for (var at = 0; at < bytes.Length; at += chunk)
+        {
+            await meter.WriteAsync(bytes.AsMemory(at, Math.Min(chunk, bytes.Length - at)));
+        }
+        meter.Complete();
+        return (meter, sink.ToArray());
+    }
+
+    [Theory]
+    [InlineData(7)]
+    [InlineData(1000)]
+    [InlineData(100_000)]
+    public async Task LongJsonAnswer_UsageAtTheEnd_IsRead_AndEveryBytePassesUnchanged(int chunk)
+    {
+        var body = "{\"id\":\"x\",\"choices\":[{\"message\":{\"content\":\"" + new string('a', 50_000) + " the \\\"usage\\\" word\"}}],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":30,\"total_tokens\":42}}";
+
+        var (meter, passed) = await PassAsync("application/json", body, chunk);
+
+        Assert.Equal(body, Encoding.UTF8.GetString(passed));
+        Assert.Equal((12, 30, 42), (meter.PromptTokens, meter.CompletionTokens, meter.TotalTokens));
+    }
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(64)]
+    public async Task EventStream_UsageChunkSplitAcrossWrites_IsRead(int chunk)
+    {
+        var body = "data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\n\n"
+            + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2,\"total_tokens\":7}}\n\n"
+            + "data: [DONE]\n\n";
+
+        var (meter, passed) = await PassAsync("text/event-stream", body, chunk);
+
+        Assert.Equal(body, Encoding.UTF8.GetString(passed));
+        Assert.Equal((5, 2, 7), (meter.PromptTokens, meter.CompletionTokens, meter.TotalTokens));
+    }
+
+    [Fact]
+    public async Task ResponsesApi_NestedUsage_IsRead()
+    {
+        var body = "{\"id\":\"resp_1\",\"output\":[],\"usage\":{\"input_tokens\":9,\"output_tokens\":4,\"total_tokens\":13}}";
+
+        var (meter, _) = await PassAsync("application/json", body, 16);
+
+        Assert.Equal((9, 4, 13), (meter.PromptTokens, meter.CompletionTokens, meter.TotalTokens));
+    }
+}
