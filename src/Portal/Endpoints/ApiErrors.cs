@@ -29,14 +29,20 @@ public static partial class ApiErrors
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
             StatusCodeSelector = e => Classify(e).Status,
+            // A refused request is an answer, not a server fault: only real faults reach the error log, once, below.
+            SuppressDiagnosticsCallback = _ => true,
             ExceptionHandler = http =>
             {
                 var exception = http.Features.Get<IExceptionHandlerFeature>()?.Error;
                 var error = Classify(exception);
-                if (error.Status >= 500 && exception is not null)
+                var log = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Portal.Errors");
+                if (error.Status == 500 && exception is not null)
                 {
-                    var log = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Portal.Errors");
                     LogUnhandled(log, exception, http.TraceIdentifier);
+                }
+                else if (error.Status >= 500)
+                {
+                    LogUnavailable(log, error.Status, http.Request.Path, exception?.GetType().Name ?? "none");
                 }
                 return WriteAsync(http, error.Status, error.Type, error.Message, error.Param);
             },
@@ -99,6 +105,9 @@ public static partial class ApiErrors
         OperationCanceledException => new ProxyError(499, "invalid_request_error", "The request was cancelled."),
         _ => new ProxyError(500, "internal_server_error", "Internal server error. The gateway logged the details."),
     };
+
+    [LoggerMessage(101, LogLevel.Warning, "Answered {Status} to {Path} ({Exception})")]
+    private static partial void LogUnavailable(ILogger log, int status, PathString path, string exception);
 
     [LoggerMessage(100, LogLevel.Error, "Unhandled error in request {TraceId}")]
     private static partial void LogUnhandled(ILogger log, Exception exception, string traceId);

@@ -11,7 +11,7 @@ namespace Proxy.Core.Persistence;
 /// queues concurrent writers behind each other), makes the change, records its audit event, commits, and then
 /// refreshes the route snapshot so the change is live on the very next request.
 /// </summary>
-public sealed class Changes(PortalDb db, RouteTable routes, TimeProvider time)
+public sealed partial class Changes(PortalDb db, RouteTable routes, TimeProvider time, Microsoft.Extensions.Logging.ILogger<Changes> log)
 {
     public PortalDb Db => db;
 
@@ -51,9 +51,20 @@ public sealed class Changes(PortalDb db, RouteTable routes, TimeProvider time)
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
         }
-        await routes.RefreshAsync(CancellationToken.None);
+        try
+        {
+            await routes.RefreshAsync(CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            // The change is committed and must be reported as done; the sync loop applies it as soon as the database lets it.
+            LogRefreshDeferred(e.GetType().Name);
+        }
         return result;
     }
+
+    [Microsoft.Extensions.Logging.LoggerMessage(40, Microsoft.Extensions.Logging.LogLevel.Warning, "Change committed, but refreshing the route snapshot failed ({Error}); the sync loop will apply it")]
+    private partial void LogRefreshDeferred(string error);
 
     /// <summary>This change affects one team's keys, members, models or settings.</summary>
     public void TouchTeam(string teamId) => _teams.Add(teamId);
