@@ -10,6 +10,7 @@ using Portal.Tests.Infrastructure;
 namespace Portal.Tests;
 
 /// <summary>A team's model, called with the team's key, through the official OpenAI .NET SDK, reaches the team's endpoint with the team's key.</summary>
+[Trait("Category", "Database")]
 public sealed class LlmRouteTests(LlmFixture fixture) : IClassFixture<LlmFixture>
 {
     private GatewayFactory Gateway => fixture.Gateway;
