@@ -13,7 +13,7 @@ using Proxy.Core.Persistence;
 namespace Proxy.Core.Persistence.Migrations.Postgres
 {
     [DbContext(typeof(PostgresPortalDb))]
-    [Migration("20261124112556_Initial")]
+    [Migration("20261124122612_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -346,6 +346,27 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                     b.HasIndex("TeamId");
 
                     b.ToTable("model_deployments", (string)null);
+                });
+
+            modelBuilder.Entity("Proxy.Core.Persistence.RouteChange", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("TeamId")
+                        .HasColumnType("text");
+
+                    b.Property<long>("Version")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Version");
+
+                    b.ToTable("route_changes", (string)null);
                 });
 
             modelBuilder.Entity("Proxy.Core.Persistence.RouteDataVersion", b =>
