@@ -42,6 +42,7 @@ public static class ProxyCoreSetup
         services.AddScoped<UsageLog>();
         services.AddScoped<Users.UserService>();
         services.AddScoped<Changes>();
+        services.AddSingleton<ChangeGate>();
         services.AddScoped<TeamService>();
         services.AddScoped<ModelService>();
         services.AddScoped<KeyService>();

@@ -72,6 +72,8 @@ public static class GatewayConfiguration
         // Kept at Warning whatever the configured default, so raising the log level never writes a key.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore.Routing", LogLevel.Warning);
+        // YARP logs every forward at Information and every upstream failure with a stack trace; LlmProxy logs one line per failure instead.
+        builder.Logging.AddFilter("Yarp", LogLevel.Error);
 
         builder.Services.AddOptions<ProxyOptions>().BindConfiguration(ProxyOptions.Section);
         builder.Services.AddOptions<PortalOptions>().BindConfiguration(PortalOptions.Section);

@@ -6,12 +6,15 @@ using Proxy.Core.Routing;
 
 namespace Proxy.Core.Persistence;
 
+/// <summary>One management write at a time per process; see <see cref="Changes.ApplyAsync{T}"/>.</summary>
+public sealed class ChangeGate() : SemaphoreSlim(1, 1);
+
 /// <summary>
 /// How every management write happens: one transaction that first bumps the route-data version (which also
 /// queues concurrent writers behind each other), makes the change, records its audit event, commits, and then
 /// refreshes the route snapshot so the change is live on the very next request.
 /// </summary>
-public sealed partial class Changes(PortalDb db, RouteTable routes, TimeProvider time, Microsoft.Extensions.Logging.ILogger<Changes> log)
+public sealed partial class Changes(PortalDb db, RouteTable routes, ChangeGate gate, TimeProvider time, Microsoft.Extensions.Logging.ILogger<Changes> log)
 {
     public PortalDb Db => db;
 
@@ -29,6 +32,35 @@ public sealed partial class Changes(PortalDb db, RouteTable routes, TimeProvider
         T result;
         _teams.Clear();
         _everything = false;
+        // Queue here, asynchronously: SQLite's driver waits for a lock by sleeping on the thread, and many waiting
+        // writes would starve the thread pool the LLM routes run on.
+        if (!await gate.WaitAsync(Database.LockWait(db), ct))
+        {
+            throw ProxyError.Unavailable("The database is busy with other changes. Nothing was changed; retry in a moment.");
+        }
+        try
+        {
+            result = await CommitAsync(change, ct);
+        }
+        finally
+        {
+            gate.Release();
+        }
+        try
+        {
+            await routes.RefreshAsync(CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            // The change is committed and must be reported as done; the sync loop applies it as soon as the database lets it.
+            LogRefreshDeferred(e.GetType().Name);
+        }
+        return result;
+    }
+
+    private async Task<T> CommitAsync<T>(Func<Task<T>> change, CancellationToken ct)
+    {
+        T result;
         await using (var tx = await db.Database.BeginTransactionAsync(ct))
         {
             await db.RouteDataVersions.Where(v => v.Id == 1)
@@ -50,15 +82,6 @@ public sealed partial class Changes(PortalDb db, RouteTable routes, TimeProvider
             }
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
-        }
-        try
-        {
-            await routes.RefreshAsync(CancellationToken.None);
-        }
-        catch (Exception e)
-        {
-            // The change is committed and must be reported as done; the sync loop applies it as soon as the database lets it.
-            LogRefreshDeferred(e.GetType().Name);
         }
         return result;
     }

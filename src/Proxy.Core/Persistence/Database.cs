@@ -27,6 +27,11 @@ public static class Database
         {
             builder.DataSource = Path.GetFullPath(Path.Combine(root, file));
         }
+        if (!connectionString.Contains("Timeout", StringComparison.OrdinalIgnoreCase))
+        {
+            // How long a write waits for a lock held elsewhere before the caller gets a 503 (the driver's default is 30 s).
+            builder.DefaultTimeout = 5;
+        }
         return builder.ToString();
     }
 
@@ -41,6 +46,28 @@ public static class Database
             services.AddDbContext<PortalDb, SqlitePortalDb>(o => o.UseSqlite(connectionString));
         }
         return services;
+    }
+
+    /// <summary>How long a write waits for the database's lock before the caller is told to retry.</summary>
+    public static TimeSpan LockWait(PortalDb db) =>
+        TimeSpan.FromSeconds(db.Database.IsSqlite() ? new SqliteConnectionStringBuilder(db.Database.GetConnectionString()).DefaultTimeout : 30);
+
+    /// <summary>
+    /// A consistent read-only transaction. On SQLite a deferred one: in WAL mode it reads a snapshot without taking the
+    /// write lock (the driver's default, BEGIN IMMEDIATE, would queue every read behind writers). On PostgreSQL
+    /// repeatable read.
+    /// </summary>
+    public static async Task<IAsyncDisposable> BeginReadAsync(PortalDb db, CancellationToken ct)
+    {
+        if (!db.Database.IsSqlite())
+        {
+            return await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
+        }
+        await db.Database.OpenConnectionAsync(ct);
+        var transaction = ((SqliteConnection)db.Database.GetDbConnection()).BeginTransaction(deferred: true);
+        await db.Database.UseTransactionAsync(transaction, ct);
+        // Disposing the driver's transaction ends it; EF does not own a transaction it was handed.
+        return transaction;
     }
 
     /// <summary>Applies the provider's migrations and, for SQLite, switches the file to WAL so readers never wait for the writer.</summary>

@@ -38,7 +38,7 @@ public sealed partial class RouteTable(IServiceScopeFactory scopes, SecretBox se
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<PortalDb>();
             // One snapshot-isolated read, so keys, teams and models agree with each other and with the version.
-            await using var tx = await db.Database.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
+            await using var tx = await Database.BeginReadAsync(db, ct);
             var version = await db.RouteDataVersions.AsNoTracking().Select(v => v.Version).SingleAsync(ct);
             var current = Current;
             if (version == current.Version)

@@ -34,8 +34,11 @@ public sealed partial class UsageWriter(IServiceScopeFactory scopes, ILogger<Usa
         }
     }
 
+    private volatile bool _stopping;
+
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
+        _stopping = true;
         _channel.Writer.TryComplete();
         await base.StopAsync(cancellationToken);
     }
@@ -64,10 +67,12 @@ public sealed partial class UsageWriter(IServiceScopeFactory scopes, ILogger<Usa
                 await InsertAsync(batch);
                 return;
             }
-            catch (Exception e) when (attempt < 5)
+            catch (Exception e) when (!_stopping || attempt < 5)
             {
+                // While running, a locked or unreachable database is waited out: the bounded channel holds what
+                // arrives meanwhile (and drops, counted, only when full). At shutdown five tries are all there is.
                 LogRetry(batch.Count, attempt, e.GetType().Name);
-                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt));
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(200 * attempt, 5000)));
             }
             catch (Exception e)
             {
