@@ -11,15 +11,14 @@ public sealed class RouteSnapshot
 {
     public static readonly RouteSnapshot Empty = Build(-1, new RouteData([], [], [], []));
 
-    private readonly Dictionary<string, KeyEntry> _keys;
-    private readonly Dictionary<string, TeamEntry> _teams;
-    private readonly Dictionary<string, DeploymentEntry[]> _groups;
-    private readonly Dictionary<string, UserEntry> _users;
-    private readonly Dictionary<string, IReadOnlyDictionary<string, string>> _roles;
+    private readonly ShardedMap<KeyEntry> _keys;
+    private readonly ShardedMap<TeamEntry> _teams;
+    private readonly ShardedMap<DeploymentEntry[]> _groups;
+    private readonly ShardedMap<UserEntry> _users;
+    private readonly ShardedMap<IReadOnlyDictionary<string, string>> _roles;
 
-    private RouteSnapshot(long version, Dictionary<string, KeyEntry> keys, Dictionary<string, TeamEntry> teams,
-        Dictionary<string, DeploymentEntry[]> groups, Dictionary<string, UserEntry> users,
-        Dictionary<string, IReadOnlyDictionary<string, string>> roles, IReadOnlyList<string> globalModelNames)
+    private RouteSnapshot(long version, ShardedMap<KeyEntry> keys, ShardedMap<TeamEntry> teams, ShardedMap<DeploymentEntry[]> groups,
+        ShardedMap<UserEntry> users, ShardedMap<IReadOnlyDictionary<string, string>> roles, IReadOnlyList<string> globalModelNames)
     {
         Version = version;
         _keys = keys;
@@ -37,7 +36,8 @@ public sealed class RouteSnapshot
 
     /// <summary>Looks a key up by its hash without allocating a string for it (the hot path's first step).</summary>
     public bool TryGetKey(ReadOnlySpan<char> hash, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out KeyEntry key) =>
-        _keys.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(hash, out key);
+        _keys.TryGetValue(hash, out key);
+
     public IReadOnlyDictionary<string, TeamEntry> Teams => _teams;
 
     /// <summary>Model name (internal for team models, public for global ones) → its deployments.</summary>
@@ -51,79 +51,53 @@ public sealed class RouteSnapshot
 
     public static RouteSnapshot Build(long version, RouteData data)
     {
-        var keys = data.Keys.ToDictionary(k => k.Hash, StringComparer.Ordinal);
         var groups = data.Deployments.GroupBy(d => d.ModelName, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
-        var teams = data.Teams.ToDictionary(t => t.TeamId, StringComparer.Ordinal);
-        var users = data.Users.ToDictionary(u => u.UserId, StringComparer.Ordinal);
-        var roles = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
-        foreach (var byUser in data.Teams.SelectMany(t => t.Members.Select(m => (t.TeamId, UserId: m.Key, Role: m.Value))).GroupBy(m => m.UserId))
-        {
-            roles[byUser.Key] = byUser.ToDictionary(m => m.TeamId, m => m.Role, StringComparer.Ordinal);
-        }
+        var roles = data.Teams.SelectMany(t => t.Members.Select(m => (t.TeamId, UserId: m.Key, Role: m.Value)))
+            .GroupBy(m => m.UserId, StringComparer.Ordinal)
+            .Select(g => KeyValuePair.Create(g.Key, (IReadOnlyDictionary<string, string>)g.ToDictionary(m => m.TeamId, m => m.Role, StringComparer.Ordinal)));
         var globals = groups.Where(g => g.Value[0].TeamId is null).Select(g => g.Key).Order(StringComparer.Ordinal).ToArray();
-        return new RouteSnapshot(version, keys, teams, groups, users, roles, globals);
+        return new RouteSnapshot(version,
+            ShardedMap<KeyEntry>.From(data.Keys.Select(k => KeyValuePair.Create(k.Hash, k))),
+            ShardedMap<TeamEntry>.From(data.Teams.Select(t => KeyValuePair.Create(t.TeamId, t))),
+            ShardedMap<DeploymentEntry[]>.From(groups),
+            ShardedMap<UserEntry>.From(data.Users.Select(u => KeyValuePair.Create(u.UserId, u))),
+            ShardedMap<IReadOnlyDictionary<string, string>>.From(roles),
+            globals);
     }
 
     /// <summary>
     /// A new snapshot with the given teams' keys, aliases, deployments and members replaced by <paramref name="reloaded"/>
-    /// (a team absent from it was deleted). Costs a copy of the lookup tables, not a database reload of everything.
+    /// (a team absent from it was deleted). Only the shards of the lookup tables that change are copied.
     /// </summary>
     public RouteSnapshot WithTeams(long version, IReadOnlyCollection<string> teamIds, RouteData reloaded)
     {
-        var keys = new Dictionary<string, KeyEntry>(_keys, StringComparer.Ordinal);
-        var groups = new Dictionary<string, DeploymentEntry[]>(_groups, StringComparer.Ordinal);
-        var teams = new Dictionary<string, TeamEntry>(_teams, StringComparer.Ordinal);
-        var users = new Dictionary<string, UserEntry>(_users, StringComparer.Ordinal);
-        var roles = new Dictionary<string, IReadOnlyDictionary<string, string>>(_roles, StringComparer.Ordinal);
+        var old = teamIds.Select(id => _teams.TryGetValue(id, out var team) ? team : null).OfType<TeamEntry>().ToList();
 
-        foreach (var teamId in teamIds)
+        // Each affected user's roles: what they had, minus the replaced teams, plus their roles in the reloaded ones.
+        var roles = new Dictionary<string, Dictionary<string, string>>(StringComparer.Ordinal);
+        foreach (var userId in old.SelectMany(t => t.Members.Keys).Concat(reloaded.Teams.SelectMany(t => t.Members.Keys)))
         {
-            if (!_teams.TryGetValue(teamId, out var old))
+            if (!roles.ContainsKey(userId))
             {
-                continue;
+                roles[userId] = RolesOf(userId).Where(r => !teamIds.Contains(r.Key)).ToDictionary(r => r.Key, r => r.Value, StringComparer.Ordinal);
             }
-            foreach (var hash in old.KeyHashes)
-            {
-                keys.Remove(hash);
-            }
-            foreach (var name in old.Aliases.Values)
-            {
-                groups.Remove(name);
-            }
-            foreach (var userId in old.Members.Keys)
-            {
-                if (roles.TryGetValue(userId, out var current))
-                {
-                    roles[userId] = current.Where(r => r.Key != teamId).ToDictionary(r => r.Key, r => r.Value, StringComparer.Ordinal);
-                }
-            }
-            teams.Remove(teamId);
-        }
-        foreach (var key in reloaded.Keys)
-        {
-            keys[key.Hash] = key;
-        }
-        foreach (var group in reloaded.Deployments.GroupBy(d => d.ModelName, StringComparer.Ordinal))
-        {
-            groups[group.Key] = group.ToArray();
-        }
-        foreach (var user in reloaded.Users)
-        {
-            users[user.UserId] = user;
         }
         foreach (var team in reloaded.Teams)
         {
-            teams[team.TeamId] = team;
             foreach (var (userId, role) in team.Members)
             {
-                var updated = roles.TryGetValue(userId, out var current)
-                    ? current.ToDictionary(r => r.Key, r => r.Value, StringComparer.Ordinal)
-                    : new Dictionary<string, string>(StringComparer.Ordinal);
-                updated[team.TeamId] = role;
-                roles[userId] = updated;
+                roles[userId][team.TeamId] = role;
             }
         }
-        return new RouteSnapshot(version, keys, teams, groups, users, roles, GlobalModelNames);
+
+        return new RouteSnapshot(version,
+            _keys.With(old.SelectMany(t => t.KeyHashes), reloaded.Keys.Select(k => KeyValuePair.Create(k.Hash, k))),
+            _teams.With(teamIds, reloaded.Teams.Select(t => KeyValuePair.Create(t.TeamId, t))),
+            _groups.With(old.SelectMany(t => t.Aliases.Values),
+                reloaded.Deployments.GroupBy(d => d.ModelName, StringComparer.Ordinal).Select(g => KeyValuePair.Create(g.Key, g.ToArray()))),
+            _users.With([], reloaded.Users.Select(u => KeyValuePair.Create(u.UserId, u))),
+            _roles.With([], roles.Select(r => KeyValuePair.Create(r.Key, (IReadOnlyDictionary<string, string>)r.Value))),
+            GlobalModelNames);
     }
 }
 
