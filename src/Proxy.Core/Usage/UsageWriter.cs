@@ -82,9 +82,15 @@ public sealed partial class UsageWriter(IServiceScopeFactory scopes, ILogger<Usa
         }
     }
 
+    private static readonly string[] Columns =
+        ["CallId", "KeyHash", "TeamId", "Model", "ModelId", "Deployment", "Route", "Status", "PromptTokens", "CompletionTokens", "TotalTokens", "LatencyMs", "StartedAt"];
+
+    /// <summary>Rows per INSERT statement: 13 parameters each, well under SQLite's and PostgreSQL's parameter limits.</summary>
+    private const int RowsPerStatement = 100;
+
     /// <summary>
-    /// One prepared INSERT run per record in one transaction: at thousands of calls a second, EF's change tracking
-    /// would cost more CPU than the calls themselves, and this runs beside the hot path on the same cores.
+    /// Multi-row INSERTs in one transaction. At thousands of calls a second, EF's change tracking (or one statement per
+    /// row) costs more CPU than forwarding the calls, and this runs beside the hot path on the same cores.
     /// </summary>
     private async Task InsertAsync(List<UsageRecord> batch)
     {
@@ -93,29 +99,27 @@ public sealed partial class UsageWriter(IServiceScopeFactory scopes, ILogger<Usa
         var connection = db.Database.GetDbConnection();
         await connection.OpenAsync();
         await using var tx = await connection.BeginTransactionAsync();
-        await using var command = connection.CreateCommand();
-        command.Transaction = tx;
-        command.CommandText = """
-            INSERT INTO usage_records ("CallId", "KeyHash", "TeamId", "Model", "ModelId", "Deployment", "Route", "Status",
-                "PromptTokens", "CompletionTokens", "TotalTokens", "LatencyMs", "StartedAt")
-            VALUES (@CallId, @KeyHash, @TeamId, @Model, @ModelId, @Deployment, @Route, @Status,
-                @PromptTokens, @CompletionTokens, @TotalTokens, @LatencyMs, @StartedAt)
-            """;
-        var parameters = new[] { "CallId", "KeyHash", "TeamId", "Model", "ModelId", "Deployment", "Route", "Status", "PromptTokens", "CompletionTokens", "TotalTokens", "LatencyMs", "StartedAt" }
-            .Select(name =>
-            {
-                var parameter = command.CreateParameter();
-                parameter.ParameterName = name;
-                command.Parameters.Add(parameter);
-                return parameter;
-            }).ToArray();
-        foreach (var r in batch)
+        foreach (var rows in batch.Chunk(RowsPerStatement))
         {
-            object?[] values = [r.CallId, r.KeyHash, r.TeamId, r.Model, r.ModelId, r.Deployment, r.Route, r.Status, r.PromptTokens, r.CompletionTokens, r.TotalTokens, r.LatencyMs, r.StartedAt];
-            for (var i = 0; i < values.Length; i++)
+            await using var command = connection.CreateCommand();
+            command.Transaction = tx;
+            var values = new System.Text.StringBuilder();
+            for (var row = 0; row < rows.Length; row++)
             {
-                parameters[i].Value = values[i] ?? DBNull.Value;
+                var r = rows[row];
+                object?[] fields = [r.CallId, r.KeyHash, r.TeamId, r.Model, r.ModelId, r.Deployment, r.Route, r.Status, r.PromptTokens, r.CompletionTokens, r.TotalTokens, r.LatencyMs, r.StartedAt];
+                values.Append(row == 0 ? "(" : ",(");
+                for (var column = 0; column < fields.Length; column++)
+                {
+                    var parameter = command.CreateParameter();
+                    parameter.ParameterName = $"@p{row}_{column}";
+                    parameter.Value = fields[column] ?? DBNull.Value;
+                    command.Parameters.Add(parameter);
+                    values.Append(column == 0 ? "" : ",").Append(parameter.ParameterName);
+                }
+                values.Append(')');
             }
+            command.CommandText = $"INSERT INTO usage_records ({string.Join(", ", Columns.Select(c => $"\"{c}\""))}) VALUES {values}";
             await command.ExecuteNonQueryAsync();
         }
         await tx.CommitAsync();
