@@ -21,6 +21,17 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public void FromACheckout_TheRepositoryRootsAppsettingsIsTheOneRead()
+    {
+        var root = Portal.Configuration.GatewayConfiguration.ContentRoot([]);
+
+        Assert.True(File.Exists(Path.Combine(root, "Portal.sln")));
+        Assert.True(File.Exists(Path.Combine(root, "appsettings.json")));
+        Assert.False(File.Exists(Path.Combine(root, "src", "Portal", "appsettings.json")), "a second appsettings.json would silently compete with the root one");
+        Assert.Equal("/srv/gateway", Portal.Configuration.GatewayConfiguration.ContentRoot(["--contentRoot", "/srv/gateway"]));
+    }
+
+    [Fact]
     public async Task SqliteFile_IsInWalMode()
     {
         await using var gateway = new GatewayFactory();
