@@ -13,8 +13,6 @@ namespace Portal.Endpoints;
 /// </summary>
 public static partial class ApiErrors
 {
-    public static IResult Result(ProxyError e) => TypedResults.Json(Envelope(e.Status, e.Type, e.Message, e.Param), statusCode: e.Status);
-
     public static object Envelope(int status, string type, string message, string? param) =>
         new { error = new { message, type, param, code = status.ToString(System.Globalization.CultureInfo.InvariantCulture) } };
 

@@ -82,7 +82,7 @@ internal sealed class UsageRecordConfiguration : IEntityTypeConfiguration<UsageR
     public void Configure(EntityTypeBuilder<UsageRecord> e)
     {
         e.ToTable("usage_records");
-        e.HasKey(u => u.CallId);
+        e.HasKey(u => u.Id);
         e.HasIndex(u => new { u.TeamId, u.StartedAt });
     }
 }

@@ -3,6 +3,9 @@ namespace Proxy.Core.Usage;
 /// <summary>One LLM call as the gateway saw it.</summary>
 public sealed class UsageRecord
 {
+    /// <summary>Row key: ascending, so inserts append instead of touching a random page per row (as a GUID key would).</summary>
+    public long Id { get; set; }
+
     public string CallId { get; set; } = "";
     public string KeyHash { get; set; } = "";
     public string? TeamId { get; set; }

@@ -459,7 +459,14 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
 
             modelBuilder.Entity("Proxy.Core.Usage.UsageRecord", b =>
                 {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
                     b.Property<string>("CallId")
+                        .IsRequired()
                         .HasColumnType("text");
 
                     b.Property<int>("CompletionTokens")
@@ -501,7 +508,7 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                     b.Property<int>("TotalTokens")
                         .HasColumnType("integer");
 
-                    b.HasKey("CallId");
+                    b.HasKey("Id");
 
                     b.HasIndex("TeamId", "StartedAt");
 

@@ -445,7 +445,12 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
 
             modelBuilder.Entity("Proxy.Core.Usage.UsageRecord", b =>
                 {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("CallId")
+                        .IsRequired()
                         .HasColumnType("TEXT");
 
                     b.Property<int>("CompletionTokens")
@@ -487,7 +492,7 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
                     b.Property<int>("TotalTokens")
                         .HasColumnType("INTEGER");
 
-                    b.HasKey("CallId");
+                    b.HasKey("Id");
 
                     b.HasIndex("TeamId", "StartedAt");
 

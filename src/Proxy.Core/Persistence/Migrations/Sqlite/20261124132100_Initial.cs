@@ -1,11 +1,9 @@
 ﻿using System;
-using System.Collections.Generic;
 using Microsoft.EntityFrameworkCore.Migrations;
-using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 #nullable disable
 
-namespace Proxy.Core.Persistence.Migrations.Postgres
+namespace Proxy.Core.Persistence.Migrations.Sqlite
 {
     /// <inheritdoc />
     public partial class Initial : Migration
@@ -17,10 +15,10 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                 name: "AspNetRoles",
                 columns: table => new
                 {
-                    Id = table.Column<string>(type: "text", nullable: false),
-                    Name = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
-                    NormalizedName = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
-                    ConcurrencyStamp = table.Column<string>(type: "text", nullable: true)
+                    Id = table.Column<string>(type: "TEXT", nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
+                    NormalizedName = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
+                    ConcurrencyStamp = table.Column<string>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -31,24 +29,24 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                 name: "AspNetUsers",
                 columns: table => new
                 {
-                    Id = table.Column<string>(type: "text", nullable: false),
-                    IsProxyAdmin = table.Column<bool>(type: "boolean", nullable: false),
-                    Disabled = table.Column<bool>(type: "boolean", nullable: false),
-                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
-                    UserName = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
-                    NormalizedUserName = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
-                    Email = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
-                    NormalizedEmail = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
-                    EmailConfirmed = table.Column<bool>(type: "boolean", nullable: false),
-                    PasswordHash = table.Column<string>(type: "text", nullable: true),
-                    SecurityStamp = table.Column<string>(type: "text", nullable: true),
-                    ConcurrencyStamp = table.Column<string>(type: "text", nullable: true),
-                    PhoneNumber = table.Column<string>(type: "text", nullable: true),
-                    PhoneNumberConfirmed = table.Column<bool>(type: "boolean", nullable: false),
-                    TwoFactorEnabled = table.Column<bool>(type: "boolean", nullable: false),
-                    LockoutEnd = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    LockoutEnabled = table.Column<bool>(type: "boolean", nullable: false),
-                    AccessFailedCount = table.Column<int>(type: "integer", nullable: false)
+                    Id = table.Column<string>(type: "TEXT", nullable: false),
+                    IsProxyAdmin = table.Column<bool>(type: "INTEGER", nullable: false),
+                    Disabled = table.Column<bool>(type: "INTEGER", nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    UserName = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
+                    NormalizedUserName = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
+                    Email = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
+                    NormalizedEmail = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
+                    EmailConfirmed = table.Column<bool>(type: "INTEGER", nullable: false),
+                    PasswordHash = table.Column<string>(type: "TEXT", nullable: true),
+                    SecurityStamp = table.Column<string>(type: "TEXT", nullable: true),
+                    ConcurrencyStamp = table.Column<string>(type: "TEXT", nullable: true),
+                    PhoneNumber = table.Column<string>(type: "TEXT", nullable: true),
+                    PhoneNumberConfirmed = table.Column<bool>(type: "INTEGER", nullable: false),
+                    TwoFactorEnabled = table.Column<bool>(type: "INTEGER", nullable: false),
+                    LockoutEnd = table.Column<DateTimeOffset>(type: "TEXT", nullable: true),
+                    LockoutEnabled = table.Column<bool>(type: "INTEGER", nullable: false),
+                    AccessFailedCount = table.Column<int>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -59,14 +57,14 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                 name: "audit_events",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    At = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
-                    Actor = table.Column<string>(type: "text", nullable: false),
-                    Action = table.Column<string>(type: "text", nullable: false),
-                    TeamId = table.Column<string>(type: "text", nullable: true),
-                    TargetId = table.Column<string>(type: "text", nullable: true),
-                    Details = table.Column<string>(type: "text", nullable: true)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    At = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    Actor = table.Column<string>(type: "TEXT", nullable: false),
+                    Action = table.Column<string>(type: "TEXT", nullable: false),
+                    TeamId = table.Column<string>(type: "TEXT", nullable: true),
+                    TargetId = table.Column<string>(type: "TEXT", nullable: true),
+                    Details = table.Column<string>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -77,10 +75,10 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                 name: "route_changes",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    Version = table.Column<long>(type: "bigint", nullable: false),
-                    TeamId = table.Column<string>(type: "text", nullable: true)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Version = table.Column<long>(type: "INTEGER", nullable: false),
+                    TeamId = table.Column<string>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -91,8 +89,8 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                 name: "route_data_version",
                 columns: table => new
                 {
-                    Id = table.Column<int>(type: "integer", nullable: false),
-                    Version = table.Column<long>(type: "bigint", nullable: false)
+                    Id = table.Column<int>(type: "INTEGER", nullable: false),
+                    Version = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -103,19 +101,19 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                 name: "teams",
                 columns: table => new
                 {
-                    TeamId = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
-                    TeamAlias = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
-                    Models = table.Column<List<string>>(type: "text[]", nullable: false),
-                    MaxBudget = table.Column<double>(type: "double precision", nullable: true),
-                    Spend = table.Column<double>(type: "double precision", nullable: false),
-                    TpmLimit = table.Column<long>(type: "bigint", nullable: true),
-                    RpmLimit = table.Column<long>(type: "bigint", nullable: true),
-                    Blocked = table.Column<bool>(type: "boolean", nullable: false),
-                    Metadata = table.Column<string>(type: "text", nullable: true),
-                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
-                    UpdatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
-                    CreatedBy = table.Column<string>(type: "text", nullable: false),
-                    UpdatedBy = table.Column<string>(type: "text", nullable: false)
+                    TeamId = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    TeamAlias = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
+                    Models = table.Column<string>(type: "TEXT", nullable: false),
+                    MaxBudget = table.Column<double>(type: "REAL", nullable: true),
+                    Spend = table.Column<double>(type: "REAL", nullable: false),
+                    TpmLimit = table.Column<long>(type: "INTEGER", nullable: true),
+                    RpmLimit = table.Column<long>(type: "INTEGER", nullable: true),
+                    Blocked = table.Column<bool>(type: "INTEGER", nullable: false),
+                    Metadata = table.Column<string>(type: "TEXT", nullable: true),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    UpdatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    CreatedBy = table.Column<string>(type: "TEXT", nullable: false),
+                    UpdatedBy = table.Column<string>(type: "TEXT", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -126,34 +124,36 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                 name: "usage_records",
                 columns: table => new
                 {
-                    CallId = table.Column<string>(type: "text", nullable: false),
-                    KeyHash = table.Column<string>(type: "text", nullable: false),
-                    TeamId = table.Column<string>(type: "text", nullable: true),
-                    Model = table.Column<string>(type: "text", nullable: false),
-                    ModelId = table.Column<string>(type: "text", nullable: true),
-                    Deployment = table.Column<string>(type: "text", nullable: true),
-                    Route = table.Column<string>(type: "text", nullable: false),
-                    Status = table.Column<int>(type: "integer", nullable: false),
-                    PromptTokens = table.Column<int>(type: "integer", nullable: false),
-                    CompletionTokens = table.Column<int>(type: "integer", nullable: false),
-                    TotalTokens = table.Column<int>(type: "integer", nullable: false),
-                    LatencyMs = table.Column<double>(type: "double precision", nullable: false),
-                    StartedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    CallId = table.Column<string>(type: "TEXT", nullable: false),
+                    KeyHash = table.Column<string>(type: "TEXT", nullable: false),
+                    TeamId = table.Column<string>(type: "TEXT", nullable: true),
+                    Model = table.Column<string>(type: "TEXT", nullable: false),
+                    ModelId = table.Column<string>(type: "TEXT", nullable: true),
+                    Deployment = table.Column<string>(type: "TEXT", nullable: true),
+                    Route = table.Column<string>(type: "TEXT", nullable: false),
+                    Status = table.Column<int>(type: "INTEGER", nullable: false),
+                    PromptTokens = table.Column<int>(type: "INTEGER", nullable: false),
+                    CompletionTokens = table.Column<int>(type: "INTEGER", nullable: false),
+                    TotalTokens = table.Column<int>(type: "INTEGER", nullable: false),
+                    LatencyMs = table.Column<double>(type: "REAL", nullable: false),
+                    StartedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
                 },
                 constraints: table =>
                 {
-                    table.PrimaryKey("PK_usage_records", x => x.CallId);
+                    table.PrimaryKey("PK_usage_records", x => x.Id);
                 });
 
             migrationBuilder.CreateTable(
                 name: "AspNetRoleClaims",
                 columns: table => new
                 {
-                    Id = table.Column<int>(type: "integer", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    RoleId = table.Column<string>(type: "text", nullable: false),
-                    ClaimType = table.Column<string>(type: "text", nullable: true),
-                    ClaimValue = table.Column<string>(type: "text", nullable: true)
+                    Id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    RoleId = table.Column<string>(type: "TEXT", nullable: false),
+                    ClaimType = table.Column<string>(type: "TEXT", nullable: true),
+                    ClaimValue = table.Column<string>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -170,11 +170,11 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                 name: "AspNetUserClaims",
                 columns: table => new
                 {
-                    Id = table.Column<int>(type: "integer", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    UserId = table.Column<string>(type: "text", nullable: false),
-                    ClaimType = table.Column<string>(type: "text", nullable: true),
-                    ClaimValue = table.Column<string>(type: "text", nullable: true)
+                    Id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    UserId = table.Column<string>(type: "TEXT", nullable: false),
+                    ClaimType = table.Column<string>(type: "TEXT", nullable: true),
+                    ClaimValue = table.Column<string>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -191,10 +191,10 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                 name: "AspNetUserLogins",
                 columns: table => new
                 {
-                    LoginProvider = table.Column<string>(type: "text", nullable: false),
-                    ProviderKey = table.Column<string>(type: "text", nullable: false),
-                    ProviderDisplayName = table.Column<string>(type: "text", nullable: true),
-                    UserId = table.Column<string>(type: "text", nullable: false)
+                    LoginProvider = table.Column<string>(type: "TEXT", nullable: false),
+                    ProviderKey = table.Column<string>(type: "TEXT", nullable: false),
+                    ProviderDisplayName = table.Column<string>(type: "TEXT", nullable: true),
+                    UserId = table.Column<string>(type: "TEXT", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -211,8 +211,8 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                 name: "AspNetUserRoles",
                 columns: table => new
                 {
-                    UserId = table.Column<string>(type: "text", nullable: false),
-                    RoleId = table.Column<string>(type: "text", nullable: false)
+                    UserId = table.Column<string>(type: "TEXT", nullable: false),
+                    RoleId = table.Column<string>(type: "TEXT", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -235,10 +235,10 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                 name: "AspNetUserTokens",
                 columns: table => new
                 {
-                    UserId = table.Column<string>(type: "text", nullable: false),
-                    LoginProvider = table.Column<string>(type: "text", nullable: false),
-                    Name = table.Column<string>(type: "text", nullable: false),
-                    Value = table.Column<string>(type: "text", nullable: true)
+                    UserId = table.Column<string>(type: "TEXT", nullable: false),
+                    LoginProvider = table.Column<string>(type: "TEXT", nullable: false),
+                    Name = table.Column<string>(type: "TEXT", nullable: false),
+                    Value = table.Column<string>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -255,24 +255,24 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                 name: "keys",
                 columns: table => new
                 {
-                    Token = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    KeyName = table.Column<string>(type: "text", nullable: false),
-                    KeyAlias = table.Column<string>(type: "text", nullable: true),
-                    TeamId = table.Column<string>(type: "character varying(128)", nullable: true),
-                    UserId = table.Column<string>(type: "text", nullable: true),
-                    Models = table.Column<List<string>>(type: "text[]", nullable: false),
-                    KeyType = table.Column<string>(type: "text", nullable: false),
-                    ExpiresAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
-                    Blocked = table.Column<bool>(type: "boolean", nullable: false),
-                    MaxBudget = table.Column<double>(type: "double precision", nullable: true),
-                    Spend = table.Column<double>(type: "double precision", nullable: false),
-                    TpmLimit = table.Column<long>(type: "bigint", nullable: true),
-                    RpmLimit = table.Column<long>(type: "bigint", nullable: true),
-                    Metadata = table.Column<string>(type: "text", nullable: true),
-                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
-                    UpdatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
-                    CreatedBy = table.Column<string>(type: "text", nullable: false),
-                    UpdatedBy = table.Column<string>(type: "text", nullable: false)
+                    Token = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    KeyName = table.Column<string>(type: "TEXT", nullable: false),
+                    KeyAlias = table.Column<string>(type: "TEXT", nullable: true),
+                    TeamId = table.Column<string>(type: "TEXT", nullable: true),
+                    UserId = table.Column<string>(type: "TEXT", nullable: true),
+                    Models = table.Column<string>(type: "TEXT", nullable: false),
+                    KeyType = table.Column<string>(type: "TEXT", nullable: false),
+                    ExpiresAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    Blocked = table.Column<bool>(type: "INTEGER", nullable: false),
+                    MaxBudget = table.Column<double>(type: "REAL", nullable: true),
+                    Spend = table.Column<double>(type: "REAL", nullable: false),
+                    TpmLimit = table.Column<long>(type: "INTEGER", nullable: true),
+                    RpmLimit = table.Column<long>(type: "INTEGER", nullable: true),
+                    Metadata = table.Column<string>(type: "TEXT", nullable: true),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    UpdatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    CreatedBy = table.Column<string>(type: "TEXT", nullable: false),
+                    UpdatedBy = table.Column<string>(type: "TEXT", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -289,9 +289,9 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                 name: "model_aliases",
                 columns: table => new
                 {
-                    TeamId = table.Column<string>(type: "character varying(128)", nullable: false),
-                    PublicName = table.Column<string>(type: "text", nullable: false),
-                    InternalName = table.Column<string>(type: "text", nullable: false)
+                    TeamId = table.Column<string>(type: "TEXT", nullable: false),
+                    PublicName = table.Column<string>(type: "TEXT", nullable: false),
+                    InternalName = table.Column<string>(type: "TEXT", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -308,23 +308,23 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                 name: "model_deployments",
                 columns: table => new
                 {
-                    ModelId = table.Column<string>(type: "text", nullable: false),
-                    ModelName = table.Column<string>(type: "text", nullable: false),
-                    TeamId = table.Column<string>(type: "character varying(128)", nullable: true),
-                    PublicName = table.Column<string>(type: "text", nullable: true),
-                    Provider = table.Column<string>(type: "text", nullable: false),
-                    UpstreamModel = table.Column<string>(type: "text", nullable: false),
-                    ApiBase = table.Column<string>(type: "text", nullable: true),
-                    ApiVersion = table.Column<string>(type: "text", nullable: true),
-                    ApiKeyCipher = table.Column<string>(type: "text", nullable: true),
-                    ApiKeyHint = table.Column<string>(type: "text", nullable: true),
-                    TimeoutSeconds = table.Column<double>(type: "double precision", nullable: true),
-                    ExtraParams = table.Column<string>(type: "text", nullable: true),
-                    ExtraInfo = table.Column<string>(type: "text", nullable: true),
-                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
-                    UpdatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
-                    CreatedBy = table.Column<string>(type: "text", nullable: false),
-                    UpdatedBy = table.Column<string>(type: "text", nullable: false)
+                    ModelId = table.Column<string>(type: "TEXT", nullable: false),
+                    ModelName = table.Column<string>(type: "TEXT", nullable: false),
+                    TeamId = table.Column<string>(type: "TEXT", nullable: true),
+                    PublicName = table.Column<string>(type: "TEXT", nullable: true),
+                    Provider = table.Column<string>(type: "TEXT", nullable: false),
+                    UpstreamModel = table.Column<string>(type: "TEXT", nullable: false),
+                    ApiBase = table.Column<string>(type: "TEXT", nullable: true),
+                    ApiVersion = table.Column<string>(type: "TEXT", nullable: true),
+                    ApiKeyCipher = table.Column<string>(type: "TEXT", nullable: true),
+                    ApiKeyHint = table.Column<string>(type: "TEXT", nullable: true),
+                    TimeoutSeconds = table.Column<double>(type: "REAL", nullable: true),
+                    ExtraParams = table.Column<string>(type: "TEXT", nullable: true),
+                    ExtraInfo = table.Column<string>(type: "TEXT", nullable: true),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    UpdatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    CreatedBy = table.Column<string>(type: "TEXT", nullable: false),
+                    UpdatedBy = table.Column<string>(type: "TEXT", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -341,9 +341,9 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                 name: "team_memberships",
                 columns: table => new
                 {
-                    TeamId = table.Column<string>(type: "character varying(128)", nullable: false),
-                    UserId = table.Column<string>(type: "text", nullable: false),
-                    Role = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false)
+                    TeamId = table.Column<string>(type: "TEXT", nullable: false),
+                    UserId = table.Column<string>(type: "TEXT", nullable: false),
+                    Role = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false)
                 },
                 constraints: table =>
                 {
