@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace LoadGen;
+
+/// <summary>Talks to the gateway's REST API the way an operator would (API.md sections 3–6).</summary>
+public static class Seeding
+{
+    /// <summary>
+    /// Creates (or reuses) the bench team, a team key and a team model pointing at the stand-in, checks that a chat and a
+    /// streamed chat call go through, and writes <c>BENCH_KEY=…</c>/<c>BENCH_MODEL=…</c> lines for run.sh to source.
+    /// </summary>
+    public static async Task<int> SeedAsync(Args args)
+    {
+        using var http = Client(args.Get("gateway"), args.Get("master"));
+        var team = args.Opt("team") ?? "bench-team";
+        var model = args.Opt("model") ?? "bench-model";
+        var timings = new JsonObject { ["kind"] = "seed", ["run"] = args.Get("run") };
+
+        var sw = Stopwatch.StartNew();
+        var created = await http.PostAsJsonAsync("/team/new", new { team_id = team, team_alias = "benchmark" });
+        timings["team_new_ms"] = Ms(sw);
+        if (created.StatusCode != HttpStatusCode.BadRequest)
+        {
+            await Ensure(created, "POST /team/new");
+        }
+
+        sw.Restart();
+        var key = (await Ensure(await http.PostAsJsonAsync("/key/generate", new { team_id = team, key_alias = "benchmark" }), "POST /key/generate"))["key"]!.GetValue<string>();
+        timings["key_generate_ms"] = Ms(sw);
+
+        sw.Restart();
+        await Ensure(await http.PostAsJsonAsync("/model/new", ModelBody(model, team, args.Get("api-base"))), "POST /model/new");
+        timings["model_new_ms"] = Ms(sw);
+
+        using var caller = Client(args.Get("gateway"), key);
+        var chat = await caller.PostAsync("/v1/chat/completions", ChatBody(model, stream: false));
+        var chatBody = await chat.Content.ReadAsStringAsync();
+        if (chat.StatusCode != HttpStatusCode.OK || !chatBody.Contains("chat.completion", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"chat call through the gateway failed: {(int)chat.StatusCode} {chatBody}");
+        }
+        var streamed = await caller.PostAsync("/v1/chat/completions", ChatBody(model, stream: true));
+        var streamBody = await streamed.Content.ReadAsStringAsync();
+        if (streamed.StatusCode != HttpStatusCode.OK || !streamBody.Contains("data: [DONE]", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"streamed chat call through the gateway failed: {(int)streamed.StatusCode} {streamBody}");
+        }
+
+        await File.WriteAllTextAsync(args.Get("env-out"), $"BENCH_KEY={key}\nBENCH_MODEL={model}\nBENCH_TEAM={team}\n");
+        if (args.Opt("out") is { } output)
+        {
+            await File.AppendAllTextAsync(output, timings.ToJsonString() + "\n");
+        }
+        Console.WriteLine($"  seeded team {team}, key {key[..6]}…, model {model}: chat and streamed chat answer 200 "
+            + $"(team/new {timings["team_new_ms"]} ms, key/generate {timings["key_generate_ms"]} ms, model/new {timings["model_new_ms"]} ms)");
+        return 0;
+    }
+
+    /// <summary>
+    /// For <c>--count</c> new team models: the time from sending <c>POST /model/new</c> until the first chat call naming
+    /// the new model answers 200 (polled back to back), and the same for a new key (<c>POST /key/generate</c>).
+    /// </summary>
+    public static async Task<int> CallableAsync(Args args)
+    {
+        var gateway = args.Get("gateway");
+        using var admin = Client(gateway, args.Get("master"));
+        using var caller = Client(gateway, args.Get("key"));
+        var team = args.Get("team");
+        var count = args.Int("count", 5);
+        var post = new List<double>();
+        var callable = new List<double>();
+        var polls = new List<double>();
+        var keyCallable = new List<double>();
+        var deadline = TimeSpan.FromSeconds(30);
+
+        for (var i = 0; i < count; i++)
+        {
+            var name = $"callable-{Guid.NewGuid():N}"[..20];
+            var sw = Stopwatch.StartNew();
+            var request = admin.PostAsJsonAsync("/model/new", ModelBody(name, team, args.Get("api-base")));
+            var n = 0;
+            // Poll from the moment the change is sent: the model must become callable no later than the 200.
+            while (true)
+            {
+                n++;
+                using var chat = await caller.PostAsync("/v1/chat/completions", ChatBody(name, stream: false));
+                if (chat.StatusCode == HttpStatusCode.OK)
+                {
+                    break;
+                }
+                if (sw.Elapsed > deadline)
+                {
+                    throw new InvalidOperationException($"model {name} not callable {deadline.TotalSeconds} s after POST /model/new: {(int)chat.StatusCode}");
+                }
+            }
+            callable.Add(Ms(sw));
+            polls.Add(n);
+            await Ensure(await request, "POST /model/new");
+            post.Add(Ms(sw));
+
+            sw.Restart();
+            var key = (await Ensure(await admin.PostAsJsonAsync("/key/generate", new { team_id = team }), "POST /key/generate"))["key"]!.GetValue<string>();
+            using var withNewKey = Client(gateway, key);
+            while (true)
+            {
+                using var chat = await withNewKey.PostAsync("/v1/chat/completions", ChatBody(args.Get("model"), stream: false));
+                if (chat.StatusCode == HttpStatusCode.OK)
+                {
+                    break;
+                }
+                if (sw.Elapsed > deadline)
+                {
+                    throw new InvalidOperationException($"new key not callable {deadline.TotalSeconds} s after POST /key/generate: {(int)chat.StatusCode}");
+                }
+            }
+            keyCallable.Add(Ms(sw));
+        }
+
+        var record = new JsonObject
+        {
+            ["kind"] = "callable",
+            ["run"] = args.Get("run"),
+            ["model_callable_ms"] = Array(callable),
+            ["model_post_ms"] = Array(post),
+            ["polls"] = Array(polls),
+            ["key_callable_ms"] = Array(keyCallable),
+        };
+        await File.AppendAllTextAsync(args.Get("out"), record.ToJsonString() + "\n");
+        static string List(List<double> values) => string.Join(", ", values.Select(v => v.ToString("0.0", CultureInfo.InvariantCulture)));
+        Console.WriteLine($"  model change callable after [{List(callable)}] ms (POST /model/new answered after [{List(post)}] ms); "
+            + $"new key callable after [{List(keyCallable)}] ms");
+        return 0;
+    }
+
+    private static JsonArray Array(List<double> values) => new([.. values.Select(v => (JsonNode)JsonValue.Create(v))]);
+
+    private static double Ms(Stopwatch sw) => Math.Round(sw.Elapsed.TotalMilliseconds, 2);
+
+    private static HttpClient Client(string baseAddress, string key)
+    {
+        var client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = new Uri(baseAddress), Timeout = TimeSpan.FromSeconds(60) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return client;
+    }
+
+    private static object ModelBody(string name, string team, string apiBase) => new
+    {
+        model_name = name,
+        litellm_params = new { model = "openai/gpt-4o", api_base = apiBase, api_key = "sk-fake-upstream-key-0000" },
+        model_info = new { team_id = team },
+    };
+
+    private static StringContent ChatBody(string model, bool stream) => new(
+        new JsonObject
+        {
+            ["model"] = model,
+            ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = "ping" }),
+            ["stream"] = stream,
+        }.ToJsonString(), Encoding.UTF8, "application/json");
+
+    private static async Task<JsonObject> Ensure(HttpResponseMessage response, string what)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"{what} answered {(int)response.StatusCode}: {body}");
+        }
+        return JsonNode.Parse(body) as JsonObject ?? [];
+    }
+}
