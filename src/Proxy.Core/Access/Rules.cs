@@ -33,6 +33,20 @@ public static class Rules
     /// <summary>Creating and deleting teams, global models and users are the proxy admin's alone.</summary>
     public static bool CanAdministerProxy(Caller caller) => caller.IsProxyAdmin;
 
+    /// <summary>
+    /// A team's records (audit log, spend logs) are for its admins and the proxy admin; without a team id, only the
+    /// proxy admin may read everyone's. Throws the 400/403 the caller should see.
+    /// </summary>
+    public static void DemandTeamRecords(Caller caller, string? teamId, string records)
+    {
+        if (teamId is null ? !CanAdministerProxy(caller) : !Can(caller, TeamPermission.Administer, teamId))
+        {
+            throw teamId is null
+                ? ProxyError.BadRequest("team_id is required.", "team_id")
+                : ProxyError.Forbidden($"Only the proxy admin or an admin of team {teamId} can read its {records}.");
+        }
+    }
+
     /// <summary>LLM routes: the master key and any key but a management-only one.</summary>
     public static bool CanCallModels(Caller caller) => caller.Kind switch
     {

@@ -9,20 +9,10 @@ public sealed class AuditLog(PortalDb db)
 {
     public async Task<(IReadOnlyList<AuditEvent> Events, int Total)> ListAsync(Caller caller, string? teamId, int page, int pageSize, CancellationToken ct = default)
     {
+        Rules.DemandTeamRecords(caller, teamId, "audit log");
         var query = db.AuditEvents.AsNoTracking();
-        if (teamId is null)
+        if (teamId is not null)
         {
-            if (!Rules.CanAdministerProxy(caller))
-            {
-                throw ProxyError.BadRequest("team_id is required.", "team_id");
-            }
-        }
-        else
-        {
-            if (!Rules.Can(caller, Access.TeamPermission.Administer, teamId))
-            {
-                throw ProxyError.Forbidden($"Only the proxy admin or an admin of team {teamId} can read its audit log.");
-            }
             if (!await db.Teams.AnyAsync(t => t.TeamId == teamId, ct) && !await query.AnyAsync(e => e.TeamId == teamId, ct))
             {
                 throw ProxyError.NotFound($"Team id={teamId} does not exist.", "team_id");

@@ -10,7 +10,7 @@ public sealed class UsageLog(PortalDb db)
     /// <summary>Calls and tokens per model per day over the last <paramref name="days"/> days, for the portal's chart.</summary>
     public async Task<IReadOnlyList<UsagePoint>> DailyAsync(Caller caller, string teamId, int days, CancellationToken ct = default)
     {
-        DemandRead(caller, teamId);
+        Rules.DemandTeamRecords(caller, teamId, "spend logs");
         var since = DateTime.UtcNow.Date.AddDays(1 - days);
         var rows = await db.Usage.AsNoTracking().Where(u => u.TeamId == teamId && u.StartedAt >= since)
             .Select(u => new { u.Model, u.StartedAt, u.TotalTokens }).ToListAsync(ct);
@@ -19,27 +19,12 @@ public sealed class UsageLog(PortalDb db)
             .OrderBy(p => p.Day).ThenBy(p => p.Model).ToList();
     }
 
-    private static void DemandRead(Caller caller, string teamId)
-    {
-        if (!Rules.Can(caller, TeamPermission.Administer, teamId))
-        {
-            throw ProxyError.Forbidden($"Only the proxy admin or an admin of team {teamId} can read its spend logs.");
-        }
-    }
-
     public async Task<(IReadOnlyList<UsageRecord> Records, int Total)> ListAsync(Caller caller, string? teamId, int page, int pageSize, CancellationToken ct = default)
     {
+        Rules.DemandTeamRecords(caller, teamId, "spend logs");
         var query = db.Usage.AsNoTracking();
-        if (teamId is null)
+        if (teamId is not null)
         {
-            if (!Rules.CanAdministerProxy(caller))
-            {
-                throw ProxyError.BadRequest("team_id is required.", "team_id");
-            }
-        }
-        else
-        {
-            DemandRead(caller, teamId);
             query = query.Where(u => u.TeamId == teamId);
         }
         var total = await query.CountAsync(ct);
