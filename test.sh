@@ -22,6 +22,12 @@ ROOT="$PWD"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1
 export DOTNET_NOLOGO=1
 
+# What a fresh machine lacks (Chromium, PostgreSQL 15): installed with apt-get when run as root.
+if ! bash .ci/install-test-tools; then
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
 RESULTS="$ROOT/.artifacts/test-results"
 rm -rf "$RESULTS"
 mkdir -p "$RESULTS"
