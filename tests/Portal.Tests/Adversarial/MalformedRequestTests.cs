@@ -241,7 +241,20 @@ public sealed class MalformedRequestTests(MalformedFixture fixture) : IClassFixt
         using var client = fixture.Gateway.Client(c.Llm ? fixture.Key : GatewayFactory.MasterKey);
         client.Timeout = TimeSpan.FromSeconds(60);
 
-        using var response = await client.SendAsync(request);
+        HttpResponseMessage sent;
+        try
+        {
+            sent = await client.SendAsync(request);
+        }
+        catch (HttpRequestException e) when (name.Contains("over the limit", StringComparison.Ordinal) && e.InnerException is IOException)
+        {
+            // The gateway answered 413 and closed the connection while the client was still sending the rest of the
+            // body (a race no server can avoid without reading it all): refused all the same, so check what matters.
+            Assert.Empty(fixture.Upstream.ReceivedBy(fixture.UpstreamId).Skip(received));
+            Assert.Equal(before, await fixture.Gateway.DumpAsync());
+            return;
+        }
+        using var response = sent;
         var body = await response.Content.ReadAsStringAsync();
         var status = (int)response.StatusCode;
 
