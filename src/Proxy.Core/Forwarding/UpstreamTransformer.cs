@@ -23,14 +23,6 @@ internal sealed class UpstreamTransformer(DeploymentEntry deployment, LlmRoute r
     public const string HopHeader = "x-llm-gateway-hops";
     public const int MaxHops = 5;
 
-    public static Uri UpstreamUri(DeploymentEntry deployment, LlmRoute route)
-    {
-        var apiBase = deployment.ApiBase.AbsoluteUri.TrimEnd('/');
-        return deployment.Provider == Provider.Azure
-            ? new Uri($"{apiBase}/openai/deployments/{Uri.EscapeDataString(deployment.UpstreamModel)}/{route.Operation}?api-version={Uri.EscapeDataString(deployment.ApiVersion ?? Provider.AzureDefaultApiVersion)}")
-            : new Uri($"{apiBase}/{route.Operation}");
-    }
-
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
@@ -38,7 +30,7 @@ internal sealed class UpstreamTransformer(DeploymentEntry deployment, LlmRoute r
         {
             proxyRequest.Headers.Remove(header);
         }
-        proxyRequest.RequestUri = UpstreamUri(deployment, route);
+        proxyRequest.RequestUri = deployment.UpstreamUri(route);
         var hops = int.TryParse(httpContext.Request.Headers[HopHeader], out var seen) ? seen : 0;
         proxyRequest.Headers.Remove(HopHeader);
         proxyRequest.Headers.TryAddWithoutValidation(HopHeader, (hops + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));

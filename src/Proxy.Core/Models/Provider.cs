@@ -22,6 +22,18 @@ public static class Provider
         return slash > 0 ? upstreamModel[..slash].ToLowerInvariant() : OpenAI;
     }
 
+    /// <summary>
+    /// Where an operation goes: <c>{api_base}/{operation}</c> for OpenAI, and
+    /// <c>{api_base}/openai/deployments/{deployment}/{operation}?api-version=…</c> for Azure.
+    /// </summary>
+    public static Uri UpstreamUri(string provider, Uri apiBase, string upstreamName, string? apiVersion, string operation)
+    {
+        var root = apiBase.AbsoluteUri.TrimEnd('/');
+        return provider == Azure
+            ? new Uri($"{root}/openai/deployments/{Uri.EscapeDataString(upstreamName)}/{operation}?api-version={Uri.EscapeDataString(apiVersion ?? AzureDefaultApiVersion)}")
+            : new Uri($"{root}/{operation}");
+    }
+
     /// <summary>The name the provider knows: <c>openai/gpt-4o</c> → <c>gpt-4o</c>, <c>azure/my-deployment</c> → <c>my-deployment</c>.</summary>
     public static string UpstreamName(string upstreamModel, string provider) =>
         upstreamModel.StartsWith(provider + "/", StringComparison.OrdinalIgnoreCase) ? upstreamModel[(provider.Length + 1)..] : upstreamModel;

@@ -116,7 +116,14 @@ public sealed record TeamEntry(
 
 public sealed record UserEntry(string UserId, string? Email, bool IsProxyAdmin, bool Disabled);
 
-/// <summary>A deployment ready to forward to: the provider key is already opened.</summary>
+/// <summary>A deployment ready to forward to: the provider key is already opened, its URLs already built.</summary>
 public sealed record DeploymentEntry(
     string ModelId, string ModelName, string? TeamId, string? PublicName, string Provider,
-    string UpstreamModel, Uri ApiBase, string? ApiVersion, string? ApiKey, TimeSpan Timeout);
+    string UpstreamModel, Uri ApiBase, string? ApiVersion, string? ApiKey, TimeSpan Timeout)
+{
+    // Built once per deployment when the snapshot is, not on every call.
+    private readonly Uri[] _upstreamUris = Forwarding.LlmRoute.All
+        .Select(route => Models.Provider.UpstreamUri(Provider, ApiBase, UpstreamModel, ApiVersion, route.Operation)).ToArray();
+
+    public Uri UpstreamUri(Forwarding.LlmRoute route) => _upstreamUris[route.Index];
+}
