@@ -30,6 +30,10 @@ public static class Rules
         _ => false,
     };
 
+    /// <summary>Changing a model: a team model by those who may manage its team's models, a global one by the proxy admin.</summary>
+    public static bool CanManageModel(Caller caller, string? teamId) =>
+        teamId is null ? CanAdministerProxy(caller) : Can(caller, TeamPermission.ManageModels, teamId);
+
     /// <summary>Creating and deleting teams, global models and users are the proxy admin's alone.</summary>
     public static bool CanAdministerProxy(Caller caller) => caller.IsProxyAdmin;
 

@@ -118,7 +118,7 @@ public sealed partial class LlmProxy(
         {
             throw ProxyError.NotFound($"Model id={modelId} does not exist or is not visible to you.", "id");
         }
-        if (deployment.TeamId is null ? !Rules.CanAdministerProxy(caller) : !Rules.Can(caller, TeamPermission.ManageModels, deployment.TeamId))
+        if (!Rules.CanManageModel(caller, deployment.TeamId))
         {
             throw ProxyError.Forbidden("Only those who may change this model can test its connection.");
         }

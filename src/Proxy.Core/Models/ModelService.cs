@@ -242,21 +242,19 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
 
     private static void DemandManage(Caller caller, string? teamId)
     {
+        if (Rules.CanManageModel(caller, teamId))
+        {
+            return;
+        }
         if (teamId is null)
         {
-            if (!Rules.CanAdministerProxy(caller))
-            {
-                throw ProxyError.Forbidden("Only the proxy admin can manage global models. To add a model for your team, set model_info.team_id.");
-            }
+            throw ProxyError.Forbidden("Only the proxy admin can manage global models. To add a model for your team, set model_info.team_id.");
         }
-        else if (!Rules.Can(caller, TeamPermission.ManageModels, teamId))
-        {
-            throw ProxyError.Forbidden(caller.KeyTeamId is { } own && own != teamId
-                ? $"This key belongs to team {own} and cannot manage models of team {teamId}."
-                : caller.Key?.KeyType == Keys.KeyType.LlmApi
-                    ? "llm_api keys can only call models; use a default or management key to manage them."
-                    : $"Only the proxy admin, an admin of team {teamId}, or a key of team {teamId} can manage its models.");
-        }
+        throw ProxyError.Forbidden(caller.KeyTeamId is { } own && own != teamId
+            ? $"This key belongs to team {own} and cannot manage models of team {teamId}."
+            : caller.Key?.KeyType == Keys.KeyType.LlmApi
+                ? "llm_api keys can only call models; use a default or management key to manage them."
+                : $"Only the proxy admin, an admin of team {teamId}, or a key of team {teamId} can manage its models.");
     }
 
     private static object Describe(ModelDeployment d) => new
