@@ -44,9 +44,25 @@ public static class Database
         else
         {
             services.AddDbContext<PortalDb, SqlitePortalDb>(o => o.UseSqlite(connectionString));
+            ReserveThreadsForBusyWaits();
         }
         return services;
     }
+
+    /// <summary>
+    /// Microsoft.Data.Sqlite waits out a lock held elsewhere by sleeping on the calling thread (its async methods run
+    /// synchronously), so each write that meets a locked database holds a thread-pool thread for up to its timeout: the
+    /// one queued management change, the usage writer, a portal sign-in. The pool adds threads beyond its minimum (one
+    /// per core) only about twice a second, and the LLM routes share it: two sleeping writers on a two-core machine
+    /// stalled calls for up to a second. Threads up to the minimum start on demand at once; none exist until needed.
+    /// </summary>
+    private static void ReserveThreadsForBusyWaits()
+    {
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, Environment.ProcessorCount + BusyWaitReserve), io);
+    }
+
+    private const int BusyWaitReserve = 16;
 
     /// <summary>How long a write waits for the database's lock before the caller is told to retry.</summary>
     public static TimeSpan LockWait(PortalDb db) =>
