@@ -85,12 +85,17 @@ public sealed partial class UsageWriter(IServiceScopeFactory scopes, ILogger<Usa
     private static readonly string[] Columns =
         ["CallId", "KeyHash", "TeamId", "Model", "ModelId", "Deployment", "Route", "Status", "PromptTokens", "CompletionTokens", "TotalTokens", "LatencyMs", "StartedAt"];
 
-    /// <summary>Rows per INSERT statement: 13 parameters each, well under SQLite's and PostgreSQL's parameter limits.</summary>
+    private static object?[] Values(UsageRecord r) =>
+        [r.CallId, r.KeyHash, r.TeamId, r.Model, r.ModelId, r.Deployment, r.Route, r.Status, r.PromptTokens, r.CompletionTokens, r.TotalTokens, r.LatencyMs, r.StartedAt];
+
+    private static readonly string Insert = $"INSERT INTO usage_records ({string.Join(", ", Columns.Select(c => $"\"{c}\""))}) VALUES ";
+
+    /// <summary>Rows per INSERT statement on PostgreSQL: 13 parameters each, well under its parameter limit.</summary>
     private const int RowsPerStatement = 100;
 
     /// <summary>
-    /// Multi-row INSERTs in one transaction. At thousands of calls a second, EF's change tracking (or one statement per
-    /// row) costs more CPU than forwarding the calls, and this runs beside the hot path on the same cores.
+    /// One transaction per batch, without EF's change tracking: at thousands of calls a second this runs beside the
+    /// hot path on the same cores, so its CPU per row is the gateway's throughput.
     /// </summary>
     private async Task InsertAsync(List<UsageRecord> batch)
     {
@@ -99,6 +104,49 @@ public sealed partial class UsageWriter(IServiceScopeFactory scopes, ILogger<Usa
         var connection = db.Database.GetDbConnection();
         await connection.OpenAsync();
         await using var tx = await connection.BeginTransactionAsync();
+        if (db.Database.IsSqlite())
+        {
+            await InsertRowByRowAsync(connection, tx, batch);
+        }
+        else
+        {
+            await InsertManyPerStatementAsync(connection, tx, batch);
+        }
+        await tx.CommitAsync();
+    }
+
+    /// <summary>
+    /// SQLite runs in-process, so there is no round trip to save: one prepared single-row statement, re-bound per row,
+    /// costs about 6 µs of CPU a row, where a 100-row statement (parsed each time, 1,300 parameters bound by name)
+    /// cost about 70.
+    /// </summary>
+    private static async Task InsertRowByRowAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction tx, List<UsageRecord> batch)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = Insert + $"({string.Join(", ", Columns.Select(c => "@" + c))})";
+        var parameters = Columns.Select(column =>
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = "@" + column;
+            command.Parameters.Add(parameter);
+            return parameter;
+        }).ToArray();
+        await command.PrepareAsync();
+        foreach (var record in batch)
+        {
+            var values = Values(record);
+            for (var column = 0; column < values.Length; column++)
+            {
+                parameters[column].Value = values[column] ?? DBNull.Value;
+            }
+            await command.ExecuteNonQueryAsync();
+        }
+    }
+
+    /// <summary>PostgreSQL is a network hop away: many rows per statement, one round trip each.</summary>
+    private static async Task InsertManyPerStatementAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction tx, List<UsageRecord> batch)
+    {
         foreach (var rows in batch.Chunk(RowsPerStatement))
         {
             await using var command = connection.CreateCommand();
@@ -106,8 +154,7 @@ public sealed partial class UsageWriter(IServiceScopeFactory scopes, ILogger<Usa
             var values = new System.Text.StringBuilder();
             for (var row = 0; row < rows.Length; row++)
             {
-                var r = rows[row];
-                object?[] fields = [r.CallId, r.KeyHash, r.TeamId, r.Model, r.ModelId, r.Deployment, r.Route, r.Status, r.PromptTokens, r.CompletionTokens, r.TotalTokens, r.LatencyMs, r.StartedAt];
+                var fields = Values(rows[row]);
                 values.Append(row == 0 ? "(" : ",(");
                 for (var column = 0; column < fields.Length; column++)
                 {
@@ -119,10 +166,9 @@ public sealed partial class UsageWriter(IServiceScopeFactory scopes, ILogger<Usa
                 }
                 values.Append(')');
             }
-            command.CommandText = $"INSERT INTO usage_records ({string.Join(", ", Columns.Select(c => $"\"{c}\""))}) VALUES {values}";
+            command.CommandText = Insert + values;
             await command.ExecuteNonQueryAsync();
         }
-        await tx.CommitAsync();
     }
 
     [LoggerMessage(30, LogLevel.Warning, "Usage channel full: {Dropped} records dropped so far")]
