@@ -42,7 +42,7 @@ public static class ProxyCoreSetup
         services.AddScoped<UsageLog>();
         services.AddScoped<Users.UserService>();
         services.AddScoped<Changes>();
-        services.AddSingleton<ChangeGate>();
+        services.AddSingleton<WriteGate>();
         services.AddScoped<TeamService>();
         services.AddScoped<ModelService>();
         services.AddScoped<KeyService>();

@@ -6,15 +6,12 @@ using Proxy.Core.Routing;
 
 namespace Proxy.Core.Persistence;
 
-/// <summary>One management write at a time per process; see <see cref="Changes.ApplyAsync{T}"/>.</summary>
-public sealed class ChangeGate() : SemaphoreSlim(1, 1);
-
 /// <summary>
 /// How every management write happens: one transaction that first bumps the route-data version (which also
 /// queues concurrent writers behind each other), makes the change, records its audit event, commits, and then
 /// refreshes the route snapshot so the change is live on the very next request.
 /// </summary>
-public sealed partial class Changes(PortalDb db, RouteTable routes, ChangeGate gate, TimeProvider time, Microsoft.Extensions.Logging.ILogger<Changes> log)
+public sealed partial class Changes(PortalDb db, RouteTable routes, WriteGate gate, TimeProvider time, Microsoft.Extensions.Logging.ILogger<Changes> log)
 {
     public PortalDb Db => db;
 
@@ -32,8 +29,6 @@ public sealed partial class Changes(PortalDb db, RouteTable routes, ChangeGate g
         T result;
         _teams.Clear();
         _everything = false;
-        // Queue here, asynchronously: SQLite's driver waits for a lock by sleeping on the thread, and many waiting
-        // writes would starve the thread pool the LLM routes run on.
         if (!await gate.WaitAsync(Database.LockWait(db), ct))
         {
             throw ProxyError.Unavailable("The database is busy with other changes. Nothing was changed; retry in a moment.");

@@ -50,11 +50,12 @@ public static class Database
     }
 
     /// <summary>
-    /// Microsoft.Data.Sqlite waits out a lock held elsewhere by sleeping on the calling thread (its async methods run
-    /// synchronously), so each write that meets a locked database holds a thread-pool thread for up to its timeout: the
-    /// one queued management change, the usage writer, a portal sign-in. The pool adds threads beyond its minimum (one
-    /// per core) only about twice a second, and the LLM routes share it: two sleeping writers on a two-core machine
-    /// stalled calls for up to a second. Threads up to the minimum start on demand at once; none exist until needed.
+    /// Microsoft.Data.Sqlite waits out a lock held elsewhere (another process, a backup) by sleeping on the calling
+    /// thread (its async methods run synchronously), so each write that meets a locked database holds a thread-pool
+    /// thread for up to its timeout: the one holding the <see cref="WriteGate"/>, and portal sign-ins (Identity writes
+    /// directly). The pool adds threads beyond its minimum (one per core) only about twice a second, and the LLM routes
+    /// share it: two sleeping writers on a two-core machine stalled calls for up to a second. Threads up to the minimum
+    /// start on demand at once; none exist until needed.
     /// </summary>
     private static void ReserveThreadsForBusyWaits()
     {

@@ -11,7 +11,7 @@ namespace Proxy.Core.Usage;
 /// Writes usage records in the background: the request path only offers a record to a bounded channel and never
 /// waits. On an orderly shutdown the channel is closed and drained before the process exits.
 /// </summary>
-public sealed partial class UsageWriter(IServiceScopeFactory scopes, ILogger<UsageWriter> log) : BackgroundService
+public sealed partial class UsageWriter(IServiceScopeFactory scopes, WriteGate gate, ILogger<UsageWriter> log) : BackgroundService
 {
     private const int Capacity = 100_000;
     private const int BatchSize = 500;
@@ -64,7 +64,15 @@ public sealed partial class UsageWriter(IServiceScopeFactory scopes, ILogger<Usa
         {
             try
             {
-                await InsertAsync(batch);
+                await gate.WaitAsync();
+                try
+                {
+                    await InsertAsync(batch);
+                }
+                finally
+                {
+                    gate.Release();
+                }
                 return;
             }
             catch (Exception e) when (!_stopping || attempt < 5)
