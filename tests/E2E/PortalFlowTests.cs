@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using Portal.Tests.Infrastructure;
+using Portal.Tests.Reliability;
 using Proxy.Core.Users;
 
 namespace E2E;
@@ -74,7 +75,8 @@ public sealed class PortalFlowTests(BrowserFixture browser) : IClassFixture<Brow
         Assert.Equal($"Bearer {providerKey}", received.Header("authorization"));
         Assert.Equal("gpt-4o", received.Json["model"]!.GetValue<string>());
 
-        // The call shows up in Usage, the registration in Activity.
+        // The call shows up in Usage (once the background writer has it: the tab reads once), the registration in Activity.
+        Assert.True(await _gateway.WaitForUsageAsync(1, TimeSpan.FromSeconds(20)) >= 1, "the call's usage row was never written");
         await portal.OpenTeamAsync("Sweden");
         await portal.OpenTabAsync("Usage");
         await portal.Page.Locator("[data-testid=latest-calls]").GetByText("my-team-model").WaitForAsync();

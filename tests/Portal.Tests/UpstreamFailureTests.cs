@@ -99,7 +99,10 @@ public sealed class UpstreamFailureTests(LlmFixture fixture) : IClassFixture<Llm
 
         using var response = await Gateway.Client(setup.Key).SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var read = async () => await new StreamReader(await response.Content.ReadAsStreamAsync()).ReadToEndAsync();
+        var stream = new StreamReader(await response.Content.ReadAsStreamAsync());
+        Assert.Contains("Sunny", await stream.ReadLineAsync());
+        fixture.Upstream.Release(setup.UpstreamId);
+        var read = async () => await stream.ReadToEndAsync();
 
         // The client sees the stream break (never a silently "complete" answer missing its end).
         var outcome = await Record.ExceptionAsync(read);

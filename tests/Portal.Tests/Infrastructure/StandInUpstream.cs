@@ -27,7 +27,7 @@ public sealed record ReceivedRequest(string Method, string Path, string Query, I
 /// <list type="bullet">
 /// <item><c>ok</c>: an OpenAI chat completion (or embedding/response, by path) with usage, echoing the model.</item>
 /// <item><c>sse</c>: three SSE chunks and a usage chunk; <c>gated</c>: one chunk, then waits for <see cref="Release"/>.</item>
-/// <item><c>error429</c>: the provider's own rate-limit error; <c>slow</c>: answers after 5 s; <c>reset</c>: one SSE chunk, then aborts the connection;
+/// <item><c>error429</c>: the provider's own rate-limit error; <c>slow</c>: answers after 5 s; <c>reset</c>: one SSE chunk, then aborts the connection on <see cref="Release"/>;
 /// <c>garbage</c>: 200 with a non-JSON body.</item>
 /// </list>
 /// </summary>
@@ -100,14 +100,7 @@ public sealed class StandInUpstream : IAsyncDisposable
             case "reset":
                 http.Response.ContentType = "text/event-stream";
                 await WriteChunkAsync(http, model, "Sunny");
-                if (scenario == "reset")
-                {
-                    // Let the first chunk reach the client, so the break happens in the middle of a stream.
-                    await Task.Delay(300);
-                    http.Abort();
-                    return;
-                }
-                if (scenario == "gated")
+                if (scenario is "gated" or "reset")
                 {
                     var gate = _gates.GetOrAdd(id, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
                     try
@@ -117,6 +110,12 @@ public sealed class StandInUpstream : IAsyncDisposable
                     catch (OperationCanceledException)
                     {
                         Cancelled[id] = true;
+                        return;
+                    }
+                    if (scenario == "reset")
+                    {
+                        // Released once the client has the first chunk: the break comes in the middle of a stream.
+                        http.Abort();
                         return;
                     }
                 }

@@ -248,7 +248,8 @@ public sealed class GatewayProcess : IAsyncDisposable
     public int ProcessId => _process.Id;
     public bool HasExited => _process.HasExited;
 
-    public static async Task<GatewayProcess> StartAsync(string databaseFile, TimeSpan readyWithin)
+    /// <param name="lockWaitSeconds">SQLite's <c>Default Timeout</c>: how long a write waits for the lock (the product's default 5 s when null).</param>
+    public static async Task<GatewayProcess> StartAsync(string databaseFile, TimeSpan readyWithin, int? lockWaitSeconds = null)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Portal.dll");
         Assert.True(File.Exists(dll), $"Portal.dll not found next to the test assembly ({dll})");
@@ -275,7 +276,7 @@ public sealed class GatewayProcess : IAsyncDisposable
         start.Environment["Proxy__EncryptionKey"] = GatewayFactory.EncryptionKey;
         start.Environment["Portal__AdminEmail"] = GatewayFactory.AdminEmail;
         start.Environment["Portal__AdminPassword"] = GatewayFactory.AdminPassword;
-        start.Environment["ConnectionStrings__Portal"] = $"Data Source={databaseFile}";
+        start.Environment["ConnectionStrings__Portal"] = $"Data Source={databaseFile}" + (lockWaitSeconds is { } wait ? $";Default Timeout={wait}" : "");
         start.Environment["Logging__LogLevel__Default"] = "Warning";
 
         var process = new Process { StartInfo = start };
