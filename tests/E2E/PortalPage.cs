@@ -77,9 +77,13 @@ public sealed class PortalPage(IPage page, Uri baseAddress)
             // MudSelect puts the id on a hidden input: open it through its visible container.
             await page.Locator("div.mud-input-control.mud-select:has(#member-role)").ClickAsync();
             await page.Locator(".mud-popover-open .mud-list-item").GetByText("admin", new() { Exact = true }).ClickAsync();
+            // The select sets its value only after a round trip of its own: an Add clicked before that (a busy server
+            // widens the window) adds a plain member while the select already shows "admin".
+            await page.WaitForFunctionAsync("() => document.getElementById('member-role')?.value === 'admin'");
         }
         await page.ClickAsync("[data-testid=add-member]");
-        await page.Locator("[data-testid=members]").GetByText(email).WaitForAsync();
+        var row = page.Locator("[data-testid=members] tr", new() { HasText = email });
+        await row.GetByText(admin ? "admin" : "member", new() { Exact = true }).WaitForAsync();
     }
 
     public async Task RegisterModelAsync(string publicName, string upstreamModel, string apiBase, string apiKey)

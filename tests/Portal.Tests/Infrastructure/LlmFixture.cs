@@ -5,9 +5,16 @@ using System.Text.Json.Nodes;
 namespace Portal.Tests.Infrastructure;
 
 /// <summary>A gateway and a provider stand-in, shared by one test class.</summary>
-public sealed class LlmFixture : IAsyncLifetime
+public class LlmFixture : IAsyncLifetime
 {
-    public GatewayFactory Gateway { get; } = new();
+    public LlmFixture()
+        : this(new GatewayFactory())
+    {
+    }
+
+    protected LlmFixture(GatewayFactory gateway) => Gateway = gateway;
+
+    public GatewayFactory Gateway { get; }
     public StandInUpstream Upstream { get; } = new();
 
     public Task InitializeAsync() => Task.CompletedTask;
