@@ -261,4 +261,4 @@ public sealed class ConcurrencyTests(PatientWritersFixture fixture, ITestOutputH
 /// past the product's 5 s default, and the answer then is a correct 503 "nothing was changed, retry" — which these
 /// tests are not about: they examine what concurrent writes that are admitted leave behind.
 /// </summary>
-public sealed class PatientWritersFixture() : LlmFixture(GatewayFactory.OnPostgres ? new GatewayFactory() : ReliabilityKit.GatewayWithBusyTimeout(30));
+public sealed class PatientWritersFixture() : LlmFixture(ReliabilityKit.GatewayWithBusyTimeout(30));

@@ -175,10 +175,17 @@ public static class ReliabilityKit
         return values;
     }
 
-    /// <summary>A GatewayFactory whose SQLite connections give up on a locked database after <paramref name="busySeconds"/>.</summary>
+    /// <summary>
+    /// A GatewayFactory whose SQLite connections give up on a locked database after <paramref name="busySeconds"/>.
+    /// On PostgreSQL there is no such setting (a write waits 30 s for its turn): a plain GatewayFactory.
+    /// </summary>
     public static GatewayFactory GatewayWithBusyTimeout(int busySeconds)
     {
         var gateway = new GatewayFactory();
+        if (GatewayFactory.OnPostgres)
+        {
+            return gateway;
+        }
         gateway.Settings["ConnectionStrings:Portal"] = $"Data Source={gateway.DatabaseFile};Default Timeout={busySeconds}";
         return gateway;
     }
