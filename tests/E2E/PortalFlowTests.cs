@@ -135,8 +135,9 @@ public sealed class PortalFlowTests(BrowserFixture browser) : IClassFixture<Brow
         {
             await portal.Page.FillAsync("#email", GatewayFactory.AdminEmail);
             await portal.Page.FillAsync("#password", "wrong-password");
-            await portal.Page.ClickAsync("#sign-in");
-            await portal.Page.WaitForLoadStateAsync();
+            // Each failed attempt must reach the server before the next: waiting for a page load raced the form post.
+            await portal.Page.RunAndWaitForResponseAsync(() => portal.Page.ClickAsync("#sign-in"),
+                r => r.Request.Method == "POST" && r.Url.Contains("/Account/Login", StringComparison.OrdinalIgnoreCase));
         }
         await portal.Page.GetByText("locked").First.WaitForAsync();
     }
