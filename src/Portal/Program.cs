@@ -25,6 +25,7 @@ app.MapHealthEndpoints();
 app.MapTeamEndpoints();
 app.MapModelEndpoints();
 app.MapKeyEndpoints();
+app.MapUserEndpoints();
 app.MapAuditEndpoints();
 app.MapSpendEndpoints();
 app.MapLlmEndpoints();

@@ -69,6 +69,24 @@ public static class Check
         return value;
     }
 
+    /// <summary><c>30s</c>, <c>30m</c>, <c>30h</c>, <c>30d</c> (and <c>2w</c>): key lifetimes and budget periods.</summary>
+    public static TimeSpan Duration(string duration, string param)
+    {
+        var text = duration.Trim();
+        if (text.Length >= 2 && int.TryParse(text[..^1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0 && n <= 36500)
+        {
+            switch (text[^1])
+            {
+                case 's': return TimeSpan.FromSeconds(n);
+                case 'm': return TimeSpan.FromMinutes(n);
+                case 'h': return TimeSpan.FromHours(n);
+                case 'd': return TimeSpan.FromDays(n);
+                case 'w': return TimeSpan.FromDays(7 * n);
+            }
+        }
+        throw ProxyError.BadRequest($"{param} '{duration}' is not valid: use a number and a unit, e.g. 30s, 30m, 30h or 30d.", param);
+    }
+
     public static List<string>? Names(List<string>? values, string param)
     {
         if (values is null)

@@ -12,6 +12,7 @@ using Proxy.Core.Models;
 using Proxy.Core.Persistence;
 using Proxy.Core.Routing;
 using Proxy.Core.Secrets;
+using Proxy.Core.Spend;
 using Proxy.Core.Teams;
 
 namespace Proxy.Core;
@@ -28,6 +29,12 @@ public static class ProxyCoreSetup
             var options = sp.GetRequiredService<IOptions<ProxyOptions>>().Value;
             return new SecretBox(options.EncryptionKey!, options.PreviousEncryptionKeys);
         });
+        services.AddSingleton<SpendLedger>();
+        services.AddSingleton<PriceTable>();
+        services.AddSingleton<SpendControl>();
+        services.AddSingleton<Router>();
+        services.AddSingleton<SpendSync>();
+        services.AddHostedService(sp => sp.GetRequiredService<SpendSync>());
         services.AddSingleton<RouteTable>();
         services.AddSingleton<CallerResolver>();
         services.AddSingleton<ModelCatalog>();

@@ -16,4 +16,7 @@ public sealed class ProxyOptions
 
     /// <summary>How often an instance checks whether another instance changed the route data.</summary>
     public TimeSpan SyncInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often budget periods are checked for their reset and rate windows are shared with other instances.</summary>
+    public TimeSpan SpendSyncInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Portal.Tests.Infrastructure;
 using Proxy.Core.Routing;
 using Proxy.Core.Secrets;
+using Proxy.Core.Spend;
 
 namespace Portal.Tests;
 
@@ -38,7 +39,9 @@ public sealed class RouteSnapshotTests(GatewayFactory gateway) : IClassFixture<G
         (await admin.PostAsJsonAsync("/team/delete", new { team_ids = new[] { c } })).EnsureSuccessStatusCode();
 
         var incremental = gateway.Services.GetRequiredService<RouteTable>().Current;
-        var fresh = new RouteTable(gateway.Services.GetRequiredService<IServiceScopeFactory>(), gateway.Services.GetRequiredService<SecretBox>(), NullLogger<RouteTable>.Instance);
+        // Its own ledger: a second table must not rebind the live accounts of the first.
+        var fresh = new RouteTable(gateway.Services.GetRequiredService<IServiceScopeFactory>(), gateway.Services.GetRequiredService<SecretBox>(),
+            new SpendLedger(TimeProvider.System), gateway.Services.GetRequiredService<PriceTable>(), NullLogger<RouteTable>.Instance);
         await fresh.RefreshAsync();
 
         Assert.Equal(Describe(fresh.Current), Describe(incremental));

@@ -42,6 +42,10 @@ public static partial class ApiErrors
                 {
                     LogUnavailable(log, error.Status, http.Request.Path, exception?.GetType().Name ?? "none");
                 }
+                foreach (var (name, value) in error.Headers)
+                {
+                    http.Response.Headers[name] = value;
+                }
                 return WriteAsync(http, error.Status, error.Type, error.Message, error.Param);
             },
         });

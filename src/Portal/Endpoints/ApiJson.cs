@@ -18,6 +18,8 @@ public static class ApiJson
             .Select(m => new { user_id = m.UserId, user_email = m.User?.Email, role = m.Role }),
         max_budget = view.Team.MaxBudget,
         spend = view.Team.Spend,
+        budget_duration = view.Team.BudgetDuration,
+        budget_reset_at = view.Team.BudgetResetAt,
         tpm_limit = view.Team.TpmLimit,
         rpm_limit = view.Team.RpmLimit,
         blocked = view.Team.Blocked,
@@ -44,14 +46,30 @@ public static class ApiJson
         blocked = k.Blocked,
         max_budget = k.MaxBudget,
         spend = k.Spend,
+        budget_duration = k.BudgetDuration,
+        budget_reset_at = k.BudgetResetAt,
         tpm_limit = k.TpmLimit,
         rpm_limit = k.RpmLimit,
+        max_parallel_requests = k.MaxParallelRequests,
         metadata = Parse(k.Metadata) ?? new JsonObject(),
         created_at = k.CreatedAt,
         updated_at = k.UpdatedAt,
         created_by = k.CreatedBy,
         updated_by = k.UpdatedBy,
     };
+
+    public static JsonObject User(Proxy.Core.Users.PortalUser u) => JsonNodeOf(new
+    {
+        user_id = u.Id,
+        user_email = u.Email,
+        user_role = Proxy.Core.Users.UserRole.Of(u),
+        max_budget = u.MaxBudget,
+        spend = u.Spend,
+        budget_duration = u.BudgetDuration,
+        budget_reset_at = u.BudgetResetAt,
+        disabled = u.Disabled,
+        created_at = u.CreatedAt,
+    });
 
     /// <summary>generate and regenerate: the only answers that carry the raw key.</summary>
     public static JsonObject IssuedKey(IssuedKey issued)

@@ -77,18 +77,24 @@ public static class KeyEndpoints
         return TypedResults.Ok(ApiJson.IssuedKey(issued));
     }
 
-    private static KeyInput ReadKey(JsonObject body) => new()
+    private static KeyInput ReadKey(JsonObject body)
     {
-        TeamId = body.String("team_id"),
-        UserId = body.String("user_id"),
-        KeyAlias = body.String("key_alias"),
-        Models = body.Strings("models"),
-        KeyType = body.String("key_type"),
-        Duration = body.String("duration"),
-        MaxBudget = body.Number("max_budget"),
-        TpmLimit = body.Integer("tpm_limit"),
-        RpmLimit = body.Integer("rpm_limit"),
-        Metadata = body.ObjectText("metadata"),
-        Blocked = body.Bool("blocked"),
-    };
+        body.Refuse("on keys", "soft_budget", "model_max_budget", "model_rpm_limit", "model_tpm_limit", "rpm_limit_type", "tpm_limit_type");
+        return new KeyInput
+        {
+            TeamId = body.String("team_id"),
+            UserId = body.String("user_id"),
+            KeyAlias = body.String("key_alias"),
+            Models = body.Strings("models"),
+            KeyType = body.String("key_type"),
+            Duration = body.String("duration"),
+            MaxBudget = body.Given("max_budget", (b, n) => b.Number(n)),
+            BudgetDuration = body.Given("budget_duration", (b, n) => b.String(n)),
+            TpmLimit = body.Given("tpm_limit", (b, n) => b.Integer(n)),
+            RpmLimit = body.Given("rpm_limit", (b, n) => b.Integer(n)),
+            MaxParallelRequests = body.Given("max_parallel_requests", (b, n) => b.Int32(n)),
+            Metadata = body.ObjectText("metadata"),
+            Blocked = body.Bool("blocked"),
+        };
+    }
 }

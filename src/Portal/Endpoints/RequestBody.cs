@@ -129,6 +129,37 @@ public static class RequestBody
         var other => throw WrongType(param ?? name, "a JSON object", other),
     };
 
+    /// <summary>
+    /// A field of a partial update read with <paramref name="read"/>: not given when absent, given (and null, meaning
+    /// "remove") when the request says <c>null</c>.
+    /// </summary>
+    public static Optional<T> Given<T>(this JsonObject body, string name, Func<JsonObject, string, T> read) =>
+        body.ContainsKey(name) ? new Optional<T>(read(body, name)) : default;
+
+    /// <summary>LiteLLM fields this gateway does not act on: a 400 that says so, rather than a setting stored and ignored.</summary>
+    public static void Refuse(this JsonObject body, string where, params string[] fields)
+    {
+        foreach (var field in fields)
+        {
+            if (body.ContainsKey(field))
+            {
+                throw ProxyError.BadRequest($"{field} is not supported {where} by this gateway. " + where switch
+                {
+                    "on keys" => "Keys take max_budget, budget_duration, rpm_limit, tpm_limit and max_parallel_requests.",
+                    "on teams" => "Teams take max_budget, budget_duration, rpm_limit and tpm_limit.",
+                    _ => "Users take max_budget and budget_duration; add them to teams with /team/member_add.",
+                }, field);
+            }
+        }
+    }
+
+    public static int? Int32(this JsonObject body, string name) => body.Integer(name) switch
+    {
+        null => null,
+        var n when n is >= 0 and <= int.MaxValue => (int)n,
+        _ => throw ProxyError.BadRequest($"{name} must be a whole number between 0 and {int.MaxValue}.", name),
+    };
+
     /// <summary>A JSON object field kept as text (metadata and other free-form fields).</summary>
     public static string? ObjectText(this JsonObject body, string name) => body.Object(name)?.ToJsonString();
 

@@ -23,6 +23,7 @@ public static class SpendEndpoints
             request_id = r.CallId,
             api_key = r.KeyHash,
             team_id = r.TeamId,
+            user = r.UserId,
             model = r.Model,
             model_id = r.ModelId,
             deployment = r.Deployment,
@@ -31,6 +32,8 @@ public static class SpendEndpoints
             prompt_tokens = r.PromptTokens,
             completion_tokens = r.CompletionTokens,
             total_tokens = r.TotalTokens,
+            tokens_estimated = r.TokensEstimated,
+            spend = r.Spend,
             latency_ms = r.LatencyMs,
             startTime = r.StartedAt,
         }));

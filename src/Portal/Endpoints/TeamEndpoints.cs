@@ -103,22 +103,27 @@ public static class TeamEndpoints
         return TypedResults.Ok(new { team_id = view.Team.TeamId, updated_team = ApiJson.Team(view) });
     }
 
-    private static TeamInput ReadTeam(JsonObject body, bool members) => new()
+    private static TeamInput ReadTeam(JsonObject body, bool members)
     {
-        TeamId = body.String("team_id"),
-        TeamAlias = body.String("team_alias"),
-        Models = body.Strings("models"),
-        MaxBudget = body.Number("max_budget"),
-        TpmLimit = body.Integer("tpm_limit"),
-        RpmLimit = body.Integer("rpm_limit"),
-        Blocked = body.Bool("blocked"),
-        Metadata = body.ObjectText("metadata"),
-        Members = members && body["members_with_roles"] is not null
-            ? (body["members_with_roles"] as JsonArray ?? throw ProxyError.BadRequest("members_with_roles must be a list of members.", "members_with_roles"))
-                .Select(m => ReadMember(m as JsonObject ?? throw ProxyError.BadRequest("members_with_roles must be a list of objects.", "members_with_roles")))
-                .ToList()
-            : null,
-    };
+        body.Refuse("on teams", "max_parallel_requests", "soft_budget", "model_max_budget", "model_rpm_limit", "model_tpm_limit", "team_member_budget");
+        return new TeamInput
+        {
+            TeamId = body.String("team_id"),
+            TeamAlias = body.String("team_alias"),
+            Models = body.Strings("models"),
+            MaxBudget = body.Given("max_budget", (b, n) => b.Number(n)),
+            BudgetDuration = body.Given("budget_duration", (b, n) => b.String(n)),
+            TpmLimit = body.Given("tpm_limit", (b, n) => b.Integer(n)),
+            RpmLimit = body.Given("rpm_limit", (b, n) => b.Integer(n)),
+            Blocked = body.Bool("blocked"),
+            Metadata = body.ObjectText("metadata"),
+            Members = members && body["members_with_roles"] is not null
+                ? (body["members_with_roles"] as JsonArray ?? throw ProxyError.BadRequest("members_with_roles must be a list of members.", "members_with_roles"))
+                    .Select(m => ReadMember(m as JsonObject ?? throw ProxyError.BadRequest("members_with_roles must be a list of objects.", "members_with_roles")))
+                    .ToList()
+                : null,
+        };
+    }
 
     private static MemberInput ReadMember(JsonObject m) =>
         new(m.String("user_id", "member.user_id"), m.String("user_email", "member.user_email"), m.String("role", "member.role"));

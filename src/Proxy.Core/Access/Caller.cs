@@ -19,8 +19,11 @@ public sealed class Caller
     public static readonly Caller MasterKey = new(CallerKind.MasterKey, "master_key", key: null, userId: null, isProxyAdmin: true,
         FrozenDictionary<string, string>.Empty);
 
-    public Caller(CallerKind kind, string actor, KeyEntry? key, string? userId, bool isProxyAdmin, IReadOnlyDictionary<string, string> roles)
+    public Caller(CallerKind kind, string actor, KeyEntry? key, string? userId, bool isProxyAdmin, IReadOnlyDictionary<string, string> roles,
+        TeamEntry? team = null, UserEntry? user = null)
     {
+        Team = team;
+        User = user;
         Kind = kind;
         Actor = actor;
         Key = key;
@@ -44,6 +47,11 @@ public sealed class Caller
 
     /// <summary>Team id → role (<c>admin</c> or <c>user</c>) of <see cref="UserId"/>.</summary>
     public IReadOnlyDictionary<string, string> Roles { get; }
+
+    /// <summary>The presented key's team and user as the snapshot holds them (with their limits), if any.</summary>
+    public TeamEntry? Team { get; }
+
+    public UserEntry? User { get; }
 
     /// <summary>The team of the presented key, if any.</summary>
     public string? KeyTeamId => Key?.TeamId;

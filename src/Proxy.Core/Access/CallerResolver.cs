@@ -42,7 +42,8 @@ public sealed class CallerResolver(RouteTable routes, IOptions<ProxyOptions> opt
         {
             throw ProxyError.Unauthorized($"API key {key.KeyName} expired at {expires:yyyy-MM-ddTHH:mm:ssZ}.");
         }
-        if (key.TeamId is not null && snapshot.Teams.TryGetValue(key.TeamId, out var team) && team.Blocked)
+        var team = key.TeamId is null ? null : snapshot.Teams.GetValueOrDefault(key.TeamId);
+        if (team?.Blocked == true)
         {
             throw ProxyError.Unauthorized($"Team {key.TeamId} is blocked; its keys are refused until a proxy admin unblocks it.");
         }
@@ -60,7 +61,7 @@ public sealed class CallerResolver(RouteTable routes, IOptions<ProxyOptions> opt
                 ? new Dictionary<string, string> { [key.TeamId] = role }
                 : System.Collections.Frozen.FrozenDictionary<string, string>.Empty;
         }
-        return new Caller(CallerKind.VirtualKey, key.KeyName, key, key.UserId, isProxyAdmin: false, roles);
+        return new Caller(CallerKind.VirtualKey, key.KeyName, key, key.UserId, isProxyAdmin: false, roles, team, user);
     }
 
     /// <summary>SHA-256 of the key's UTF-8 bytes, without allocating for keys of ordinary length.</summary>

@@ -72,6 +72,12 @@ public static class Rules
         || (keyUserId is not null && caller.UserId == keyUserId && caller.Key?.KeyType != KeyType.LlmApi)
         || (keyTeamId is not null && IsTeamAdmin(caller, keyTeamId));
 
+    /// <summary>A user is visible to the proxy admin, to themself (their portal session or their own key), and to admins of their teams.</summary>
+    public static bool CanSeeUser(Caller caller, string userId, IEnumerable<string> userTeams) =>
+        caller.IsProxyAdmin
+        || caller.UserId == userId
+        || userTeams.Any(team => IsTeamAdmin(caller, team));
+
     /// <summary>Changing, regenerating and deleting a key: the proxy admin, or an admin of the key's team.</summary>
     public static bool CanManageKey(Caller caller, string? keyTeamId) =>
         caller.IsProxyAdmin || (keyTeamId is not null && IsTeamAdmin(caller, keyTeamId));

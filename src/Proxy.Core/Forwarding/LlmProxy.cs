@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Proxy.Core.Access;
 using Proxy.Core.Routing;
+using Proxy.Core.Spend;
 using Proxy.Core.Usage;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -15,7 +16,8 @@ namespace Proxy.Core.Forwarding;
 /// means for them (from the snapshot), then one YARP forward with only <c>model</c> rewritten. No database.
 /// </summary>
 public sealed partial class LlmProxy(
-    IHttpForwarder forwarder, UpstreamClient upstream, CallerResolver callers, ModelCatalog catalog, UsageWriter usage, TimeProvider time, ILogger<LlmProxy> log)
+    IHttpForwarder forwarder, UpstreamClient upstream, CallerResolver callers, ModelCatalog catalog, Router router, SpendControl spend,
+    UsageWriter usage, TimeProvider time, ILogger<LlmProxy> log)
 {
     public async Task ForwardAsync(HttpContext http, LlmRoute route, string? modelFromPath = null)
     {
@@ -29,6 +31,8 @@ public sealed partial class LlmProxy(
         {
             throw new ProxyError(508, "upstream_error", $"This call has passed {hops} gateways: a model's api_base leads back to a gateway. Fix the model's api_base.");
         }
+        using var allowance = spend.Admit(caller);
+        allowance.AnnounceOn(http.Response);
 
         var (buffer, length) = await ReadBodyAsync(http);
         byte[]? body = null;
@@ -42,7 +46,7 @@ public sealed partial class LlmProxy(
                 ?? throw ProxyError.BadRequest("model is required, e.g. \"model\": \"my-team-model\".", "model");
             var group = catalog.Resolve(caller, model)
                 ?? throw ProxyError.BadRequest($"Invalid model name passed in model={model}. Call /v1/models to view available models for your key.", "model");
-            deployment = group.Length == 1 ? group[0] : group[Random.Shared.Next(group.Length)];
+            deployment = router.Pick(group, model);
             body = ArrayPool<byte>.Shared.Rent(ModelField.MaxRewrittenLength(length, deployment.UpstreamModel));
             bodyLength = field.Rewrite(buffer.AsSpan(0, length), deployment.UpstreamModel, body);
         }
@@ -77,19 +81,27 @@ public sealed partial class LlmProxy(
         }
         meter.Complete();
 
+        var status = error == ForwarderError.None ? http.Response.StatusCode : StatusFor(error);
+        var tokens = Tokens.Of(meter, route, bodyLength, status);
+        var cost = deployment.Price?.Cost(tokens.Prompt, tokens.Completion) ?? 0;
+        allowance.Spent(tokens.Total, cost);
+        spend.ChargeDeployment(deployment.Account, tokens.Total);
         usage.Record(new UsageRecord
         {
             CallId = callId,
             KeyHash = caller.Key?.Hash ?? caller.Actor,
             TeamId = caller.KeyTeamId,
+            UserId = caller.Key?.UserId,
             Model = model,
             ModelId = deployment.ModelId,
             Deployment = deployment.UpstreamModel,
             Route = route.Operation,
-            Status = error == ForwarderError.None ? http.Response.StatusCode : StatusFor(error),
-            PromptTokens = meter.PromptTokens,
-            CompletionTokens = meter.CompletionTokens,
-            TotalTokens = meter.TotalTokens,
+            Status = status,
+            PromptTokens = tokens.Prompt,
+            CompletionTokens = tokens.Completion,
+            TotalTokens = tokens.Total,
+            TokensEstimated = tokens.Estimated,
+            Spend = cost,
             LatencyMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds,
             StartedAt = time.GetUtcNow().UtcDateTime,
         });
@@ -219,6 +231,34 @@ public sealed partial class LlmProxy(
 }
 
 public sealed record ConnectionTest(bool Succeeded, int Status, string Message, TimeSpan Elapsed);
+
+/// <summary>
+/// A call's token counts: the provider's own usage, or, when a successful answer carried none (a stream without
+/// <c>stream_options.include_usage</c>, a server that omits it), an estimate of one token per four bytes of the
+/// request body and of the generated text, so that budgets and tpm limits still see the call.
+/// </summary>
+internal readonly record struct Tokens(int Prompt, int Completion, int Total, bool Estimated)
+{
+    /// <summary>A JSON answer's envelope (id, choices, finish_reason...) around its text, roughly.</summary>
+    private const int EnvelopeBytes = 200;
+
+    public static Tokens Of(UsageMeter meter, LlmRoute route, int requestBytes, int status)
+    {
+        if (meter.HasUsage)
+        {
+            return new Tokens(meter.PromptTokens, meter.CompletionTokens, meter.TotalTokens, false);
+        }
+        if (status is < 200 or >= 300)
+        {
+            return default;
+        }
+        var generated = route == LlmRoute.Embeddings ? 0 : meter.WasEventStream ? meter.TextBytes : Math.Max(0, meter.Bytes - EnvelopeBytes);
+        var (prompt, completion) = (Quarter(requestBytes), Quarter(generated));
+        return new Tokens(prompt, completion, prompt + completion, true);
+    }
+
+    private static int Quarter(long bytes) => (int)Math.Min(int.MaxValue, (bytes + 3) / 4);
+}
 
 /// <summary>The one pooled connection handler every upstream call shares; its connections pass <see cref="UpstreamPolicy"/>.</summary>
 public sealed class UpstreamClient(UpstreamPolicy policy) : IDisposable

@@ -12,9 +12,12 @@ public sealed record KeyInput
     /// <summary><c>30s</c>, <c>30m</c>, <c>30h</c>, <c>30d</c>; null never expires.</summary>
     public string? Duration { get; init; }
 
-    public double? MaxBudget { get; init; }
-    public long? TpmLimit { get; init; }
-    public long? RpmLimit { get; init; }
+    /// <summary>Limits: absent keeps the stored one, null removes it.</summary>
+    public Optional<double?> MaxBudget { get; init; }
+    public Optional<string?> BudgetDuration { get; init; }
+    public Optional<long?> TpmLimit { get; init; }
+    public Optional<long?> RpmLimit { get; init; }
+    public Optional<int?> MaxParallelRequests { get; init; }
     public string? Metadata { get; init; }
     public bool? Blocked { get; init; }
 }

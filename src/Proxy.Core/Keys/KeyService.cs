@@ -1,7 +1,7 @@
-using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Proxy.Core.Access;
 using Proxy.Core.Persistence;
+using Proxy.Core.Spend;
 using Proxy.Core.Teams;
 
 namespace Proxy.Core.Keys;
@@ -159,8 +159,11 @@ public sealed class KeyService(Changes changes, TeamService teams)
                 Blocked = old.Blocked,
                 MaxBudget = old.MaxBudget,
                 Spend = old.Spend,
+                BudgetDuration = old.BudgetDuration,
+                BudgetResetAt = old.BudgetResetAt,
                 TpmLimit = old.TpmLimit,
                 RpmLimit = old.RpmLimit,
+                MaxParallelRequests = old.MaxParallelRequests,
                 Metadata = old.Metadata,
                 CreatedAt = old.CreatedAt,
                 CreatedBy = old.CreatedBy,
@@ -245,35 +248,19 @@ public sealed class KeyService(Changes changes, TeamService teams)
             key.KeyType = KeyType.IsValid(input.KeyType) ? input.KeyType
                 : throw ProxyError.BadRequest($"key_type '{input.KeyType}' is not valid: use default, llm_api or management.", "key_type");
         }
-        if (input.Duration is not null) key.ExpiresAt = now + ParseDuration(input.Duration);
-        if (input.MaxBudget is not null) key.MaxBudget = Check.NotNegative(input.MaxBudget, "max_budget");
-        if (input.TpmLimit is not null) key.TpmLimit = Check.NotNegative(input.TpmLimit, "tpm_limit");
-        if (input.RpmLimit is not null) key.RpmLimit = Check.NotNegative(input.RpmLimit, "rpm_limit");
+        if (input.Duration is not null) key.ExpiresAt = now + Check.Duration(input.Duration, "duration");
+        Budget.Apply(key, input.MaxBudget, input.BudgetDuration, now);
+        if (input.TpmLimit.IsGiven) key.TpmLimit = Check.NotNegative(input.TpmLimit.Value, "tpm_limit");
+        if (input.RpmLimit.IsGiven) key.RpmLimit = Check.NotNegative(input.RpmLimit.Value, "rpm_limit");
+        if (input.MaxParallelRequests.IsGiven) key.MaxParallelRequests = Check.NotNegative(input.MaxParallelRequests.Value, "max_parallel_requests");
         if (input.Metadata is not null) key.Metadata = input.Metadata;
         if (input.Blocked is not null) key.Blocked = input.Blocked.Value;
     }
 
-    /// <summary><c>30s</c>, <c>30m</c>, <c>30h</c>, <c>30d</c> (and <c>2w</c>).</summary>
-    public static TimeSpan ParseDuration(string duration)
-    {
-        var text = duration.Trim();
-        if (text.Length >= 2 && int.TryParse(text[..^1], NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 && n <= 36500)
-        {
-            switch (text[^1])
-            {
-                case 's': return TimeSpan.FromSeconds(n);
-                case 'm': return TimeSpan.FromMinutes(n);
-                case 'h': return TimeSpan.FromHours(n);
-                case 'd': return TimeSpan.FromDays(n);
-                case 'w': return TimeSpan.FromDays(7 * n);
-            }
-        }
-        throw ProxyError.BadRequest($"duration '{duration}' is not valid: use a number and a unit, e.g. 30s, 30m, 30h or 30d.", "duration");
-    }
-
     private static object Describe(VirtualKey k) => new
     {
-        k.KeyName, k.KeyAlias, k.TeamId, k.UserId, k.Models, k.KeyType, k.ExpiresAt, k.Blocked, k.MaxBudget, k.TpmLimit, k.RpmLimit,
+        k.KeyName, k.KeyAlias, k.TeamId, k.UserId, k.Models, k.KeyType, k.ExpiresAt, k.Blocked, k.MaxBudget, k.BudgetDuration, k.TpmLimit, k.RpmLimit,
+        k.MaxParallelRequests,
     };
 
     private static ProxyError KeyNotFound() => ProxyError.NotFound("Key not found, or not visible to you.", "key");

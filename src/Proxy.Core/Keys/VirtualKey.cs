@@ -1,7 +1,7 @@
 namespace Proxy.Core.Keys;
 
 /// <summary>A key the gateway issued. Only its SHA-256 (<see cref="Token"/>) is stored.</summary>
-public sealed class VirtualKey
+public sealed class VirtualKey : Spend.IBudgeted
 {
     public string Token { get; set; } = "";
     public string KeyName { get; set; } = "";
@@ -17,8 +17,13 @@ public sealed class VirtualKey
     public bool Blocked { get; set; }
     public double? MaxBudget { get; set; }
     public double Spend { get; set; }
+    public string? BudgetDuration { get; set; }
+    public DateTime? BudgetResetAt { get; set; }
     public long? TpmLimit { get; set; }
     public long? RpmLimit { get; set; }
+
+    /// <summary>Calls with this key in flight at once, at most.</summary>
+    public int? MaxParallelRequests { get; set; }
     public string? Metadata { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }

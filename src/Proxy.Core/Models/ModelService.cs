@@ -202,6 +202,7 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
         }
         if (input.ExtraParams is not null) d.ExtraParams = WithoutSecrets(input.ExtraParams);
         if (input.ExtraInfo is not null) d.ExtraInfo = input.ExtraInfo;
+        DeploymentParams.Validate(DeploymentParams.Parse(d.ExtraParams) ?? [], DeploymentParams.Parse(d.ExtraInfo));
         if (d.Provider == Provider.Azure && d.ApiBase is null)
         {
             throw ProxyError.BadRequest("litellm_params.api_base is required for azure models (https://YOUR-RESOURCE.openai.azure.com).", "litellm_params.api_base");
@@ -216,7 +217,8 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
     {
         var names = System.Text.Json.Nodes.JsonNode.Parse(extraParams)!.AsObject().Select(p => p.Key.ToLowerInvariant());
         var secret = names.FirstOrDefault(n => n.Contains("secret") || n.Contains("password") || n.Contains("credential")
-            || n.EndsWith("key", StringComparison.Ordinal) || n.EndsWith("token", StringComparison.Ordinal));
+            || n.EndsWith("key", StringComparison.Ordinal)
+            || (n.EndsWith("token", StringComparison.Ordinal) && !n.EndsWith("_cost_per_token", StringComparison.Ordinal)));
         return secret is null ? extraParams
             : throw ProxyError.BadRequest($"litellm_params.{secret} is not supported: the provider's key goes in litellm_params.api_key, which is stored encrypted.", $"litellm_params.{secret}");
     }

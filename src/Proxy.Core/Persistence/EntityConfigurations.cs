@@ -3,8 +3,10 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Proxy.Core.Audit;
 using Proxy.Core.Keys;
 using Proxy.Core.Models;
+using Proxy.Core.Spend;
 using Proxy.Core.Teams;
 using Proxy.Core.Usage;
+using Proxy.Core.Users;
 
 namespace Proxy.Core.Persistence;
 
@@ -17,6 +19,8 @@ internal sealed class TeamConfiguration : IEntityTypeConfiguration<Team>
         e.Property(t => t.TeamId).HasMaxLength(128);
         e.Property(t => t.TeamAlias).HasMaxLength(256);
         e.HasMany(t => t.Members).WithOne().HasForeignKey(m => m.TeamId).OnDelete(DeleteBehavior.Cascade);
+        e.Property(t => t.BudgetDuration).HasMaxLength(16);
+        e.HasIndex(t => t.BudgetResetAt);
     }
 }
 
@@ -40,6 +44,8 @@ internal sealed class VirtualKeyConfiguration : IEntityTypeConfiguration<Virtual
         e.Property(k => k.Token).HasMaxLength(64);
         e.HasIndex(k => k.TeamId);
         e.HasIndex(k => k.KeyAlias);
+        e.Property(k => k.BudgetDuration).HasMaxLength(16);
+        e.HasIndex(k => k.BudgetResetAt);
         e.HasOne<Team>().WithMany().HasForeignKey(k => k.TeamId).OnDelete(DeleteBehavior.Cascade);
     }
 }
@@ -84,6 +90,28 @@ internal sealed class UsageRecordConfiguration : IEntityTypeConfiguration<UsageR
         e.ToTable("usage_records");
         e.HasKey(u => u.Id);
         e.HasIndex(u => new { u.TeamId, u.StartedAt });
+    }
+}
+
+internal sealed class PortalUserBudgetConfiguration : IEntityTypeConfiguration<PortalUser>
+{
+    public void Configure(EntityTypeBuilder<PortalUser> e)
+    {
+        e.Property(u => u.BudgetDuration).HasMaxLength(16);
+        e.HasIndex(u => u.BudgetResetAt);
+    }
+}
+
+internal sealed class RateWindowConfiguration : IEntityTypeConfiguration<RateWindow>
+{
+    public void Configure(EntityTypeBuilder<RateWindow> e)
+    {
+        e.ToTable("rate_windows");
+        e.HasKey(w => new { w.Kind, w.AccountId, w.Instance });
+        e.Property(w => w.Kind).HasConversion<string>().HasMaxLength(16);
+        e.Property(w => w.AccountId).HasMaxLength(128);
+        e.Property(w => w.Instance).HasMaxLength(64);
+        e.HasIndex(w => w.Window);
     }
 }
 

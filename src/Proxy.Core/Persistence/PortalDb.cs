@@ -25,6 +25,7 @@ public abstract class PortalDb(DbContextOptions options) : IdentityDbContext<Por
     public DbSet<UsageRecord> Usage => Set<UsageRecord>();
     public DbSet<RouteDataVersion> RouteDataVersions => Set<RouteDataVersion>();
     public DbSet<RouteChange> RouteChanges => Set<RouteChange>();
+    public DbSet<Spend.RateWindow> RateWindows => Set<Spend.RateWindow>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Proxy.Core.Spend;
 
 namespace Proxy.Core.Routing;
 
@@ -104,22 +105,33 @@ public sealed class RouteSnapshot
 /// <summary>Rows read from the database, in the shape the snapshot keeps.</summary>
 public sealed record RouteData(
     IReadOnlyList<KeyEntry> Keys, IReadOnlyList<TeamEntry> Teams, IReadOnlyList<DeploymentEntry> Deployments,
-    IReadOnlyList<UserEntry> Users);
+    IReadOnlyList<UserEntry> Users)
+{
+    /// <summary>The spend accounts these rows are bound to.</summary>
+    public IReadOnlySet<(AccountKind, string)> Accounts() =>
+        Keys.Select(k => k.Account).Concat(Teams.Select(t => t.Account)).Concat(Users.Select(u => u.Account)).Concat(Deployments.Select(d => d.Account))
+            .OfType<SpendAccount>().Select(a => (a.Kind, a.Id)).ToHashSet();
+}
 
+/// <param name="Account">The key's budget and rate limits, live; null when it has none.</param>
 public sealed record KeyEntry(
-    string Hash, string KeyName, string? TeamId, string? UserId, string[] Models, string KeyType, DateTime? ExpiresAt, bool Blocked);
+    string Hash, string KeyName, string? TeamId, string? UserId, string[] Models, string KeyType, DateTime? ExpiresAt, bool Blocked,
+    SpendAccount? Account = null);
 
-/// <summary>A team as routing sees it: its models list, alias table, members, and the hashes of its keys.</summary>
+/// <summary>A team as routing sees it: its models list, alias table, members, the hashes of its keys, and its limits.</summary>
 public sealed record TeamEntry(
     string TeamId, string[] Models, bool Blocked, FrozenDictionary<string, string> Aliases,
-    FrozenDictionary<string, string> Members, string[] KeyHashes);
+    FrozenDictionary<string, string> Members, string[] KeyHashes, SpendAccount? Account = null);
 
-public sealed record UserEntry(string UserId, string? Email, bool IsProxyAdmin, bool Disabled);
+public sealed record UserEntry(string UserId, string? Email, bool IsProxyAdmin, bool Disabled, SpendAccount? Account = null);
 
 /// <summary>A deployment ready to forward to: the provider key is already opened, its URLs already built.</summary>
+/// <param name="Price">What its tokens cost; null when no price is known (calls then cost 0).</param>
+/// <param name="Account">Its own <c>rpm</c>/<c>tpm</c> (litellm_params), live; null when it has none.</param>
 public sealed record DeploymentEntry(
     string ModelId, string ModelName, string? TeamId, string? PublicName, string Provider,
-    string UpstreamModel, Uri ApiBase, string? ApiVersion, string? ApiKey, TimeSpan Timeout)
+    string UpstreamModel, Uri ApiBase, string? ApiVersion, string? ApiKey, TimeSpan Timeout,
+    Price? Price = null, SpendAccount? Account = null)
 {
     // Built once per deployment when the snapshot is, not on every call.
     private readonly Uri[] _upstreamUris = Forwarding.LlmRoute.All

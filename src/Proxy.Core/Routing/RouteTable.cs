@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Proxy.Core.Models;
 using Proxy.Core.Persistence;
 using Proxy.Core.Secrets;
+using Proxy.Core.Spend;
 
 namespace Proxy.Core.Routing;
 
@@ -13,7 +14,7 @@ namespace Proxy.Core.Routing;
 /// Holds the current <see cref="RouteSnapshot"/>. A refresh rebuilds it from the database and swaps it in one
 /// reference write; readers never lock. Refreshes are serialised and skipped when the data has not changed.
 /// </summary>
-public sealed partial class RouteTable(IServiceScopeFactory scopes, SecretBox secrets, ILogger<RouteTable> log)
+public sealed partial class RouteTable(IServiceScopeFactory scopes, SecretBox secrets, SpendLedger ledger, PriceTable prices, ILogger<RouteTable> log)
 {
     private readonly SemaphoreSlim _refreshing = new(1, 1);
     private RouteSnapshot _current = RouteSnapshot.Empty;
@@ -46,9 +47,12 @@ public sealed partial class RouteTable(IServiceScopeFactory scopes, SecretBox se
                 return;
             }
             var teamIds = current.Version < 0 ? null : await ChangedTeamsAsync(db, current.Version, version, ct);
-            var next = teamIds is null
-                ? RouteSnapshot.Build(version, await LoadAsync(db, null, ct))
-                : current.WithTeams(version, teamIds, await LoadAsync(db, teamIds, ct));
+            var data = await LoadAsync(db, teamIds, ct);
+            var next = teamIds is null ? RouteSnapshot.Build(version, data) : current.WithTeams(version, teamIds, data);
+            if (teamIds is null)
+            {
+                ledger.KeepOnly(data.Accounts());
+            }
             Volatile.Write(ref _current, next);
             LogRefreshed(version, teamIds?.Count ?? -1, next.KeysByHash.Count, next.Teams.Count, next.Groups.Count);
         }
@@ -88,9 +92,14 @@ public sealed partial class RouteTable(IServiceScopeFactory scopes, SecretBox se
             deploymentQuery = deploymentQuery.Where(d => d.TeamId != null && ids.Contains(d.TeamId));
             memberQuery = memberQuery.Where(m => ids.Contains(m.TeamId));
         }
-        var keys = await keyQuery
-            .Select(k => new KeyEntry(k.Token, k.KeyName, k.TeamId, k.UserId, k.Models.ToArray(), k.KeyType, k.ExpiresAt, k.Blocked))
-            .ToListAsync(ct);
+        var keys = (await keyQuery.Select(k => new
+            {
+                k.Token, k.KeyName, k.TeamId, k.UserId, k.Models, k.KeyType, k.ExpiresAt, k.Blocked,
+                k.MaxBudget, k.RpmLimit, k.TpmLimit, k.MaxParallelRequests, k.Spend, k.BudgetResetAt,
+            }).ToListAsync(ct))
+            .Select(k => new KeyEntry(k.Token, k.KeyName, k.TeamId, k.UserId, k.Models.ToArray(), k.KeyType, k.ExpiresAt, k.Blocked,
+                ledger.Bind(AccountKind.Key, k.Token, new Limits(k.MaxBudget, k.RpmLimit, k.TpmLimit, k.MaxParallelRequests), k.Spend, k.BudgetResetAt)))
+            .ToList();
         var aliases = (await aliasQuery.ToListAsync(ct)).ToLookup(a => a.TeamId);
         var members = (await memberQuery.ToListAsync(ct)).ToLookup(m => m.TeamId);
         var keysByTeam = keys.Where(k => k.TeamId is not null).ToLookup(k => k.TeamId!);
@@ -98,7 +107,8 @@ public sealed partial class RouteTable(IServiceScopeFactory scopes, SecretBox se
             t.TeamId, [.. t.Models], t.Blocked,
             aliases[t.TeamId].ToFrozenDictionary(a => a.PublicName, a => a.InternalName, StringComparer.Ordinal),
             members[t.TeamId].ToFrozenDictionary(m => m.UserId, m => m.Role, StringComparer.Ordinal),
-            keysByTeam[t.TeamId].Select(k => k.Hash).ToArray())).ToList();
+            keysByTeam[t.TeamId].Select(k => k.Hash).ToArray(),
+            ledger.Bind(AccountKind.Team, t.TeamId, new Limits(t.MaxBudget, t.RpmLimit, t.TpmLimit, null), t.Spend, t.BudgetResetAt))).ToList();
         var deployments = (await deploymentQuery.ToListAsync(ct)).Select(ToEntry).ToList();
         var userQuery = db.Users.AsNoTracking();
         if (ids is not null)
@@ -106,7 +116,10 @@ public sealed partial class RouteTable(IServiceScopeFactory scopes, SecretBox se
             var userIds = members.SelectMany(g => g.Select(m => m.UserId)).Concat(keys.Where(k => k.UserId is not null).Select(k => k.UserId!)).Distinct().ToList();
             userQuery = userQuery.Where(u => userIds.Contains(u.Id));
         }
-        var users = await userQuery.Select(u => new UserEntry(u.Id, u.Email, u.IsProxyAdmin, u.Disabled)).ToListAsync(ct);
+        var users = (await userQuery.Select(u => new { u.Id, u.Email, u.IsProxyAdmin, u.Disabled, u.MaxBudget, u.Spend, u.BudgetResetAt }).ToListAsync(ct))
+            .Select(u => new UserEntry(u.Id, u.Email, u.IsProxyAdmin, u.Disabled,
+                ledger.Bind(AccountKind.User, u.Id, new Limits(u.MaxBudget, null, null, null), u.Spend, u.BudgetResetAt)))
+            .ToList();
         return new RouteData(keys, teams, deployments, users);
     }
 
@@ -127,8 +140,13 @@ public sealed partial class RouteTable(IServiceScopeFactory scopes, SecretBox se
         }
         var apiBase = d.ApiBase is null ? Provider.OpenAIDefaultBase : new Uri(d.ApiBase);
         var timeout = d.TimeoutSeconds is > 0 ? TimeSpan.FromSeconds(d.TimeoutSeconds.Value) : Provider.DefaultTimeout;
+        var upstreamName = Provider.UpstreamName(d.UpstreamModel, d.Provider);
+        var litellmParams = DeploymentParams.Parse(d.ExtraParams);
+        var price = prices.For(d.Provider, upstreamName, DeploymentParams.Parse(d.ExtraInfo), litellmParams);
+        var account = ledger.Bind(AccountKind.Deployment, d.ModelId,
+            new Limits(null, DeploymentParams.Rpm(litellmParams), DeploymentParams.Tpm(litellmParams), null));
         return new DeploymentEntry(d.ModelId, d.ModelName, d.TeamId, d.PublicName, d.Provider,
-            Provider.UpstreamName(d.UpstreamModel, d.Provider), apiBase, d.ApiVersion, apiKey, timeout);
+            upstreamName, apiBase, d.ApiVersion, apiKey, timeout, price, account);
     }
 
     [LoggerMessage(1, LogLevel.Debug, "Route snapshot {Version} loaded ({ChangedTeams} teams replaced; -1 = full reload): {Keys} keys, {Teams} teams, {Groups} model groups")]

@@ -1,6 +1,6 @@
 namespace Proxy.Core.Teams;
 
-public sealed class Team
+public sealed class Team : Spend.IBudgeted
 {
     public string TeamId { get; set; } = "";
     public string? TeamAlias { get; set; }
@@ -10,6 +10,8 @@ public sealed class Team
 
     public double? MaxBudget { get; set; }
     public double Spend { get; set; }
+    public string? BudgetDuration { get; set; }
+    public DateTime? BudgetResetAt { get; set; }
     public long? TpmLimit { get; set; }
     public long? RpmLimit { get; set; }
     public bool Blocked { get; set; }

@@ -6,9 +6,11 @@ public sealed record TeamInput
     public string? TeamId { get; init; }
     public string? TeamAlias { get; init; }
     public List<string>? Models { get; init; }
-    public double? MaxBudget { get; init; }
-    public long? TpmLimit { get; init; }
-    public long? RpmLimit { get; init; }
+    /// <summary>Limits: absent keeps the stored one, null removes it.</summary>
+    public Optional<double?> MaxBudget { get; init; }
+    public Optional<string?> BudgetDuration { get; init; }
+    public Optional<long?> TpmLimit { get; init; }
+    public Optional<long?> RpmLimit { get; init; }
     public bool? Blocked { get; init; }
 
     /// <summary>A JSON object, as text.</summary>

@@ -28,7 +28,7 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
             }
             var now = changes.Now;
             var team = new Team { TeamId = teamId, CreatedAt = now, UpdatedAt = now, CreatedBy = caller.Id, UpdatedBy = caller.Id };
-            Apply(team, input);
+            Apply(team, input, now);
             Db.Teams.Add(team);
             foreach (var member in members)
             {
@@ -85,7 +85,7 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
             {
                 throw ProxyError.Forbidden("Only the proxy admin can block or unblock a team.");
             }
-            Apply(team, input);
+            Apply(team, input, changes.Now);
             team.UpdatedAt = changes.Now;
             team.UpdatedBy = caller.Id;
             changes.Audit(caller, "team.update", teamId, teamId, Describe(input));
@@ -267,21 +267,25 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
         TeamRole.IsValid(role ?? TeamRole.User) ? role ?? TeamRole.User
             : throw ProxyError.BadRequest($"role '{role}' is not valid: use \"admin\" or \"user\".", "role");
 
-    private static void Apply(Team team, TeamInput input)
+    private static void Apply(Team team, TeamInput input, DateTime now)
     {
         if (input.TeamAlias is not null) team.TeamAlias = Check.Text(input.TeamAlias, "team_alias");
         if (input.Models is not null) team.Models = Check.Names(input.Models, "models")!;
-        if (input.MaxBudget is not null) team.MaxBudget = Check.NotNegative(input.MaxBudget, "max_budget");
-        if (input.TpmLimit is not null) team.TpmLimit = Check.NotNegative(input.TpmLimit, "tpm_limit");
-        if (input.RpmLimit is not null) team.RpmLimit = Check.NotNegative(input.RpmLimit, "rpm_limit");
+        Spend.Budget.Apply(team, input.MaxBudget, input.BudgetDuration, now);
+        if (input.TpmLimit.IsGiven) team.TpmLimit = Check.NotNegative(input.TpmLimit.Value, "tpm_limit");
+        if (input.RpmLimit.IsGiven) team.RpmLimit = Check.NotNegative(input.RpmLimit.Value, "rpm_limit");
         if (input.Blocked is not null) team.Blocked = input.Blocked.Value;
         if (input.Metadata is not null) team.Metadata = input.Metadata;
     }
 
     private static object Describe(TeamInput input) => new
     {
-        input.TeamAlias, input.Models, input.MaxBudget, input.TpmLimit, input.RpmLimit, input.Blocked,
+        input.TeamAlias, input.Models, MaxBudget = Given(input.MaxBudget), BudgetDuration = Given(input.BudgetDuration),
+        TpmLimit = Given(input.TpmLimit), RpmLimit = Given(input.RpmLimit), input.Blocked,
     };
+
+    /// <summary>The audit log shows a given limit (null when it was removed) and leaves out one not given.</summary>
+    private static object? Given<T>(Optional<T> field) => field.IsGiven ? field.Value ?? (object)"(removed)" : null;
 
     private static void DemandRead(Caller caller, string teamId)
     {

@@ -26,6 +26,17 @@ internal sealed class UsageMeter(Stream inner, Microsoft.AspNetCore.Http.HttpRes
     public int CompletionTokens { get; private set; }
     public int TotalTokens { get; private set; }
 
+    /// <summary>The provider reported usage (in the JSON answer or an SSE chunk).</summary>
+    public bool HasUsage { get; private set; }
+
+    /// <summary>Bytes of the answer's body, for an estimate when the provider reports no usage.</summary>
+    public long Bytes { get; private set; }
+
+    /// <summary>Bytes of generated text in an SSE answer (<c>content</c>, <c>arguments</c>, <c>text</c>, <c>delta</c> strings), for the same estimate.</summary>
+    public long TextBytes { get; private set; }
+
+    public bool WasEventStream => _isEventStream == true;
+
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         await inner.WriteAsync(buffer, cancellationToken);
@@ -68,6 +79,7 @@ internal sealed class UsageMeter(Stream inner, Microsoft.AspNetCore.Http.HttpRes
 
     private void Observe(ReadOnlySpan<byte> data)
     {
+        Bytes += data.Length;
         if (!IsEventStream)
         {
             KeepTail(data);
@@ -115,10 +127,41 @@ internal sealed class UsageMeter(Stream inner, Microsoft.AspNetCore.Http.HttpRes
 
     private void ReadEventLine(ReadOnlySpan<byte> line)
     {
-        if (line.StartsWith("data:"u8) && line.IndexOf("\"usage\""u8) >= 0)
+        if (!line.StartsWith("data:"u8))
+        {
+            return;
+        }
+        if (line.IndexOf("\"usage\""u8) >= 0)
         {
             ReadUsage(line[5..].Trim((byte)' ').TrimEnd((byte)'\r'));
         }
+        if (!HasUsage)
+        {
+            TextBytes += TextIn(line, "\"content\":"u8) + TextIn(line, "\"arguments\":"u8) + TextIn(line, "\"text\":"u8) + TextIn(line, "\"delta\":"u8);
+        }
+    }
+
+    /// <summary>Bytes of the string values of <paramref name="property"/> in one SSE line (escapes counted as written).</summary>
+    private static int TextIn(ReadOnlySpan<byte> line, ReadOnlySpan<byte> property)
+    {
+        var count = 0;
+        int at;
+        while ((at = line.IndexOf(property)) >= 0)
+        {
+            line = line[(at + property.Length)..].TrimStart((byte)' ');
+            if (line.IsEmpty || line[0] != (byte)'"')
+            {
+                continue;
+            }
+            var i = 1;
+            while (i < line.Length && line[i] != (byte)'"')
+            {
+                i += line[i] == (byte)'\\' ? 2 : 1;
+            }
+            count += Math.Min(i, line.Length) - 1;
+            line = line[Math.Min(i + 1, line.Length)..];
+        }
+        return count;
     }
 
     /// <summary>Finds a <c>usage</c> object at the top level or one level down (the Responses API nests it in <c>response</c>).</summary>
@@ -169,6 +212,7 @@ internal sealed class UsageMeter(Stream inner, Microsoft.AspNetCore.Http.HttpRes
         PromptTokens = prompt;
         CompletionTokens = completion;
         TotalTokens = total > 0 ? total : prompt + completion;
+        HasUsage = true;
     }
 
     public override bool CanRead => false;

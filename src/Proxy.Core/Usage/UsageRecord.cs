@@ -9,6 +9,7 @@ public sealed class UsageRecord
     public string CallId { get; set; } = "";
     public string KeyHash { get; set; } = "";
     public string? TeamId { get; set; }
+    public string? UserId { get; set; }
     public string Model { get; set; } = "";
     public string? ModelId { get; set; }
     public string? Deployment { get; set; }
@@ -17,6 +18,12 @@ public sealed class UsageRecord
     public int PromptTokens { get; set; }
     public int CompletionTokens { get; set; }
     public int TotalTokens { get; set; }
+
+    /// <summary>The provider sent no usage: the token counts are the gateway's estimate (see README, "Budgets and limits").</summary>
+    public bool TokensEstimated { get; set; }
+
+    /// <summary>USD: the tokens at the deployment's price; 0 when no price is known.</summary>
+    public double Spend { get; set; }
     public double LatencyMs { get; set; }
     public DateTime StartedAt { get; set; }
 }

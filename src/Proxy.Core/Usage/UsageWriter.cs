@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Proxy.Core.Persistence;
+using Proxy.Core.Spend;
 
 namespace Proxy.Core.Usage;
 
@@ -11,7 +12,7 @@ namespace Proxy.Core.Usage;
 /// Writes usage records in the background: the request path only offers a record to a bounded channel and never
 /// waits. On an orderly shutdown the channel is closed and drained before the process exits.
 /// </summary>
-public sealed partial class UsageWriter(IServiceScopeFactory scopes, WriteGate gate, ILogger<UsageWriter> log) : BackgroundService
+public sealed partial class UsageWriter(IServiceScopeFactory scopes, WriteGate gate, SpendLedger ledger, ILogger<UsageWriter> log) : BackgroundService
 {
     private const int Capacity = 100_000;
     private const int BatchSize = 500;
@@ -91,19 +92,27 @@ public sealed partial class UsageWriter(IServiceScopeFactory scopes, WriteGate g
     }
 
     private static readonly string[] Columns =
-        ["CallId", "KeyHash", "TeamId", "Model", "ModelId", "Deployment", "Route", "Status", "PromptTokens", "CompletionTokens", "TotalTokens", "LatencyMs", "StartedAt"];
+    [
+        "CallId", "KeyHash", "TeamId", "UserId", "Model", "ModelId", "Deployment", "Route", "Status", "PromptTokens", "CompletionTokens",
+        "TotalTokens", "TokensEstimated", "Spend", "LatencyMs", "StartedAt",
+    ];
 
     private static object?[] Values(UsageRecord r) =>
-        [r.CallId, r.KeyHash, r.TeamId, r.Model, r.ModelId, r.Deployment, r.Route, r.Status, r.PromptTokens, r.CompletionTokens, r.TotalTokens, r.LatencyMs, r.StartedAt];
+    [
+        r.CallId, r.KeyHash, r.TeamId, r.UserId, r.Model, r.ModelId, r.Deployment, r.Route, r.Status, r.PromptTokens, r.CompletionTokens,
+        r.TotalTokens, r.TokensEstimated, r.Spend, r.LatencyMs, r.StartedAt,
+    ];
 
     private static readonly string Insert = $"INSERT INTO usage_records ({string.Join(", ", Columns.Select(c => $"\"{c}\""))}) VALUES ";
 
-    /// <summary>Rows per INSERT statement on PostgreSQL: 13 parameters each, well under its parameter limit.</summary>
+    /// <summary>Rows per INSERT statement on PostgreSQL: 16 parameters each, well under its parameter limit.</summary>
     private const int RowsPerStatement = 100;
 
     /// <summary>
     /// One transaction per batch, without EF's change tracking: at thousands of calls a second this runs beside the
-    /// hot path on the same cores, so its CPU per row is the gateway's throughput.
+    /// hot path on the same cores, so its CPU per row is the gateway's throughput. The batch's spend is added to its
+    /// keys, teams and users in the same transaction, so spend and the usage log never disagree, and as increments,
+    /// so several instances' additions all count.
     /// </summary>
     private async Task InsertAsync(List<UsageRecord> batch)
     {
@@ -111,6 +120,7 @@ public sealed partial class UsageWriter(IServiceScopeFactory scopes, WriteGate g
         var db = scope.ServiceProvider.GetRequiredService<PortalDb>();
         var connection = db.Database.GetDbConnection();
         await connection.OpenAsync();
+        var increments = SpendIncrement.Of(batch);
         await using var tx = await connection.BeginTransactionAsync();
         if (db.Database.IsSqlite())
         {
@@ -120,7 +130,12 @@ public sealed partial class UsageWriter(IServiceScopeFactory scopes, WriteGate g
         {
             await InsertManyPerStatementAsync(connection, tx, batch);
         }
+        var stored = await SpendStore.AddAsync(connection, tx, increments);
         await tx.CommitAsync();
+        for (var i = 0; i < increments.Count; i++)
+        {
+            ledger.Find(increments[i].Kind, increments[i].Id)?.Settle(increments[i].Amount, stored[i]);
+        }
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Proxy.Core.Access;
 using Proxy.Core.Persistence;
+using Proxy.Core.Spend;
 
 namespace Proxy.Core.Users;
 
@@ -35,6 +36,98 @@ public sealed class UserService(Changes changes, UserManager<PortalUser> users)
             changes.TouchEverything();
             return user;
         }, ct);
+    }
+
+    /// <summary>
+    /// <c>/user/new</c>: a user without a password (as <c>/team/member_add</c> creates them), with a role and a budget.
+    /// The proxy admin's alone.
+    /// </summary>
+    public async Task<PortalUser> NewAsync(Caller caller, UserInput input, CancellationToken ct = default)
+    {
+        DemandProxyAdmin(caller);
+        var userId = input.UserId is null ? null : Check.Id(input.UserId, "user_id");
+        var email = Check.Email(input.UserEmail, "user_email");
+        var isProxyAdmin = input.UserRole is { } role && UserRole.IsProxyAdmin(role);
+        return await changes.ApplyAsync(async () =>
+        {
+            if (userId is not null && await changes.Db.Users.AnyAsync(u => u.Id == userId, ct))
+            {
+                throw ProxyError.BadRequest($"User {userId} already exists. Change it with /user/update.", "user_id");
+            }
+            var normalizedEmail = email is null ? null : users.NormalizeEmail(email);
+            if (email is not null && await changes.Db.Users.AnyAsync(u => u.NormalizedEmail == normalizedEmail, ct))
+            {
+                throw ProxyError.BadRequest($"A user with email {email} already exists. Change it with /user/update.", "user_email");
+            }
+            var id = userId ?? Guid.NewGuid().ToString();
+            var user = new PortalUser
+            {
+                Id = id,
+                Email = email,
+                NormalizedEmail = normalizedEmail,
+                UserName = email ?? id,
+                NormalizedUserName = users.NormalizeName(email ?? id),
+                SecurityStamp = Guid.NewGuid().ToString("N"),
+                IsProxyAdmin = isProxyAdmin,
+                CreatedAt = changes.Now,
+            };
+            Budget.Apply(user, input.MaxBudget, input.BudgetDuration, changes.Now);
+            changes.Db.Users.Add(user);
+            changes.Audit(caller, "user.create", null, user.Id, new { user.Email, user.IsProxyAdmin, user.MaxBudget, user.BudgetDuration });
+            changes.TouchEverything();
+            return user;
+        }, ct);
+    }
+
+    /// <summary><c>/user/update</c>: a user's role and budget, named by user_id or user_email. The proxy admin's alone.</summary>
+    public async Task<PortalUser> UpdateAsync(Caller caller, UserInput input, CancellationToken ct = default)
+    {
+        DemandProxyAdmin(caller);
+        if (input.UserId is null && input.UserEmail is null)
+        {
+            throw ProxyError.BadRequest("user_id or user_email is required.", "user_id");
+        }
+        return await changes.ApplyAsync(async () =>
+        {
+            var user = await FindAsync(input.UserId, input.UserEmail, ct);
+            if (input.UserRole is { } role)
+            {
+                var isProxyAdmin = UserRole.IsProxyAdmin(role);
+                if (isProxyAdmin != user.IsProxyAdmin && user.Id == caller.UserId)
+                {
+                    throw ProxyError.BadRequest("You cannot change your own role; ask another proxy admin.", "user_role");
+                }
+                user.IsProxyAdmin = isProxyAdmin;
+            }
+            Budget.Apply(user, input.MaxBudget, input.BudgetDuration, changes.Now);
+            changes.Audit(caller, "user.update", null, user.Id, new { user.Email, user.IsProxyAdmin, user.MaxBudget, user.BudgetDuration });
+            changes.TouchEverything();
+            return user;
+        }, ct);
+    }
+
+    /// <summary><c>/user/info</c>: a user with their keys and teams, for the proxy admin, the user themself, and admins of the user's teams.</summary>
+    public async Task<UserView> InfoAsync(Caller caller, string? userId, CancellationToken ct = default)
+    {
+        userId ??= caller.UserId ?? throw ProxyError.BadRequest("user_id is required (this key belongs to no user).", "user_id");
+        var user = await changes.Db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == userId, ct);
+        var memberships = await changes.Db.Memberships.AsNoTracking().Where(m => m.UserId == userId).ToListAsync(ct);
+        if (user is null || !Rules.CanSeeUser(caller, userId, memberships.Select(m => m.TeamId)))
+        {
+            throw ProxyError.NotFound($"User {userId} does not exist or is not visible to you.", "user_id");
+        }
+        var teamIds = memberships.Select(m => m.TeamId).ToList();
+        var teams = await changes.Db.Teams.AsNoTracking().Where(t => teamIds.Contains(t.TeamId)).ToListAsync(ct);
+        var keys = await changes.Db.Keys.AsNoTracking().Where(k => k.UserId == userId).OrderBy(k => k.CreatedAt).ToListAsync(ct);
+        var visibleKeys = keys.Where(k => Rules.CanSeeKey(caller, k.Token, k.TeamId, k.UserId)).ToList();
+        return new UserView(user, visibleKeys, teams.Select(t => (t, memberships.Single(m => m.TeamId == t.TeamId).Role)).ToList());
+    }
+
+    private async Task<PortalUser> FindAsync(string? userId, string? email, CancellationToken ct)
+    {
+        var normalizedEmail = email is null ? null : users.NormalizeEmail(email);
+        return await changes.Db.Users.SingleOrDefaultAsync(u => userId != null ? u.Id == userId : u.NormalizedEmail == normalizedEmail, ct)
+            ?? throw ProxyError.NotFound($"User {userId ?? email} does not exist.", "user_id");
     }
 
     public Task<PortalUser> SetProxyAdminAsync(Caller caller, string userId, bool isProxyAdmin, CancellationToken ct = default) =>

@@ -152,6 +152,15 @@ public static class AuthorizationTable
         ("POST /key/{key}/regenerate", OtherTeam,                             "200   404   404   404   403  404  404    404    | 401 401 401 401 401"),
         ("POST /key/{key}/regenerate", Global,                                "200   404   404   404   403  404  404    404    | 401 401 401 401 401"),
 
+        // ---- users (LiteLLM's /user/*): None = the caller's own user; Own/Other = a member of team A / team B ----
+        ("POST /user/new", None,                                              "200   403   403   403   403  403  403    403    | 401 401 401 401 401"),
+        ("GET /user/info", None,                                              "400   200   200   400   403  400  400    200    | 401 401 401 401 401"),
+        ("GET /user/info", OwnTeam,                                           "200   200   404   404   403  404  404    404    | 401 401 401 401 401"),
+        ("GET /user/info", OtherTeam,                                         "200   404   404   404   403  404  404    404    | 401 401 401 401 401"),
+        ("GET /user/list", None,                                              "200   403   403   403   403  403  403    403    | 401 401 401 401 401"),
+        ("POST /user/update", OwnTeam,                                        "200   403   403   403   403  403  403    403    | 401 401 401 401 401"),
+        ("POST /user/update", OtherTeam,                                      "200   403   403   403   403  403  403    403    | 401 401 401 401 401"),
+
         // ---- audit and spend: the team's admins and the proxy admin ----
         ("GET /audit", None,                                                  "200   400   400   400   403  400  400    400    | 401 401 401 401 401"),
         ("GET /audit", OwnTeam,                                               "200   200   403   403   403  403  403    403    | 401 401 401 401 401"),
@@ -477,6 +486,11 @@ public sealed class AuthorizationMatrixTests(MatrixWorld world) : IClassFixture<
             "POST /key/delete" => Post("/key/delete", new { keys = new[] { await world.NewKeyAsync(target) } }),
             "POST /key/regenerate" => Post("/key/regenerate", new { key = await world.NewKeyAsync(target) }),
             "POST /key/{key}/regenerate" => new HttpRequestMessage(HttpMethod.Post, $"/key/{await world.NewKeyAsync(target)}/regenerate"),
+
+            "POST /user/new" => Post("/user/new", new { user_email = $"{fresh}@example.com" }),
+            "GET /user/info" => Get(target == None ? "/user/info" : $"/user/info?user_id={await world.NewMemberAsync(target)}"),
+            "GET /user/list" => Get("/user/list"),
+            "POST /user/update" => Post("/user/update", new { user_id = await world.NewMemberAsync(target), max_budget = 10 }),
 
             "GET /audit" => Get(TeamQuery("/audit")),
             "GET /spend/logs" => Get(TeamQuery("/spend/logs")),

@@ -26,7 +26,8 @@ public sealed record ReceivedRequest(string Method, string Path, string Query, I
 /// the api_base the test registered, which is <c>/{scenario}-{unique id}</c>:
 /// <list type="bullet">
 /// <item><c>ok</c>: an OpenAI chat completion (or embedding/response, by path) with usage, echoing the model.</item>
-/// <item><c>sse</c>: three SSE chunks and a usage chunk; <c>gated</c>: one chunk, then waits for <see cref="Release"/>.</item>
+/// <item><c>sse</c>: three SSE chunks and a usage chunk; <c>gated</c>: one chunk, then waits for <see cref="Release"/>;
+/// <c>nousage</c>: the same three chunks without a usage chunk.</item>
 /// <item><c>error429</c>: the provider's own rate-limit error; <c>slow</c>: answers after 5 s; <c>reset</c>: one SSE chunk, then aborts the connection on <see cref="Release"/>;
 /// <c>garbage</c>: 200 with a non-JSON body.</item>
 /// </list>
@@ -94,6 +95,14 @@ public sealed class StandInUpstream : IAsyncDisposable
                     choices = new[] { new { index = 0, message = new { role = "assistant", content = "Sunny in Boston." }, finish_reason = "stop" } },
                     usage = new { prompt_tokens = 11, completion_tokens = 7, total_tokens = 18 },
                 });
+                break;
+            case "nousage":
+                http.Response.ContentType = "text/event-stream";
+                foreach (var part in new[] { "Sunny", " in", " Boston." })
+                {
+                    await WriteChunkAsync(http, model, part);
+                }
+                await http.Response.WriteAsync("data: [DONE]\n\n");
                 break;
             case "sse":
             case "gated":

@@ -22,6 +22,7 @@ public abstract class PortalUiContext : IAsyncLifetime
             o.MasterKey = "sk-bunit-master";
             o.EncryptionKey = "bunit-encryption";
         });
+        Ui.Services.AddSingleton<Microsoft.Extensions.Configuration.IConfiguration>(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
         Ui.Services.AddProxyCore($"Data Source={Path.Combine(Path.GetTempPath(), $"bunit-{Guid.NewGuid():N}.db")}");
         Ui.AddAuthorization().SetAuthorized("someone@example.com");
         Ui.Services.AddScoped<PortalSession>();

@@ -199,6 +199,13 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                     b.Property<bool>("Blocked")
                         .HasColumnType("boolean");
 
+                    b.Property<string>("BudgetDuration")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<DateTime?>("BudgetResetAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -222,6 +229,9 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
 
                     b.Property<double?>("MaxBudget")
                         .HasColumnType("double precision");
+
+                    b.Property<int?>("MaxParallelRequests")
+                        .HasColumnType("integer");
 
                     b.Property<string>("Metadata")
                         .HasColumnType("text");
@@ -253,6 +263,8 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                         .HasColumnType("text");
 
                     b.HasKey("Token");
+
+                    b.HasIndex("BudgetResetAt");
 
                     b.HasIndex("KeyAlias");
 
@@ -386,6 +398,42 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                         });
                 });
 
+            modelBuilder.Entity("Proxy.Core.Spend.RateWindow", b =>
+                {
+                    b.Property<string>("Kind")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("AccountId")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<string>("Instance")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<int>("InFlight")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Requests")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("Tokens")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("Window")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Kind", "AccountId", "Instance");
+
+                    b.HasIndex("Window");
+
+                    b.ToTable("rate_windows", (string)null);
+                });
+
             modelBuilder.Entity("Proxy.Core.Teams.Team", b =>
                 {
                     b.Property<string>("TeamId")
@@ -394,6 +442,13 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
 
                     b.Property<bool>("Blocked")
                         .HasColumnType("boolean");
+
+                    b.Property<string>("BudgetDuration")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<DateTime?>("BudgetResetAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
@@ -433,6 +488,8 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                         .HasColumnType("text");
 
                     b.HasKey("TeamId");
+
+                    b.HasIndex("BudgetResetAt");
 
                     b.ToTable("teams", (string)null);
                 });
@@ -496,6 +553,9 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<double>("Spend")
+                        .HasColumnType("double precision");
+
                     b.Property<DateTime>("StartedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -505,8 +565,14 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                     b.Property<string>("TeamId")
                         .HasColumnType("text");
 
+                    b.Property<bool>("TokensEstimated")
+                        .HasColumnType("boolean");
+
                     b.Property<int>("TotalTokens")
                         .HasColumnType("integer");
+
+                    b.Property<string>("UserId")
+                        .HasColumnType("text");
 
                     b.HasKey("Id");
 
@@ -522,6 +588,13 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
 
                     b.Property<int>("AccessFailedCount")
                         .HasColumnType("integer");
+
+                    b.Property<string>("BudgetDuration")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<DateTime?>("BudgetResetAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("ConcurrencyStamp")
                         .IsConcurrencyToken()
@@ -549,6 +622,9 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                     b.Property<DateTimeOffset?>("LockoutEnd")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<double?>("MaxBudget")
+                        .HasColumnType("double precision");
+
                     b.Property<string>("NormalizedEmail")
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)");
@@ -569,6 +645,9 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                     b.Property<string>("SecurityStamp")
                         .HasColumnType("text");
 
+                    b.Property<double>("Spend")
+                        .HasColumnType("double precision");
+
                     b.Property<bool>("TwoFactorEnabled")
                         .HasColumnType("boolean");
 
@@ -577,6 +656,8 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                         .HasColumnType("character varying(256)");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("BudgetResetAt");
 
                     b.HasIndex("NormalizedEmail")
                         .HasDatabaseName("EmailIndex");

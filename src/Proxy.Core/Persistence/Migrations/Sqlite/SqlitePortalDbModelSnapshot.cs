@@ -187,6 +187,13 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
                     b.Property<bool>("Blocked")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("BudgetDuration")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("BudgetResetAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
@@ -210,6 +217,9 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
 
                     b.Property<double?>("MaxBudget")
                         .HasColumnType("REAL");
+
+                    b.Property<int?>("MaxParallelRequests")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("Metadata")
                         .HasColumnType("TEXT");
@@ -241,6 +251,8 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.HasKey("Token");
+
+                    b.HasIndex("BudgetResetAt");
 
                     b.HasIndex("KeyAlias");
 
@@ -372,6 +384,42 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
                         });
                 });
 
+            modelBuilder.Entity("Proxy.Core.Spend.RateWindow", b =>
+                {
+                    b.Property<string>("Kind")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("AccountId")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Instance")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("InFlight")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Requests")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Tokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Window")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Kind", "AccountId", "Instance");
+
+                    b.HasIndex("Window");
+
+                    b.ToTable("rate_windows", (string)null);
+                });
+
             modelBuilder.Entity("Proxy.Core.Teams.Team", b =>
                 {
                     b.Property<string>("TeamId")
@@ -380,6 +428,13 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
 
                     b.Property<bool>("Blocked")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("BudgetDuration")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("BudgetResetAt")
+                        .HasColumnType("TEXT");
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
@@ -419,6 +474,8 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.HasKey("TeamId");
+
+                    b.HasIndex("BudgetResetAt");
 
                     b.ToTable("teams", (string)null);
                 });
@@ -480,6 +537,9 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<double>("Spend")
+                        .HasColumnType("REAL");
+
                     b.Property<DateTime>("StartedAt")
                         .HasColumnType("TEXT");
 
@@ -489,8 +549,14 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
                     b.Property<string>("TeamId")
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("TokensEstimated")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("TotalTokens")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("UserId")
+                        .HasColumnType("TEXT");
 
                     b.HasKey("Id");
 
@@ -506,6 +572,13 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
 
                     b.Property<int>("AccessFailedCount")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("BudgetDuration")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("BudgetResetAt")
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("ConcurrencyStamp")
                         .IsConcurrencyToken()
@@ -533,6 +606,9 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
                     b.Property<DateTimeOffset?>("LockoutEnd")
                         .HasColumnType("TEXT");
 
+                    b.Property<double?>("MaxBudget")
+                        .HasColumnType("REAL");
+
                     b.Property<string>("NormalizedEmail")
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
@@ -553,6 +629,9 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
                     b.Property<string>("SecurityStamp")
                         .HasColumnType("TEXT");
 
+                    b.Property<double>("Spend")
+                        .HasColumnType("REAL");
+
                     b.Property<bool>("TwoFactorEnabled")
                         .HasColumnType("INTEGER");
 
@@ -561,6 +640,8 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("BudgetResetAt");
 
                     b.HasIndex("NormalizedEmail")
                         .HasDatabaseName("EmailIndex");

@@ -1,0 +1,86 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Configuration;
+
+namespace Proxy.Core.Spend;
+
+/// <summary>USD per token, as LiteLLM names them.</summary>
+public sealed record Price(double InputCostPerToken, double OutputCostPerToken)
+{
+    public const string InputField = "input_cost_per_token";
+    public const string OutputField = "output_cost_per_token";
+
+    public double Cost(int promptTokens, int completionTokens) => promptTokens * InputCostPerToken + completionTokens * OutputCostPerToken;
+
+    /// <summary>
+    /// A price given in a deployment's <c>model_info</c> or <c>litellm_params</c> (either field alone is enough; the other
+    /// is 0), or null when neither is there. Throws a 400 naming the field when one is not a non-negative number.
+    /// </summary>
+    public static Price? From(JsonObject? fields, string section)
+    {
+        if (fields is null || (!fields.ContainsKey(InputField) && !fields.ContainsKey(OutputField)))
+        {
+            return null;
+        }
+        return new Price(PerToken(fields, InputField, section), PerToken(fields, OutputField, section));
+    }
+
+    private static double PerToken(JsonObject fields, string name, string section) => fields[name] switch
+    {
+        null => 0,
+        JsonValue v when v.GetValueKind() == JsonValueKind.Number && v.GetValue<double>() is var d && double.IsFinite(d) && d >= 0 => d,
+        _ => throw ProxyError.BadRequest($"{section}.{name} must be a non-negative number (USD per token, e.g. 2.5e-06).", $"{section}.{name}"),
+    };
+}
+
+/// <summary>
+/// The built-in prices of common OpenAI and Azure OpenAI models (<c>Spend/prices.json</c>, its source and date inside),
+/// with <c>Proxy:Prices</c> from configuration on top. A deployment's own price in <c>model_info</c> beats both.
+/// </summary>
+public sealed class PriceTable
+{
+    private readonly Dictionary<string, Price> _prices = new(StringComparer.OrdinalIgnoreCase);
+
+    public PriceTable(IConfiguration configuration)
+    {
+        using var stream = typeof(PriceTable).Assembly.GetManifestResourceStream("Proxy.Core.Spend.prices.json")!;
+        var builtIn = JsonNode.Parse(stream)!["models"]!.AsObject();
+        foreach (var (model, fields) in builtIn)
+        {
+            _prices[model] = Price.From(fields!.AsObject(), "prices.json")!;
+        }
+        foreach (var model in configuration.GetSection("Proxy:Prices").GetChildren())
+        {
+            var fields = new JsonObject();
+            foreach (var field in model.GetChildren())
+            {
+                fields[field.Key] = double.TryParse(field.Value, System.Globalization.CultureInfo.InvariantCulture, out var d) ? d : field.Value;
+            }
+            _prices[model.Key] = Price.From(fields, $"Proxy:Prices:{model.Key}")
+                ?? throw new InvalidOperationException($"Proxy:Prices:{model.Key} needs {Price.InputField} and/or {Price.OutputField}.");
+        }
+    }
+
+    /// <summary>
+    /// The price of a deployment: its own (<c>model_info</c>, then <c>litellm_params</c>), else the table's for
+    /// <c>{provider}/{model}</c> or <c>{model}</c>, where an Azure deployment may name its model in
+    /// <c>model_info.base_model</c> (its deployment name is the team's choice). Null: no price known, calls cost 0.
+    /// </summary>
+    public Price? For(string provider, string upstreamName, JsonObject? modelInfo, JsonObject? litellmParams)
+    {
+        if ((Price.From(modelInfo, "model_info") ?? Price.From(litellmParams, "litellm_params")) is { } own)
+        {
+            return own;
+        }
+        var baseModel = modelInfo?["base_model"] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+        foreach (var name in baseModel is null ? [upstreamName] : new[] { baseModel, upstreamName })
+        {
+            var bare = name.StartsWith(provider + "/", StringComparison.OrdinalIgnoreCase) ? name[(provider.Length + 1)..] : name;
+            if (_prices.TryGetValue($"{provider}/{bare}", out var price) || _prices.TryGetValue(bare, out price))
+            {
+                return price;
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,213 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Http;
+using Proxy.Core.Access;
+
+namespace Proxy.Core.Spend;
+
+/// <summary>
+/// Spend control on the hot path, in two moments: before forwarding, "may this caller spend now?" (its key's, team's
+/// and user's budgets, and the key's and team's rate limits); after, "this call used N tokens and cost X". Both touch
+/// only memory; the usage writer stores the spend and <see cref="SpendSync"/> shares the windows.
+/// </summary>
+public sealed class SpendControl(SpendLedger ledger)
+{
+    /// <summary>Refuses with 400 <c>budget_exceeded</c> or 429 <c>rate_limit_error</c>; otherwise the call's allowance, to be disposed when it ends.</summary>
+    public CallAllowance Admit(Caller caller)
+    {
+        var key = caller.Key?.Account;
+        var team = caller.Team?.Account;
+        var user = caller.User?.Account;
+        if (key is null && team is null && user is null)
+        {
+            return CallAllowance.Unlimited;
+        }
+        DemandWithinBudget(key, caller);
+        DemandWithinBudget(team, caller);
+        DemandWithinBudget(user, caller);
+
+        var minute = ledger.Minute;
+        DemandTokens(key, minute, caller);
+        DemandTokens(team, minute, caller);
+        RateLimitLease? parallel = null;
+        if (key is not null)
+        {
+            parallel = key.TryEnterParallel() ?? throw ProxyError.RateLimited(
+                $"Max parallel request limit reached for key {caller.Key!.KeyName}: max_parallel_requests={key.Limits.MaxParallelRequests} calls are in flight. Retry when one has finished.",
+                TimeSpan.FromSeconds(1));
+        }
+        try
+        {
+            DemandRequest(key, minute, caller);
+            DemandRequest(team, minute, caller);
+        }
+        catch
+        {
+            parallel?.Dispose();
+            throw;
+        }
+        return new CallAllowance(ledger, key, team, user, parallel);
+    }
+
+    /// <summary>The router's question for a deployment with its own rpm/tpm: takes one of its requests if it has room for a call.</summary>
+    public bool TryUseDeployment(SpendAccount? deployment)
+    {
+        if (deployment is null)
+        {
+            return true;
+        }
+        var minute = ledger.Minute;
+        return deployment.HasTokens(minute) && deployment.TryTakeRequest(minute);
+    }
+
+    /// <summary>Tokens a deployment's call used, against its tpm.</summary>
+    public void ChargeDeployment(SpendAccount? deployment, long tokens) => deployment?.ChargeTokens(ledger.Minute, tokens);
+
+    /// <summary>Until every one of a group's deployments at its limit has a new window.</summary>
+    public TimeSpan UntilNextWindow => ledger.UntilNextMinute;
+
+    /// <summary>How a refusal names the account: a key by its masked name, never its hash.</summary>
+    private static string Who(SpendAccount account, Caller caller) => account.Kind switch
+    {
+        AccountKind.Key => $"key {caller.Key!.KeyName}",
+        AccountKind.Team => $"team {account.Id}",
+        _ => $"user {account.Id}",
+    };
+
+    /// <summary>LiteLLM's spelling in budget messages (<c>Key=sk-...abcd</c>), which scripts match on.</summary>
+    private static string Named(SpendAccount account, Caller caller) => account.Kind switch
+    {
+        AccountKind.Key => $"Key={caller.Key!.KeyName}",
+        AccountKind.Team => $"Team={account.Id}",
+        _ => $"User={account.Id}",
+    };
+
+    private static void DemandWithinBudget(SpendAccount? account, Caller caller)
+    {
+        if (account is not { IsOverBudget: true })
+        {
+            return;
+        }
+        var resets = account.ResetAt is { } at
+            ? $" It resets at {at.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)}."
+            : " Raise max_budget (or set budget_duration) to allow more calls.";
+        throw ProxyError.BudgetExceeded(
+            $"Budget has been exceeded! {Named(account, caller)} Current cost: {Usd(account.Spend)}, Max budget: {Usd(account.Limits.MaxBudget!.Value)}.{resets}");
+    }
+
+    private void DemandTokens(SpendAccount? account, long minute, Caller caller)
+    {
+        if (account is not null && !account.HasTokens(minute))
+        {
+            throw ProxyError.RateLimited(
+                $"Rate limit exceeded for {Who(account, caller)}: tpm_limit={account.Limits.TpmLimit} tokens per minute used up. Retry after {Seconds(ledger.UntilNextMinute)} s.",
+                ledger.UntilNextMinute, CallAllowance.TokenHeaders(account, minute, ledger.UntilNextMinute));
+        }
+    }
+
+    private void DemandRequest(SpendAccount? account, long minute, Caller caller)
+    {
+        if (account is not null && !account.TryTakeRequest(minute))
+        {
+            throw ProxyError.RateLimited(
+                $"Rate limit exceeded for {Who(account, caller)}: rpm_limit={account.Limits.RpmLimit} requests per minute reached. Retry after {Seconds(ledger.UntilNextMinute)} s.",
+                ledger.UntilNextMinute, CallAllowance.RequestHeaders(account, minute, ledger.UntilNextMinute));
+        }
+    }
+
+    private static string Usd(double amount) => amount.ToString("0.######", CultureInfo.InvariantCulture);
+
+    internal static string Seconds(TimeSpan t) => Math.Max(1, (int)Math.Ceiling(t.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>
+/// One admitted call: holds its place among the key's calls in flight, and takes what it used once it has ended.
+/// Writes OpenAI's <c>x-ratelimit-*</c> headers, for the tightest of the key's and team's limits, on the answer.
+/// </summary>
+public sealed class CallAllowance : IDisposable
+{
+    internal static readonly CallAllowance Unlimited = new(null, null, null, null, null);
+
+    private readonly SpendLedger? _ledger;
+    private readonly SpendAccount? _key;
+    private readonly SpendAccount? _team;
+    private readonly SpendAccount? _user;
+    private RateLimitLease? _parallel;
+
+    internal CallAllowance(SpendLedger? ledger, SpendAccount? key, SpendAccount? team, SpendAccount? user, RateLimitLease? parallel)
+    {
+        _ledger = ledger;
+        _key = key;
+        _team = team;
+        _user = user;
+        _parallel = parallel;
+    }
+
+    /// <summary>Registers the <c>x-ratelimit-*</c> headers on the answer, whatever it turns out to be, when a rate limit applies.</summary>
+    public void AnnounceOn(HttpResponse response)
+    {
+        if (_ledger is not null && ((_key?.HasRateLimits ?? false) || (_team?.HasRateLimits ?? false)))
+        {
+            response.OnStarting(static state =>
+            {
+                var (allowance, response) = ((CallAllowance, HttpResponse))state;
+                allowance.WriteHeaders(response.Headers);
+                return Task.CompletedTask;
+            }, (this, response));
+        }
+    }
+
+    /// <summary>What the call used: its tokens against the tpm limits, its cost against the budgets.</summary>
+    public void Spent(long tokens, double cost)
+    {
+        if (_ledger is null)
+        {
+            return;
+        }
+        var minute = _ledger.Minute;
+        _key?.ChargeTokens(minute, tokens);
+        _team?.ChargeTokens(minute, tokens);
+        _key?.AddPending(cost);
+        _team?.AddPending(cost);
+        _user?.AddPending(cost);
+    }
+
+    public void Dispose() => Interlocked.Exchange(ref _parallel, null)?.Dispose();
+
+    private void WriteHeaders(IHeaderDictionary headers)
+    {
+        var minute = _ledger!.Minute;
+        var reset = _ledger.UntilNextMinute;
+        foreach (var (name, value) in Tightest(_key, _team, minute, static (a, m) => a.RemainingRequests(m)) is { } requests ? RequestHeaders(requests, minute, reset) : [])
+        {
+            headers[name] = value;
+        }
+        foreach (var (name, value) in Tightest(_key, _team, minute, static (a, m) => a.RemainingTokens(m)) is { } tokens ? TokenHeaders(tokens, minute, reset) : [])
+        {
+            headers[name] = value;
+        }
+    }
+
+    private static SpendAccount? Tightest(SpendAccount? key, SpendAccount? team, long minute, Func<SpendAccount, long, long?> remaining)
+    {
+        var k = key is null ? null : remaining(key, minute);
+        var t = team is null ? null : remaining(team, minute);
+        return k is null ? (t is null ? null : team) : t is null || k <= t ? key : team;
+    }
+
+    internal static IEnumerable<KeyValuePair<string, string>> RequestHeaders(SpendAccount account, long minute, TimeSpan reset) =>
+    [
+        KeyValuePair.Create("x-ratelimit-limit-requests", Text(account.Limits.RpmLimit ?? 0)),
+        KeyValuePair.Create("x-ratelimit-remaining-requests", Text(account.RemainingRequests(minute) ?? 0)),
+        KeyValuePair.Create("x-ratelimit-reset-requests", SpendControl.Seconds(reset) + "s"),
+    ];
+
+    internal static IEnumerable<KeyValuePair<string, string>> TokenHeaders(SpendAccount account, long minute, TimeSpan reset) =>
+    [
+        KeyValuePair.Create("x-ratelimit-limit-tokens", Text(account.Limits.TpmLimit ?? 0)),
+        KeyValuePair.Create("x-ratelimit-remaining-tokens", Text(account.RemainingTokens(minute) ?? 0)),
+        KeyValuePair.Create("x-ratelimit-reset-tokens", SpendControl.Seconds(reset) + "s"),
+    ];
+
+    private static string Text(long n) => n.ToString(CultureInfo.InvariantCulture);
+}

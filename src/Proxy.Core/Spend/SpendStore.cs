@@ -1,0 +1,191 @@
+using System.Data.Common;
+using System.Globalization;
+
+namespace Proxy.Core.Spend;
+
+/// <summary>
+/// The SQL of spend control, on a connection the caller opened: increments of spend, budget resets, and the shared
+/// rate windows. Plain statements re-bound per row (no EF change tracking): the writer runs them beside the hot path.
+/// The same SQL runs on SQLite and PostgreSQL.
+/// </summary>
+internal static class SpendStore
+{
+    /// <summary>The table and key column where a kind of account keeps <c>Spend</c> and <c>BudgetResetAt</c>.</summary>
+    private static (string Table, string Key) Where(AccountKind kind) => kind switch
+    {
+        AccountKind.Team => ("teams", "TeamId"),
+        AccountKind.Key => ("keys", "Token"),
+        AccountKind.User => ("AspNetUsers", "Id"),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Deployments have no stored spend."),
+    };
+
+    public static readonly AccountKind[] Budgeted = [AccountKind.Team, AccountKind.Key, AccountKind.User];
+
+    /// <summary>Adds each increment to its account's spend; returns the new spend of each (null where the row is gone).</summary>
+    public static async Task<double?[]> AddAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<SpendIncrement> increments)
+    {
+        var stored = new double?[increments.Count];
+        var commands = new Dictionary<AccountKind, DbCommand>();
+        try
+        {
+            for (var i = 0; i < increments.Count; i++)
+            {
+                var (kind, id, amount) = increments[i];
+                if (!commands.TryGetValue(kind, out var command))
+                {
+                    var (table, key) = Where(kind);
+                    command = Command(connection, tx, $"UPDATE \"{table}\" SET \"Spend\" = \"Spend\" + @amount WHERE \"{key}\" = @id RETURNING \"Spend\"", "@amount", "@id");
+                    commands[kind] = command;
+                }
+                command.Parameters[0].Value = amount;
+                command.Parameters[1].Value = id;
+                stored[i] = await command.ExecuteScalarAsync() is { } value and not DBNull ? Convert.ToDouble(value, CultureInfo.InvariantCulture) : null;
+            }
+        }
+        finally
+        {
+            foreach (var command in commands.Values)
+            {
+                await command.DisposeAsync();
+            }
+        }
+        return stored;
+    }
+
+    /// <summary>Accounts of <paramref name="kind"/> whose period ended at or before <paramref name="now"/>, with their <c>budget_duration</c>.</summary>
+    public static async Task<List<(string Id, string? Duration)>> DueAsync(DbConnection connection, AccountKind kind, DateTime now)
+    {
+        var (table, key) = Where(kind);
+        await using var command = Command(connection, null, $"SELECT \"{key}\", \"BudgetDuration\" FROM \"{table}\" WHERE \"BudgetResetAt\" <= @now", "@now");
+        command.Parameters[0].Value = now;
+        var due = new List<(string, string?)>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            due.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1)));
+        }
+        return due;
+    }
+
+    /// <summary>Starts a new period, unless another instance already has: true when this call reset it.</summary>
+    public static async Task<bool> ResetAsync(DbConnection connection, AccountKind kind, string id, DateTime now, DateTime? next)
+    {
+        var (table, key) = Where(kind);
+        await using var command = Command(connection, null,
+            $"UPDATE \"{table}\" SET \"Spend\" = 0, \"BudgetResetAt\" = @next WHERE \"{key}\" = @id AND \"BudgetResetAt\" <= @now", "@next", "@id", "@now");
+        command.Parameters[0].Value = next is { } n ? n : DBNull.Value;
+        command.Parameters[1].Value = id;
+        command.Parameters[2].Value = now;
+        return await command.ExecuteNonQueryAsync() == 1;
+    }
+
+    /// <summary>An account's stored spend and next reset, or null when the row is gone.</summary>
+    public static async Task<(double Spend, DateTime? ResetAt)?> ReadAsync(DbConnection connection, AccountKind kind, string id)
+    {
+        var (table, key) = Where(kind);
+        await using var command = Command(connection, null, $"SELECT \"Spend\", \"BudgetResetAt\" FROM \"{table}\" WHERE \"{key}\" = @id", "@id");
+        command.Parameters[0].Value = id;
+        await using var reader = await command.ExecuteReaderAsync();
+        if (!await reader.ReadAsync())
+        {
+            return null;
+        }
+        return (Convert.ToDouble(reader.GetValue(0), CultureInfo.InvariantCulture),
+            reader.IsDBNull(1) ? null : DateTime.SpecifyKind(reader.GetDateTime(1), DateTimeKind.Utc));
+    }
+
+    /// <summary>This instance's counts of one account for the current window (one row per account and instance).</summary>
+    public static async Task PublishAsync(DbConnection connection, DbTransaction tx, string instance, long window, DateTime now,
+        IEnumerable<(AccountKind Kind, string Id, long Requests, long Tokens, int InFlight)> counts)
+    {
+        await using var command = Command(connection, tx,
+            "INSERT INTO rate_windows (\"Kind\", \"AccountId\", \"Instance\", \"Window\", \"Requests\", \"Tokens\", \"InFlight\", \"UpdatedAt\") " +
+            "VALUES (@kind, @id, @instance, @window, @requests, @tokens, @inFlight, @now) " +
+            "ON CONFLICT (\"Kind\", \"AccountId\", \"Instance\") DO UPDATE SET \"Window\" = excluded.\"Window\", \"Requests\" = excluded.\"Requests\", " +
+            "\"Tokens\" = excluded.\"Tokens\", \"InFlight\" = excluded.\"InFlight\", \"UpdatedAt\" = excluded.\"UpdatedAt\"",
+            "@kind", "@id", "@instance", "@window", "@requests", "@tokens", "@inFlight", "@now");
+        command.Parameters[2].Value = instance;
+        command.Parameters[3].Value = window;
+        command.Parameters[7].Value = now;
+        foreach (var (kind, id, requests, tokens, inFlight) in counts)
+        {
+            command.Parameters[0].Value = kind.ToString();
+            command.Parameters[1].Value = id;
+            command.Parameters[4].Value = (int)Math.Min(requests, int.MaxValue);
+            command.Parameters[5].Value = tokens;
+            command.Parameters[6].Value = inFlight;
+            await command.ExecuteNonQueryAsync();
+        }
+    }
+
+    /// <summary>
+    /// What the other instances have counted in <paramref name="window"/>, per account. Calls in flight count only from
+    /// instances that wrote since <paramref name="freshSince"/>: a stopped instance's calls are not in flight any more.
+    /// </summary>
+    public static async Task<List<(AccountKind Kind, string Id, long Requests, long Tokens, int InFlight)>> OthersAsync(
+        DbConnection connection, string instance, long window, DateTime freshSince)
+    {
+        await using var command = Command(connection, null,
+            "SELECT \"Kind\", \"AccountId\", SUM(\"Requests\"), SUM(\"Tokens\"), SUM(CASE WHEN \"UpdatedAt\" >= @fresh THEN \"InFlight\" ELSE 0 END) " +
+            "FROM rate_windows WHERE \"Window\" = @window AND \"Instance\" <> @instance GROUP BY \"Kind\", \"AccountId\"",
+            "@fresh", "@window", "@instance");
+        command.Parameters[0].Value = freshSince;
+        command.Parameters[1].Value = window;
+        command.Parameters[2].Value = instance;
+        var rows = new List<(AccountKind, string, long, long, int)>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            if (Enum.TryParse<AccountKind>(reader.GetString(0), out var kind))
+            {
+                rows.Add((kind, reader.GetString(1), Convert.ToInt64(reader.GetValue(2), CultureInfo.InvariantCulture),
+                    Convert.ToInt64(reader.GetValue(3), CultureInfo.InvariantCulture), Convert.ToInt32(reader.GetValue(4), CultureInfo.InvariantCulture)));
+            }
+        }
+        return rows;
+    }
+
+    /// <summary>Rows of windows that have ended, and of instances gone for good.</summary>
+    public static async Task PruneAsync(DbConnection connection, long window)
+    {
+        await using var command = Command(connection, null, "DELETE FROM rate_windows WHERE \"Window\" < @window", "@window");
+        command.Parameters[0].Value = window - 1;
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static DbCommand Command(DbConnection connection, DbTransaction? tx, string sql, params string[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = sql;
+        foreach (var name in parameters)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            command.Parameters.Add(parameter);
+        }
+        return command;
+    }
+}
+
+/// <summary>What a batch of calls added to one key's, team's or user's spend.</summary>
+/// <remarks>Teams before keys before users: the order team deletion locks them in, so PostgreSQL sees no deadlock.</remarks>
+internal readonly record struct SpendIncrement(AccountKind Kind, string Id, double Amount)
+{
+    public static List<SpendIncrement> Of(IEnumerable<Usage.UsageRecord> batch)
+    {
+        var sums = new Dictionary<(AccountKind, string), double>();
+        foreach (var record in batch.Where(r => r.Spend > 0))
+        {
+            foreach (var (kind, id) in new[] { (AccountKind.Team, record.TeamId), (AccountKind.Key, (string?)record.KeyHash), (AccountKind.User, record.UserId) })
+            {
+                if (id is not null)
+                {
+                    sums[(kind, id)] = sums.GetValueOrDefault((kind, id)) + record.Spend;
+                }
+            }
+        }
+        return sums.Select(s => new SpendIncrement(s.Key.Item1, s.Key.Item2, s.Value))
+            .OrderBy(s => s.Kind switch { AccountKind.Team => 0, AccountKind.Key => 1, _ => 2 }).ThenBy(s => s.Id, StringComparer.Ordinal).ToList();
+    }
+}
