@@ -1,0 +1,107 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Portal.Tests.Infrastructure;
+
+namespace Portal.Tests.Spend;
+
+/// <summary>Every budget and limit setting is either taken and shown, or refused with a 400 that names it.</summary>
+public sealed class SpendSettingsTests(GatewayFactory gateway) : IClassFixture<GatewayFactory>
+{
+    public static TheoryData<string, string, string> Refused => new()
+    {
+        { "/key/generate", """{"budget_duration": "1 month"}""", "budget_duration" },
+        { "/key/generate", """{"budget_duration": "30x"}""", "budget_duration" },
+        { "/key/generate", """{"max_budget": -1}""", "max_budget" },
+        { "/key/generate", """{"max_budget": "ten"}""", "max_budget" },
+        { "/key/generate", """{"rpm_limit": 1.5}""", "rpm_limit" },
+        { "/key/generate", """{"max_parallel_requests": -2}""", "max_parallel_requests" },
+        { "/key/generate", """{"soft_budget": 5}""", "soft_budget" },
+        { "/key/generate", """{"model_rpm_limit": {"m": 1}}""", "model_rpm_limit" },
+        { "/team/new", """{"max_parallel_requests": 3}""", "max_parallel_requests" },
+        { "/team/new", """{"tpm_limit": -5}""", "tpm_limit" },
+        { "/team/new", """{"budget_duration": "forever"}""", "budget_duration" },
+        { "/user/new", """{"user_email": "limits@example.com", "rpm_limit": 3}""", "rpm_limit" },
+        { "/user/new", """{"user_email": "role@example.com", "user_role": "proxy_admin_viewer"}""", "user_role" },
+        { "/model/new", """{"model_name": "m", "litellm_params": {"model": "openai/gpt-4o", "rpm": -1}}""", "litellm_params.rpm" },
+        { "/model/new", """{"model_name": "m", "litellm_params": {"model": "openai/gpt-4o", "tpm": "lots"}}""", "litellm_params.tpm" },
+        { "/model/new", """{"model_name": "m", "litellm_params": {"model": "openai/gpt-4o"}, "model_info": {"input_cost_per_token": "cheap"}}""", "model_info.input_cost_per_token" },
+        { "/model/new", """{"model_name": "m", "litellm_params": {"model": "openai/gpt-4o", "output_cost_per_token": -0.1}}""", "litellm_params.output_cost_per_token" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Refused))]
+    public async Task AnInvalidOrUnsupportedSetting_Is400NamingIt_AndNothingIsStored(string path, string body, string param)
+    {
+        var before = (await gateway.Client().GetFromJsonAsync<JsonObject>("/key/list?size=100"))!["total_count"]!.GetValue<int>();
+
+        var response = await gateway.Client().PostAsync(path, new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        var json = await response.ReadJsonAsync(HttpStatusCode.BadRequest);
+        Assert.Equal(param, json["error"]!["param"]!.GetValue<string>());
+        Assert.Equal(before, (await gateway.Client().GetFromJsonAsync<JsonObject>("/key/list?size=100"))!["total_count"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task KeyLimits_AreShown_AndNullRemovesOne_WhileAnAbsentFieldKeepsIt()
+    {
+        var team = await gateway.CreateTeamAsync();
+        var created = await (await gateway.Client().PostAsJsonAsync("/key/generate", new
+        {
+            team_id = team, max_budget = 12.5, budget_duration = "30d", rpm_limit = 60, tpm_limit = 10000, max_parallel_requests = 4,
+        })).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(12.5, created["max_budget"]!.GetValue<double>());
+        Assert.Equal("30d", created["budget_duration"]!.GetValue<string>());
+        Assert.InRange(created["budget_reset_at"]!.GetValue<DateTime>(), DateTime.UtcNow.AddDays(29.9), DateTime.UtcNow.AddDays(30.1));
+        Assert.Equal(0, created["spend"]!.GetValue<double>());
+        Assert.Equal(4, created["max_parallel_requests"]!.GetValue<int>());
+
+        var updated = await (await gateway.Client().PostAsJsonAsync("/key/update", new JsonObject
+        {
+            ["key"] = created["key"]!.GetValue<string>(), ["rpm_limit"] = null, ["key_alias"] = $"kept-{Guid.NewGuid():N}",
+        })).ReadJsonAsync(HttpStatusCode.OK);
+
+        Assert.Null(updated["rpm_limit"]);
+        Assert.Equal(10000, updated["tpm_limit"]!.GetValue<long>());
+        Assert.Equal(12.5, updated["max_budget"]!.GetValue<double>());
+        Assert.Equal(created["budget_reset_at"]!.GetValue<DateTime>(), updated["budget_reset_at"]!.GetValue<DateTime>());
+    }
+
+    [Fact]
+    public async Task TeamBudget_IsShownInTeamInfo()
+    {
+        var team = await gateway.CreateTeamAsync();
+
+        var updated = await (await gateway.Client().PostAsJsonAsync("/team/update", new { team_id = team, max_budget = 100, budget_duration = "7d", rpm_limit = 600 }))
+            .ReadJsonAsync(HttpStatusCode.OK);
+
+        var data = updated["data"]!;
+        Assert.Equal(100, data["max_budget"]!.GetValue<double>());
+        Assert.Equal("7d", data["budget_duration"]!.GetValue<string>());
+        Assert.InRange(data["budget_reset_at"]!.GetValue<DateTime>(), DateTime.UtcNow.AddDays(6.9), DateTime.UtcNow.AddDays(7.1));
+        Assert.Equal(600, data["rpm_limit"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task UserNew_CreatesAUserWithABudget_AndAKeyUnlessAskedNotTo()
+    {
+        var email = $"user-{Guid.NewGuid():N}@example.com";
+
+        var created = await (await gateway.Client().PostAsJsonAsync("/user/new", new { user_email = email, max_budget = 5, budget_duration = "1d" })).ReadJsonAsync(HttpStatusCode.OK);
+
+        var key = created["key"]!.GetValue<string>();
+        Assert.StartsWith("sk-", key);
+        var userId = created["user_id"]!.GetValue<string>();
+        var info = await (await gateway.Client(key).GetAsync("/user/info")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(userId, info["user_id"]!.GetValue<string>());
+        Assert.Equal(5, info["user_info"]!["max_budget"]!.GetValue<double>());
+        Assert.Equal("internal_user", info["user_info"]!["user_role"]!.GetValue<string>());
+        Assert.Single(info["keys"]!.AsArray());
+        Assert.DoesNotContain(key, info.ToJsonString());
+
+        var again = await gateway.Client().PostAsJsonAsync("/user/new", new { user_email = email });
+        Assert.Contains("already exists", await again.ReadErrorAsync(HttpStatusCode.BadRequest));
+        var updated = await (await gateway.Client().PostAsJsonAsync("/user/update", new { user_email = email, max_budget = 7 })).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(7, updated["data"]!["max_budget"]!.GetValue<double>());
+    }
+}
