@@ -120,6 +120,74 @@ public sealed class PortalFlowTests(BrowserFixture browser) : IClassFixture<Brow
     }
 
     [Fact]
+    public async Task TeamAdmin_SetsTheTeamBudgetAndAKeysLimits_AndSeesSpendAgainstThem()
+    {
+        var admin = _gateway.Client();
+        var team = (await (await admin.PostAsJsonAsync("/team/new", new { team_alias = "Budgets" })).ReadJsonAsync(HttpStatusCode.OK))["team_id"]!.GetValue<string>();
+        (await admin.PostAsJsonAsync("/team/member_add", new { team_id = team, member = new { user_email = "payer@example.com", role = "admin" } })).EnsureSuccessStatusCode();
+        await using (var scope = _gateway.Services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
+            Assert.True((await users.AddPasswordAsync((await users.FindByEmailAsync("payer@example.com"))!, "Payer-Password-1")).Succeeded);
+        }
+        var key = (await (await admin.PostAsJsonAsync("/key/generate", new { team_id = team, key_alias = "budgeted" })).ReadJsonAsync(HttpStatusCode.OK))["key"]!.GetValue<string>();
+        (await admin.PostAsJsonAsync("/model/new", new
+        {
+            model_name = "priced-model",
+            litellm_params = new { model = "openai/gpt-4o", api_key = "sk-provider-budget-e2e-1", api_base = _upstream.ApiBase("ok", out _) },
+            model_info = new { team_id = team, input_cost_per_token = 0.01, output_cost_per_token = 0.01 },
+        })).EnsureSuccessStatusCode();
+        var caller = new HttpClient { BaseAddress = _gateway.BaseAddress };
+        caller.DefaultRequestHeaders.Authorization = new("Bearer", key);
+        for (var i = 0; i < 2; i++)
+        {
+            (await caller.PostAsJsonAsync("/v1/chat/completions", new { model = "priced-model", messages = new[] { new { role = "user", content = "hi" } } })).EnsureSuccessStatusCode();
+        }
+        Assert.True(await _gateway.WaitForUsageAsync(2, TimeSpan.FromSeconds(20)) >= 2, "the calls' usage rows were never written");
+        var portal = await NewPageAsync();
+
+        // Two calls of 18 tokens at 0.01 USD a token: 0.36 USD spent, no budget yet.
+        await portal.SignInAsync("payer@example.com", "Payer-Password-1");
+        await portal.OpenTeamAsync("Budgets");
+        var budget = portal.Page.Locator("[data-testid=team-budget]");
+        await budget.GetByText("$0.36").WaitForAsync();
+        Assert.Contains("no budget", await budget.InnerTextAsync());
+
+        await portal.Page.ClickAsync("[data-testid=team-edit-limits]");
+        await portal.Page.FillAsync("#limits-max-budget", "1");
+        await portal.Page.FillAsync("#limits-rpm", "600");
+        await portal.Page.ClickAsync("[data-testid=limits-save]");
+        await portal.Page.GetByText("Team budget and limits saved.").WaitForAsync();
+        await budget.Locator("[data-testid=spend-budget]", new() { HasText = "$1.00" }).WaitForAsync();
+        await budget.Locator("[data-testid=spend-bar]").WaitForAsync();
+        Assert.Equal("600 rpm", await portal.Page.Locator("[data-testid=team-limits]").InnerTextAsync());
+
+        await portal.OpenTabAsync("Keys");
+        var row = portal.Page.Locator("[data-testid=keys] tr", new() { HasText = "budgeted" });
+        await row.Locator("[data-testid=key-edit-limits]").ClickAsync();
+        await portal.Page.FillAsync("#limits-max-budget", "0.5");
+        await portal.Page.FillAsync("#limits-parallel", "2");
+        await portal.Page.ClickAsync("[data-testid=limits-save]");
+        await portal.Page.GetByText("Budget and limits saved.").First.WaitForAsync();
+        await row.Locator("[data-testid=key-limits]", new() { HasText = "2 in flight" }).WaitForAsync();
+        await row.Locator("[data-testid=spend-budget]", new() { HasText = "$0.50" }).WaitForAsync();
+        await portal.ScreenshotAsync("11-budgets");
+
+        // What the portal set is what the gateway enforces: the key has spent 0.36 of 0.50, the next call passes, then it is refused.
+        (await caller.PostAsJsonAsync("/v1/chat/completions", new { model = "priced-model", messages = new[] { new { role = "user", content = "hi" } } })).EnsureSuccessStatusCode();
+        var refused = await caller.PostAsJsonAsync("/v1/chat/completions", new { model = "priced-model", messages = new[] { new { role = "user", content = "hi" } } });
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("budget_exceeded", await refused.Content.ReadAsStringAsync());
+
+        Assert.True(await _gateway.WaitForUsageAsync(3, TimeSpan.FromSeconds(20)) >= 3, "the third call's usage row was never written");
+        await portal.OpenTeamAsync("Budgets");
+        await portal.OpenTabAsync("Usage");
+        await portal.Page.Locator("[data-testid=usage-per-day]").GetByText("priced-model").WaitForAsync();
+        Assert.Contains("$0.54", await portal.Page.Locator("[data-testid=day-spend]").First.InnerTextAsync());
+        await portal.ScreenshotAsync("12-usage-spend");
+    }
+
+    [Fact]
     public async Task WrongPassword_GetsAClearMessage_AndRepeatedFailuresLockTheAccount()
     {
         var portal = await NewPageAsync();

@@ -7,15 +7,15 @@ namespace Proxy.Core.Usage;
 /// <summary>Reads recorded LLM calls for a team's admins and the proxy admin.</summary>
 public sealed class UsageLog(PortalDb db)
 {
-    /// <summary>Calls and tokens per model per day over the last <paramref name="days"/> days, for the portal's chart.</summary>
+    /// <summary>Calls, tokens and spend per model per day over the last <paramref name="days"/> days, for the portal's charts.</summary>
     public async Task<IReadOnlyList<UsagePoint>> DailyAsync(Caller caller, string teamId, int days, CancellationToken ct = default)
     {
         Rules.DemandTeamRecords(caller, teamId, "spend logs");
         var since = DateTime.UtcNow.Date.AddDays(1 - days);
         var rows = await db.Usage.AsNoTracking().Where(u => u.TeamId == teamId && u.StartedAt >= since)
-            .Select(u => new { u.Model, u.StartedAt, u.TotalTokens }).ToListAsync(ct);
+            .Select(u => new { u.Model, u.StartedAt, u.TotalTokens, u.Spend }).ToListAsync(ct);
         return rows.GroupBy(r => (r.Model, Day: r.StartedAt.Date))
-            .Select(g => new UsagePoint(g.Key.Model, g.Key.Day, g.Count(), g.Sum(r => (long)r.TotalTokens)))
+            .Select(g => new UsagePoint(g.Key.Model, g.Key.Day, g.Count(), g.Sum(r => (long)r.TotalTokens), g.Sum(r => r.Spend)))
             .OrderBy(p => p.Day).ThenBy(p => p.Model).ToList();
     }
 
@@ -33,4 +33,4 @@ public sealed class UsageLog(PortalDb db)
     }
 }
 
-public sealed record UsagePoint(string Model, DateTime Day, int Calls, long Tokens);
+public sealed record UsagePoint(string Model, DateTime Day, int Calls, long Tokens, double Spend);

@@ -1,7 +1,12 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Components.Shared;
 using Portal.Tests.Infrastructure;
+using Proxy.Core.Access;
+using Proxy.Core.Keys;
+using Proxy.Core.Teams;
 
 namespace Portal.Tests.Spend;
 
@@ -103,5 +108,25 @@ public sealed class SpendSettingsTests(GatewayFactory gateway) : IClassFixture<G
         Assert.Contains("already exists", await again.ReadErrorAsync(HttpStatusCode.BadRequest));
         var updated = await (await gateway.Client().PostAsJsonAsync("/user/update", new { user_email = email, max_budget = 7 })).ReadJsonAsync(HttpStatusCode.OK);
         Assert.Equal(7, updated["data"]!["max_budget"]!.GetValue<double>());
+    }
+
+    [Fact]
+    public async Task ThePortalsLimitsForm_SendsWhatTheCoreStores_AnEmptyFieldRemovesTheLimit()
+    {
+        await using var scope = gateway.Services.CreateAsyncScope();
+        var teams = scope.ServiceProvider.GetRequiredService<TeamService>();
+        var keys = scope.ServiceProvider.GetRequiredService<KeyService>();
+        var team = await teams.CreateAsync(Caller.MasterKey, new TeamInput { TeamAlias = "limits" });
+        var issued = await keys.GenerateAsync(Caller.MasterKey, new LimitsForm { MaxBudget = 3, RpmLimit = 10 }.ApplyTo(new KeyInput { TeamId = team.Team.TeamId }));
+
+        var cleared = await keys.UpdateAsync(Caller.MasterKey, issued.Key.Token, new LimitsForm { MaxBudget = 3, BudgetDuration = "7d" }.ApplyTo(new KeyInput()));
+        var teamAfter = await teams.UpdateAsync(Caller.MasterKey, new LimitsForm { MaxBudget = 50, TpmLimit = 1000 }.ToTeamInput(team.Team.TeamId));
+
+        Assert.Equal(3, cleared.MaxBudget);
+        Assert.Null(cleared.RpmLimit);
+        Assert.Equal("7d", cleared.BudgetDuration);
+        Assert.NotNull(cleared.BudgetResetAt);
+        Assert.Equal(50, teamAfter.Team.MaxBudget);
+        Assert.Equal(1000, teamAfter.Team.TpmLimit);
     }
 }

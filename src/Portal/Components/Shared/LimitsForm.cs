@@ -1,0 +1,69 @@
+using System.ComponentModel.DataAnnotations;
+using Proxy.Core;
+using Proxy.Core.Keys;
+using Proxy.Core.Teams;
+
+namespace Portal.Components.Shared;
+
+/// <summary>
+/// A key's or a team's budget and rate limits as the portal edits them. An empty field means "no limit", and the
+/// form always sends every field, so clearing one removes the limit (as <c>null</c> does in the REST API).
+/// </summary>
+public sealed class LimitsForm
+{
+    /// <summary>The periods offered; a stored value outside them (set through the API) is offered too.</summary>
+    public static readonly IReadOnlyList<(string Value, string Label)> Periods =
+        [("", "Never resets"), ("1d", "Every day"), ("7d", "Every 7 days"), ("30d", "Every 30 days")];
+
+    [Range(0, 1e12, ErrorMessage = "The budget is a positive amount of USD, or empty for none.")]
+    public double? MaxBudget { get; set; }
+
+    public string BudgetDuration { get; set; } = "";
+
+    [Range(0, long.MaxValue, ErrorMessage = "Requests per minute: a whole number, or empty for no limit.")]
+    public long? RpmLimit { get; set; }
+
+    [Range(0, long.MaxValue, ErrorMessage = "Tokens per minute: a whole number, or empty for no limit.")]
+    public long? TpmLimit { get; set; }
+
+    [Range(0, int.MaxValue, ErrorMessage = "Calls in flight: a whole number, or empty for no limit.")]
+    public int? MaxParallelRequests { get; set; }
+
+    public static LimitsForm From(VirtualKey k) => new()
+    {
+        MaxBudget = k.MaxBudget, BudgetDuration = k.BudgetDuration ?? "", RpmLimit = k.RpmLimit, TpmLimit = k.TpmLimit, MaxParallelRequests = k.MaxParallelRequests,
+    };
+
+    public static LimitsForm From(Team t) => new() { MaxBudget = t.MaxBudget, BudgetDuration = t.BudgetDuration ?? "", RpmLimit = t.RpmLimit, TpmLimit = t.TpmLimit };
+
+    /// <summary>Every limit given: what is empty here is removed.</summary>
+    public KeyInput ApplyTo(KeyInput input) => input with
+    {
+        MaxBudget = MaxBudget,
+        BudgetDuration = Duration,
+        RpmLimit = RpmLimit,
+        TpmLimit = TpmLimit,
+        MaxParallelRequests = MaxParallelRequests,
+    };
+
+    public static LimitsForm From(Proxy.Core.Users.PortalUser u) => new() { MaxBudget = u.MaxBudget, BudgetDuration = u.BudgetDuration ?? "" };
+
+    public Proxy.Core.Users.UserInput ToUserInput(string userId) => new() { UserId = userId, MaxBudget = MaxBudget, BudgetDuration = Duration };
+
+    public TeamInput ToTeamInput(string teamId) => new()
+    {
+        TeamId = teamId, MaxBudget = MaxBudget, BudgetDuration = Duration, RpmLimit = RpmLimit, TpmLimit = TpmLimit,
+    };
+
+    private Optional<string?> Duration => string.IsNullOrEmpty(BudgetDuration) ? new Optional<string?>(null) : BudgetDuration;
+
+    /// <summary>"60 rpm · 10,000 tpm · 4 in flight", or "none".</summary>
+    public static string Describe(long? rpm, long? tpm, int? parallel)
+    {
+        var parts = new List<string>();
+        if (rpm is { } r) parts.Add($"{r:N0} rpm");
+        if (tpm is { } t) parts.Add($"{t:N0} tpm");
+        if (parallel is { } p) parts.Add($"{p:N0} in flight");
+        return parts.Count == 0 ? "none" : string.Join(" · ", parts);
+    }
+}

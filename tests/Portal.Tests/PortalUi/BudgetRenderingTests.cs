@@ -1,0 +1,72 @@
+using Bunit;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor;
+using Portal.Components.Pages.Teams;
+using Portal.Components.Shared;
+using Proxy.Core.Keys;
+
+namespace Portal.Tests.PortalUi;
+
+/// <summary>Spend against budgets as the portal shows it, and the limits form as it edits them.</summary>
+public sealed class BudgetRenderingTests : PortalUiContext
+{
+    [Fact]
+    public void SpendBar_ShowsSpendOfTheBudgetAndTheResetDate_RedOnceReached()
+    {
+        var under = Ui.Render<SpendBar>(p => p.Add(b => b.Spend, 2.5).Add(b => b.MaxBudget, 10).Add(b => b.ResetAt, new DateTime(2026, 12, 10, 0, 0, 0, DateTimeKind.Utc)));
+        var reached = Ui.Render<SpendBar>(p => p.Add(b => b.Spend, 10.2).Add(b => b.MaxBudget, 10));
+        var none = Ui.Render<SpendBar>(p => p.Add(b => b.Spend, 0.0125));
+
+        Assert.Equal("$2.50", under.Find("[data-testid=spend-amount]").TextContent);
+        Assert.Equal("$10.00", under.Find("[data-testid=spend-budget]").TextContent);
+        Assert.Contains("resets 2026-12-10 00:00 UTC", under.Find("[data-testid=spend-reset]").TextContent);
+        Assert.Contains("mud-progress-linear-color-success", under.Find("[data-testid=spend-bar]").ClassList.ToString());
+        Assert.Contains("mud-progress-linear-color-error", reached.Find("[data-testid=spend-bar]").ClassList.ToString());
+        Assert.Contains("Budget reached", reached.Find("[data-testid=spend]").GetAttribute("title"));
+        Assert.Contains("$0.0125", none.Markup);
+        Assert.Contains("no budget", none.Markup);
+        Assert.Empty(none.FindAll("[data-testid=spend-bar]"));
+    }
+
+    [Fact]
+    public void KeysTab_ShowsEachKeysSpendAndLimits_AndOffersLimitsToAdminsOnly()
+    {
+        RenderProviders();
+        var key = new VirtualKey { Token = new string('b', 64), KeyName = "sk-...wxyz", TeamId = "t1", Spend = 0.85, MaxBudget = 1, RpmLimit = 60, MaxParallelRequests = 4 };
+
+        var admin = Ui.Render<KeysTab>(p => p.Add(t => t.TeamId, "t1").Add(t => t.Keys, [key]).Add(t => t.CanManage, true));
+        var member = Ui.Render<KeysTab>(p => p.Add(t => t.TeamId, "t1").Add(t => t.Keys, [key]).Add(t => t.CanManage, false));
+
+        Assert.Contains("$0.85", admin.Find("[data-testid=key-spend]").TextContent);
+        Assert.Contains("$1.00", admin.Find("[data-testid=key-spend]").TextContent);
+        Assert.Contains("mud-progress-linear-color-warning", admin.Find("[data-testid=spend-bar]").ClassList.ToString());
+        Assert.Equal("60 rpm · 4 in flight", admin.Find("[data-testid=key-limits]").TextContent);
+        Assert.Single(admin.FindAll("[data-testid=key-edit-limits]"));
+        Assert.Equal("60 rpm · 4 in flight", member.Find("[data-testid=key-limits]").TextContent);
+        Assert.Empty(member.FindAll("[data-testid=key-edit-limits]"));
+    }
+
+    [Fact]
+    public async Task LimitsDialog_ReturnsWhatWasEntered_AndAnEmptyFieldRemovesTheLimit()
+    {
+        var provider = RenderProviders();
+        var dialogs = Ui.Services.GetRequiredService<IDialogService>();
+        var form = new LimitsForm { MaxBudget = 5, BudgetDuration = "30d", RpmLimit = 60 };
+        var dialog = await provider.InvokeAsync(() => dialogs.ShowAsync<LimitsDialog>("Limits",
+            new DialogParameters<LimitsDialog> { { d => d.Form, form }, { d => d.ShowParallel, true } }));
+
+        Assert.Single(provider.FindAll("#limits-parallel"));
+        await provider.Find("#limits-max-budget").ChangeAsync(new Microsoft.AspNetCore.Components.ChangeEventArgs { Value = "12.5" });
+        await provider.Find("#limits-rpm").ChangeAsync(new Microsoft.AspNetCore.Components.ChangeEventArgs { Value = "" });
+        await provider.Find("#limits-tpm").ChangeAsync(new Microsoft.AspNetCore.Components.ChangeEventArgs { Value = "20000" });
+        await provider.Find("form#limits-form").SubmitAsync();
+
+        var result = await dialog.Result.WaitAsync(TimeSpan.FromSeconds(5));
+        var input = Assert.IsType<LimitsForm>(result!.Data).ApplyTo(new KeyInput());
+        Assert.Equal(12.5, input.MaxBudget.Value);
+        Assert.Equal("30d", input.BudgetDuration.Value);
+        Assert.True(input.RpmLimit.IsGiven);
+        Assert.Null(input.RpmLimit.Value);
+        Assert.Equal(20000, input.TpmLimit.Value);
+    }
+}
