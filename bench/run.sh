@@ -27,6 +27,8 @@
 #   bare-yarp  bench/BareYarp: YARP IHttpForwarder to the stand-in, no auth, no body read (the .NET floor)
 #   gateway    src/Portal (Production, logging at Warning, a fresh SQLite file) seeded through its REST API
 #              with the master key: a team, a team key and a team model whose api_base is the stand-in
+#   gateway-limits  the same gateway process and model, with a key whose key and team have a budget (with a
+#              budget period), rpm and tpm limits and max_parallel_requests (small run): the cost of spend control
 #   portkey    optional peer reference, @portkey-ai/gateway on node, x-portkey-custom-host = the stand-in
 # and measures, each target in turn and repeated (A B C A B C) so that ratios hold on a noisy machine:
 #   saturation throughput (wrk), latency at a fixed 500 req/s (bench/LoadGen, open loop), streaming time to
@@ -296,8 +298,11 @@ start_gateway() { # start_gateway RUN DBFILE: sets GATEWAY_PID, records start-up
 }
 
 seed_gateway() { # seed_gateway RUN: team, key and model through the REST API; sets BENCH_KEY and BENCH_MODEL
+  # (and for the small run BENCH_LIMITS_KEY: the same model in a team whose key and team have budgets and limits)
+  local limits=()
+  [[ $1 == small ]] && limits=(--limits-team bench-team-limits)
   "${LOADGEN[@]}" seed --run "$1" --gateway "http://127.0.0.1:$GATEWAY_PORT" --master "$MASTER_KEY" \
-    --api-base "$API_BASE" --env-out "$WORK/bench.env" --out "$RESULTS" || fail "seeding the gateway failed (see $WORK/gateway-$1.log)"
+    --api-base "$API_BASE" --env-out "$WORK/bench.env" --out "$RESULTS" "${limits[@]}" || fail "seeding the gateway failed (see $WORK/gateway-$1.log)"
   # shellcheck disable=SC1091
   source "$WORK/bench.env"
 }
@@ -439,6 +444,11 @@ callable() { # callable RUN: POST /model/new (and /key/generate) → first succe
 target_specs() {
   TARGETS=("direct|$STANDIN$CHAT_PATH" "bare-yarp|http://127.0.0.1:$BARE_PORT$CHAT_PATH" "gateway|http://127.0.0.1:$GATEWAY_PORT$CHAT_PATH")
   TARGET_PID=([direct]="$standin_pid" [bare-yarp]="$bare_pid" [gateway]="$GATEWAY_PID")
+  if [[ $1 == small && -n "${BENCH_LIMITS_KEY:-}" ]]; then
+    # The same gateway process and model, called with the key whose key and team have budgets and limits (issue 9).
+    TARGETS+=("gateway-limits|http://127.0.0.1:$GATEWAY_PORT$CHAT_PATH|Authorization: Bearer $BENCH_LIMITS_KEY")
+    TARGET_PID[gateway-limits]="$GATEWAY_PID"
+  fi
   if [[ $PORTKEY_OK == 1 && $1 == small ]]; then
     TARGETS+=("portkey|http://127.0.0.1:$PORTKEY_PORT$CHAT_PATH|$PORTKEY_HEADERS")
     TARGET_PID[portkey]="$PORTKEY_PID"

@@ -7,7 +7,7 @@ namespace LoadGen;
 /// <summary>Turns the run's results.jsonl into the table of bench/RESULTS.md, with the issue's targets marked PASS/MISS.</summary>
 public static class Report
 {
-    private static readonly string[] Order = ["direct", "bare-yarp", "gateway", "portkey"];
+    private static readonly string[] Order = ["direct", "bare-yarp", "gateway", "gateway-limits", "portkey"];
 
     public static int Run(Args args)
     {
@@ -36,6 +36,16 @@ public static class Report
         md.AppendLine("| check | measured | target | result |").AppendLine("|---|---|---|---|");
         Checks(md, small);
         md.AppendLine();
+        if (small.Has("gateway-limits"))
+        {
+            md.AppendLine("### Spend control (issue 9): budgets and limits on every key").AppendLine();
+            md.AppendLine("*gateway-limits* is the same gateway process and model as *gateway*, called with a key whose key and team both have a budget with a budget period, "
+                + "an rpm and a tpm limit (and the key max_parallel_requests), all far above the load: every call is admitted after its budgets are checked, its request "
+                + "and tokens counted, its spend added, and the windows shared through the database every second. Both targets pay for cost and spend accounting (the model has a price).").AppendLine();
+            md.AppendLine("| check | measured | target | result |").AppendLine("|---|---|---|---|");
+            SpendControlChecks(md, small);
+            md.AppendLine();
+        }
 
         if (scale is not null)
         {
@@ -159,6 +169,23 @@ public static class Report
         {
             Info(md, "gateway vs Portkey", reason);
         }
+    }
+
+    private static void SpendControlChecks(StringBuilder md, RunData run)
+    {
+        var ratio = run.RatioMedian("gateway-limits", "gateway");
+        md.AppendLine(Inv($"| saturation throughput, gateway-limits / gateway (median of per-round ratios: {run.RatioRounds("gateway-limits", "gateway")}) | {ratio:0.000} ({run.Saturation("gateway-limits"):0} / {run.Saturation("gateway"):0} req/s, means) | ≥ 0.95 | ")
+            + (double.IsNaN(ratio) ? "n/a |" : ratio >= 0.95 ? "PASS |" : Inv($"MISS by {0.95 - ratio:0.000} |")));
+        var limited = run.Paired("chat", "p50", "gateway-limits", "direct");
+        var plain = run.Paired("chat", "p50", "gateway", "direct");
+        var growth = limited / plain;
+        md.AppendLine(Inv($"| added latency p50, gateway-limits − direct vs gateway − direct (median of per-round differences; gateway-limits − gateway {Ms(run.Paired("chat", "p50", "gateway-limits", "gateway"))} ms) | {Ms(limited)} vs {Ms(plain)} ms ({(growth - 1) * 100:+0.0;-0.0}%) | within 5% | ")
+            + (growth is null ? "n/a |" : growth <= 1.05 ? "PASS |" : Inv($"MISS by {(growth - 1.05) * 100:0.0} points |")));
+        Info(md, "added latency p99, gateway-limits − direct vs gateway − direct (median of per-round differences)",
+            $"{Ms(run.Paired("chat", "p99", "gateway-limits", "direct"))} vs {Ms(run.Paired("chat", "p99", "gateway", "direct"))} ms");
+        Info(md, "CPU per request at saturation, gateway-limits vs gateway (µs of the gateway process, during + after the run)",
+            Inv($"{run.Cpu("gateway-limits", "cpu_us_per_request") + run.Cpu("gateway-limits", "cpu_after_us_per_request"):0} vs {run.Cpu("gateway", "cpu_us_per_request") + run.Cpu("gateway", "cpu_after_us_per_request"):0} µs"));
+        Info(md, "streaming added TTFB p50, gateway-limits − direct vs gateway − direct", $"{Ms(run.Paired("stream", "ttfb_p50", "gateway-limits", "direct"))} vs {Ms(run.Paired("stream", "ttfb_p50", "gateway", "direct"))} ms");
     }
 
     private static void ScaleChecks(StringBuilder md, RunData small, RunData scale, List<JsonObject> records)

@@ -52,7 +52,12 @@ public static class Seeding
             throw new InvalidOperationException($"streamed chat call through the gateway failed: {(int)streamed.StatusCode} {streamBody}");
         }
 
-        await File.WriteAllTextAsync(args.Get("env-out"), $"BENCH_KEY={key}\nBENCH_MODEL={model}\nBENCH_TEAM={team}\n");
+        var env = $"BENCH_KEY={key}\nBENCH_MODEL={model}\nBENCH_TEAM={team}\n";
+        if (args.Opt("limits-team") is { } limitsTeam)
+        {
+            env += $"BENCH_LIMITS_KEY={await SeedLimitedAsync(http, args.Get("gateway"), limitsTeam, model, args.Get("api-base"))}\n";
+        }
+        await File.WriteAllTextAsync(args.Get("env-out"), env);
         if (args.Opt("out") is { } output)
         {
             await File.AppendAllTextAsync(output, timings.ToJsonString() + "\n");
@@ -60,6 +65,34 @@ public static class Seeding
         Console.WriteLine($"  seeded team {team}, key {key[..6]}…, model {model}: chat and streamed chat answer 200 "
             + $"(team/new {timings["team_new_ms"]} ms, key/generate {timings["key_generate_ms"]} ms, model/new {timings["model_new_ms"]} ms)");
         return 0;
+    }
+
+    /// <summary>
+    /// The same team model in a second team where everything has a budget and limits (issue 9): the team and its key a
+    /// max_budget with a budget_duration, an rpm and a tpm limit, and the key max_parallel_requests. The limits are far
+    /// above the load, so every call is admitted and pays the full price of being checked, counted and shared.
+    /// </summary>
+    private static async Task<string> SeedLimitedAsync(HttpClient http, string gateway, string team, string model, string apiBase)
+    {
+        var limits = new { max_budget = 1e9, budget_duration = "30d", rpm_limit = 1_000_000_000, tpm_limit = 1_000_000_000_000 };
+        var created = await http.PostAsJsonAsync("/team/new", new { team_id = team, team_alias = "benchmark with limits", limits.max_budget, limits.budget_duration, limits.rpm_limit, limits.tpm_limit });
+        if (created.StatusCode != HttpStatusCode.BadRequest)
+        {
+            await Ensure(created, "POST /team/new (limits)");
+        }
+        var key = (await Ensure(await http.PostAsJsonAsync("/key/generate", new
+        {
+            team_id = team, key_alias = "benchmark-limits", limits.max_budget, limits.budget_duration, limits.rpm_limit, limits.tpm_limit, max_parallel_requests = 100_000,
+        }), "POST /key/generate (limits)"))["key"]!.GetValue<string>();
+        await Ensure(await http.PostAsJsonAsync("/model/new", ModelBody(model, team, apiBase)), "POST /model/new (limits)");
+        using var caller = Client(gateway, key);
+        var chat = await caller.PostAsync("/v1/chat/completions", ChatBody(model, stream: false));
+        if (chat.StatusCode != HttpStatusCode.OK || chat.Headers.TryGetValues("x-ratelimit-remaining-requests", out _) is false)
+        {
+            throw new InvalidOperationException($"chat call with the limited key failed or carried no rate-limit headers: {(int)chat.StatusCode} {await chat.Content.ReadAsStringAsync()}");
+        }
+        Console.WriteLine($"  seeded team {team} with budgets and limits on the team and its key {key[..6]}…");
+        return key;
     }
 
     /// <summary>
