@@ -246,3 +246,30 @@ internal static class Spend
         }
     }
 }
+
+/// <summary>The built-in price table can be changed by configuration, without a release.</summary>
+[Trait("Category", "Database")]
+public sealed class PriceConfigurationTests
+{
+    [Fact]
+    public async Task ProxyPrices_InConfiguration_OverrideTheBuiltInTable()
+    {
+        await using var upstream = new StandInUpstream();
+        await using var gateway = new GatewayFactory
+        {
+            Settings = { ["Proxy:Prices:gpt-4o:input_cost_per_token"] = "0.5", ["Proxy:Prices:gpt-4o:output_cost_per_token"] = "1" },
+        };
+        var team = await gateway.CreateTeamAsync();
+        var key = await gateway.GenerateKeyAsync(team);
+        (await gateway.Client(key).PostAsJsonAsync("/model/new", new
+        {
+            model_name = "configured",
+            litellm_params = new { model = "openai/gpt-4o", api_key = "sk-provider-configured-price-1", api_base = upstream.ApiBase("ok", out _) },
+            model_info = new { team_id = team },
+        })).EnsureSuccessStatusCode();
+
+        await Spend.CallAsync(gateway, key, "configured");
+
+        Assert.Equal(11 * 0.5 + 7 * 1.0, (await Spend.LogsAsync(gateway, team, expected: 1)).Single()["spend"]!.GetValue<double>(), 9);
+    }
+}
