@@ -22,29 +22,33 @@ public sealed class SpendControl(SpendLedger ledger)
         {
             return CallAllowance.Unlimited;
         }
-        DemandWithinBudget(key, caller);
-        DemandWithinBudget(team, caller);
-        DemandWithinBudget(user, caller);
-
-        var minute = ledger.Minute;
-        DemandTokens(key, minute, caller);
-        DemandTokens(team, minute, caller);
         RateLimitLease? parallel = null;
-        if (key is not null)
-        {
-            parallel = key.TryEnterParallel() ?? throw ProxyError.RateLimited(
-                $"Max parallel request limit reached for key {caller.Key!.KeyName}: max_parallel_requests={key.Limits.MaxParallelRequests} calls are in flight. Retry when one has finished.",
-                TimeSpan.FromSeconds(1));
-        }
         try
         {
+            DemandWithinBudget(key, caller);
+            DemandWithinBudget(team, caller);
+            DemandWithinBudget(user, caller);
+
+            var minute = ledger.Minute;
+            DemandTokens(key, minute, caller);
+            DemandTokens(team, minute, caller);
+            if (key is not null)
+            {
+                parallel = key.TryEnterParallel() ?? throw ProxyError.RateLimited(
+                    $"Max parallel request limit reached for key {caller.Key!.KeyName}: max_parallel_requests={key.Limits.MaxParallelRequests} calls are in flight. Retry when one has finished.",
+                    TimeSpan.FromSeconds(1));
+            }
             DemandRequest(key, minute, caller);
             DemandRequest(team, minute, caller);
         }
-        catch
+        catch (ProxyError refused)
         {
             parallel?.Dispose();
-            throw;
+            // A refusal carries the x-ratelimit-* headers too: every answer to a rate-limited key does.
+            throw new ProxyError(refused.Status, refused.Type, refused.Message, refused.Param)
+            {
+                Headers = [.. refused.Headers, .. CallAllowance.RateHeaders(ledger, key, team)],
+            };
         }
         return new CallAllowance(ledger, key, team, user, parallel);
     }
@@ -101,7 +105,7 @@ public sealed class SpendControl(SpendLedger ledger)
         {
             throw ProxyError.RateLimited(
                 $"Rate limit exceeded for {Who(account, caller)}: tpm_limit={account.Limits.TpmLimit} tokens per minute used up. Retry after {Seconds(ledger.UntilNextMinute)} s.",
-                ledger.UntilNextMinute, CallAllowance.TokenHeaders(account, minute, ledger.UntilNextMinute));
+                ledger.UntilNextMinute);
         }
     }
 
@@ -111,7 +115,7 @@ public sealed class SpendControl(SpendLedger ledger)
         {
             throw ProxyError.RateLimited(
                 $"Rate limit exceeded for {Who(account, caller)}: rpm_limit={account.Limits.RpmLimit} requests per minute reached. Retry after {Seconds(ledger.UntilNextMinute)} s.",
-                ledger.UntilNextMinute, CallAllowance.RequestHeaders(account, minute, ledger.UntilNextMinute));
+                ledger.UntilNextMinute);
         }
     }
 
@@ -176,16 +180,20 @@ public sealed class CallAllowance : IDisposable
 
     private void WriteHeaders(IHeaderDictionary headers)
     {
-        var minute = _ledger!.Minute;
-        var reset = _ledger.UntilNextMinute;
-        foreach (var (name, value) in Tightest(_key, _team, minute, static (a, m) => a.RemainingRequests(m)) is { } requests ? RequestHeaders(requests, minute, reset) : [])
+        foreach (var (name, value) in RateHeaders(_ledger!, _key, _team))
         {
             headers[name] = value;
         }
-        foreach (var (name, value) in Tightest(_key, _team, minute, static (a, m) => a.RemainingTokens(m)) is { } tokens ? TokenHeaders(tokens, minute, reset) : [])
-        {
-            headers[name] = value;
-        }
+    }
+
+    /// <summary>OpenAI's <c>x-ratelimit-*</c> headers for the tighter of the key's and the team's request and token limits.</summary>
+    internal static IEnumerable<KeyValuePair<string, string>> RateHeaders(SpendLedger ledger, SpendAccount? key, SpendAccount? team)
+    {
+        var minute = ledger.Minute;
+        var reset = ledger.UntilNextMinute;
+        var requests = Tightest(key, team, minute, static (a, m) => a.RemainingRequests(m));
+        var tokens = Tightest(key, team, minute, static (a, m) => a.RemainingTokens(m));
+        return [.. requests is null ? [] : RequestHeaders(requests, minute, reset), .. tokens is null ? [] : TokenHeaders(tokens, minute, reset)];
     }
 
     private static SpendAccount? Tightest(SpendAccount? key, SpendAccount? team, long minute, Func<SpendAccount, long, long?> remaining)
@@ -195,14 +203,14 @@ public sealed class CallAllowance : IDisposable
         return k is null ? (t is null ? null : team) : t is null || k <= t ? key : team;
     }
 
-    internal static IEnumerable<KeyValuePair<string, string>> RequestHeaders(SpendAccount account, long minute, TimeSpan reset) =>
+    private static IEnumerable<KeyValuePair<string, string>> RequestHeaders(SpendAccount account, long minute, TimeSpan reset) =>
     [
         KeyValuePair.Create("x-ratelimit-limit-requests", Text(account.Limits.RpmLimit ?? 0)),
         KeyValuePair.Create("x-ratelimit-remaining-requests", Text(account.RemainingRequests(minute) ?? 0)),
         KeyValuePair.Create("x-ratelimit-reset-requests", SpendControl.Seconds(reset) + "s"),
     ];
 
-    internal static IEnumerable<KeyValuePair<string, string>> TokenHeaders(SpendAccount account, long minute, TimeSpan reset) =>
+    private static IEnumerable<KeyValuePair<string, string>> TokenHeaders(SpendAccount account, long minute, TimeSpan reset) =>
     [
         KeyValuePair.Create("x-ratelimit-limit-tokens", Text(account.Limits.TpmLimit ?? 0)),
         KeyValuePair.Create("x-ratelimit-remaining-tokens", Text(account.RemainingTokens(minute) ?? 0)),

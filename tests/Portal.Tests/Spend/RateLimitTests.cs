@@ -135,6 +135,11 @@ public sealed class RateLimitTests(ClockedLlmFixture fixture) : IClassFixture<Cl
         Assert.Equal("99", Header(badModel, "x-ratelimit-remaining-requests"));
         Assert.Equal("1000", Header(badModel, "x-ratelimit-remaining-tokens"));
         Assert.EndsWith("s", Header(badModel, "x-ratelimit-reset-requests"));
+
+        var broke = await Gateway.GenerateKeyAsync(setup.TeamId, new { rpm_limit = 100, max_budget = 0 });
+        var overBudget = await Gateway.Client(broke).PostAsJsonAsync("/v1/chat/completions", Spend.Chat("my-team-model"));
+        await overBudget.ReadErrorAsync(HttpStatusCode.BadRequest, "budget_exceeded");
+        Assert.Equal("100", Header(overBudget, "x-ratelimit-remaining-requests"));
     }
 
     [Fact]
