@@ -13,6 +13,7 @@
 #   --no-portkey     skip the Portkey peer reference (npm @portkey-ai/gateway)
 #   --rounds N       interleaved rounds of every measurement (default 3: A B C A B C A B C)
 #   --keep           keep bench/out/run (logs, SQLite files) and bench/out/results.jsonl after the run
+#   --out FILE       write the table to FILE instead of bench/RESULTS.md (e.g. a --rev run to compare with)
 #   --patch FILE     apply a patch (patch -p1) to the copied sources before building: try a hot-path change on
 #                    the benchmark without touching src/, e.g. --patch /tmp/no-usage.patch; the table then goes
 #                    to bench/out/RESULTS-<patch name>.md, never to bench/RESULTS.md
@@ -41,7 +42,7 @@ BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$BENCH/.." && pwd)"
 COMMAND="bash bench/run.sh $*"
 
-QUICK=0 SCALE=0 PORTKEY=1 KEEP=0 REV="" ROUNDS=3 PATCH=""
+QUICK=0 SCALE=0 PORTKEY=1 KEEP=0 REV="" ROUNDS=3 PATCH="" OUT_MD=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) QUICK=1 ;;
@@ -50,6 +51,7 @@ while [[ $# -gt 0 ]]; do
     --keep) KEEP=1 ;;
     --rev) REV="$2"; shift ;;
     --rounds) ROUNDS="$2"; shift ;;
+    --out) OUT_MD="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; shift ;;
     --patch) PATCH="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d'; exit 0 ;;
     *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -74,6 +76,7 @@ if [[ $QUICK == 1 ]]; then
   RESULTS_MD="$BENCH/out/RESULTS-quick.md"
 fi
 
+[[ -n "$OUT_MD" ]] && RESULTS_MD="$OUT_MD"
 OUT="$BENCH/out"
 TREE="$OUT/tree"
 WORK="$OUT/run"
