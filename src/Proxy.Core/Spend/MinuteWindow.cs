@@ -78,10 +78,11 @@ internal sealed class MinuteWindow
         Consume(count);
     }
 
+    /// <summary>What is left this minute: the limit less what this and the other instances took (without asking the limiter, which allocates).</summary>
     public long Remaining(long minute)
     {
         Roll(minute);
-        return Limit == 0 ? 0 : _limiter.GetStatistics()!.CurrentAvailablePermits;
+        return Math.Max(0, Limit - Interlocked.Read(ref _local) - Interlocked.Read(ref _others));
     }
 
     /// <summary>This instance's count in <paramref name="minute"/>, for the other instances.</summary>

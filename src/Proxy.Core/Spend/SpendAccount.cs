@@ -100,27 +100,35 @@ public sealed class SpendAccount(AccountKind kind, string id)
 
     public void ChargeTokens(long minute, long tokens) => _tokens?.Charge(minute, tokens);
 
-    /// <summary>A place among the key's calls in flight, or null when max_parallel_requests are already in flight.</summary>
-    public RateLimitLease? TryEnterParallel()
+    /// <summary>
+    /// A place among the key's calls in flight: false when max_parallel_requests are already in flight. The lease (null
+    /// without a limit) goes back with <see cref="LeaveParallel"/>.
+    /// </summary>
+    public bool TryEnterParallel(out RateLimitLease? lease)
     {
-        var parallel = Volatile.Read(ref _parallel);
-        if (parallel is null)
+        lease = null;
+        if (Volatile.Read(ref _parallel) is not { } parallel)
         {
-            return Counted(NoLimit);
+            return true;
         }
-        var lease = parallel.AttemptAcquire(1);
-        if (lease.IsAcquired)
+        lease = parallel.AttemptAcquire(1);
+        if (!lease.IsAcquired)
         {
-            return Counted(lease);
+            lease.Dispose();
+            lease = null;
+            return false;
         }
-        lease.Dispose();
-        return null;
+        Interlocked.Increment(ref _inFlight);
+        return true;
     }
 
-    private RateLimitLease Counted(RateLimitLease lease)
+    public void LeaveParallel(RateLimitLease? lease)
     {
-        Interlocked.Increment(ref _inFlight);
-        return new InFlightLease(this, lease);
+        if (lease is not null)
+        {
+            Interlocked.Decrement(ref _inFlight);
+            lease.Dispose();
+        }
     }
 
     public long? RemainingRequests(long minute) => _requests?.Remaining(minute);
@@ -162,31 +170,6 @@ public sealed class SpendAccount(AccountKind kind, string id)
                 return;
             }
             current = seen;
-        }
-    }
-
-    private static readonly RateLimitLease NoLimit = new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = 1, QueueLimit = 0 }).AttemptAcquire(0);
-
-    /// <summary>Counts the call as in flight (for the other instances) until disposed, and gives its place back.</summary>
-    private sealed class InFlightLease(SpendAccount account, RateLimitLease inner) : RateLimitLease
-    {
-        private int _disposed;
-
-        public override bool IsAcquired => true;
-        public override IEnumerable<string> MetadataNames => [];
-        public override bool TryGetMetadata(string metadataName, out object? metadata)
-        {
-            metadata = null;
-            return false;
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-            if (Interlocked.Exchange(ref _disposed, 1) == 0)
-            {
-                Interlocked.Decrement(ref account._inFlight);
-                inner.Dispose();
-            }
         }
     }
 }

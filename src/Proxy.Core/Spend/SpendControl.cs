@@ -32,9 +32,9 @@ public sealed class SpendControl(SpendLedger ledger)
             var minute = ledger.Minute;
             DemandTokens(key, minute, caller);
             DemandTokens(team, minute, caller);
-            if (key is not null)
+            if (key is not null && !key.TryEnterParallel(out parallel))
             {
-                parallel = key.TryEnterParallel() ?? throw ProxyError.RateLimited(
+                throw ProxyError.RateLimited(
                     $"Max parallel request limit reached for key {caller.Key!.KeyName}: max_parallel_requests={key.Limits.MaxParallelRequests} calls are in flight. Retry when one has finished.",
                     TimeSpan.FromSeconds(1));
             }
@@ -43,7 +43,7 @@ public sealed class SpendControl(SpendLedger ledger)
         }
         catch (ProxyError refused)
         {
-            parallel?.Dispose();
+            key?.LeaveParallel(parallel);
             // A refusal carries the x-ratelimit-* headers too: every answer to a rate-limited key does.
             throw new ProxyError(refused.Status, refused.Type, refused.Message, refused.Param)
             {
@@ -147,17 +147,20 @@ public sealed class CallAllowance : IDisposable
         _parallel = parallel;
     }
 
+    private HttpResponse? _response;
+
     /// <summary>Registers the <c>x-ratelimit-*</c> headers on the answer, whatever it turns out to be, when a rate limit applies.</summary>
     public void AnnounceOn(HttpResponse response)
     {
         if (_ledger is not null && ((_key?.HasRateLimits ?? false) || (_team?.HasRateLimits ?? false)))
         {
+            _response = response;
             response.OnStarting(static state =>
             {
-                var (allowance, response) = ((CallAllowance, HttpResponse))state;
-                allowance.WriteHeaders(response.Headers);
+                var allowance = (CallAllowance)state;
+                WriteRateHeaders(allowance._response!.Headers, allowance._ledger!, allowance._key, allowance._team);
                 return Task.CompletedTask;
-            }, (this, response));
+            }, this);
         }
     }
 
@@ -176,46 +179,45 @@ public sealed class CallAllowance : IDisposable
         _user?.AddPending(cost);
     }
 
-    public void Dispose() => Interlocked.Exchange(ref _parallel, null)?.Dispose();
-
-    private void WriteHeaders(IHeaderDictionary headers)
+    public void Dispose()
     {
-        foreach (var (name, value) in RateHeaders(_ledger!, _key, _team))
+        if (Interlocked.Exchange(ref _parallel, null) is { } lease)
         {
-            headers[name] = value;
+            _key!.LeaveParallel(lease);
         }
     }
 
     /// <summary>OpenAI's <c>x-ratelimit-*</c> headers for the tighter of the key's and the team's request and token limits.</summary>
     internal static IEnumerable<KeyValuePair<string, string>> RateHeaders(SpendLedger ledger, SpendAccount? key, SpendAccount? team)
     {
-        var minute = ledger.Minute;
-        var reset = ledger.UntilNextMinute;
-        var requests = Tightest(key, team, minute, static (a, m) => a.RemainingRequests(m));
-        var tokens = Tightest(key, team, minute, static (a, m) => a.RemainingTokens(m));
-        return [.. requests is null ? [] : RequestHeaders(requests, minute, reset), .. tokens is null ? [] : TokenHeaders(tokens, minute, reset)];
+        var headers = new HeaderDictionary();
+        WriteRateHeaders(headers, ledger, key, team);
+        return headers.Select(h => KeyValuePair.Create(h.Key, h.Value.ToString()));
     }
 
-    private static SpendAccount? Tightest(SpendAccount? key, SpendAccount? team, long minute, Func<SpendAccount, long, long?> remaining)
+    private static void WriteRateHeaders(IHeaderDictionary headers, SpendLedger ledger, SpendAccount? key, SpendAccount? team)
     {
-        var k = key is null ? null : remaining(key, minute);
-        var t = team is null ? null : remaining(team, minute);
-        return k is null ? (t is null ? null : team) : t is null || k <= t ? key : team;
+        var minute = ledger.Minute;
+        var reset = SpendControl.Seconds(ledger.UntilNextMinute) + "s";
+        if (Tightest(key?.RemainingRequests(minute), team?.RemainingRequests(minute), key, team) is ({ } requests, var remaining))
+        {
+            headers["x-ratelimit-limit-requests"] = Text(requests.Limits.RpmLimit ?? 0);
+            headers["x-ratelimit-remaining-requests"] = Text(remaining);
+            headers["x-ratelimit-reset-requests"] = reset;
+        }
+        if (Tightest(key?.RemainingTokens(minute), team?.RemainingTokens(minute), key, team) is ({ } tokens, var left))
+        {
+            headers["x-ratelimit-limit-tokens"] = Text(tokens.Limits.TpmLimit ?? 0);
+            headers["x-ratelimit-remaining-tokens"] = Text(left);
+            headers["x-ratelimit-reset-tokens"] = reset;
+        }
     }
 
-    private static IEnumerable<KeyValuePair<string, string>> RequestHeaders(SpendAccount account, long minute, TimeSpan reset) =>
-    [
-        KeyValuePair.Create("x-ratelimit-limit-requests", Text(account.Limits.RpmLimit ?? 0)),
-        KeyValuePair.Create("x-ratelimit-remaining-requests", Text(account.RemainingRequests(minute) ?? 0)),
-        KeyValuePair.Create("x-ratelimit-reset-requests", SpendControl.Seconds(reset) + "s"),
-    ];
-
-    private static IEnumerable<KeyValuePair<string, string>> TokenHeaders(SpendAccount account, long minute, TimeSpan reset) =>
-    [
-        KeyValuePair.Create("x-ratelimit-limit-tokens", Text(account.Limits.TpmLimit ?? 0)),
-        KeyValuePair.Create("x-ratelimit-remaining-tokens", Text(account.RemainingTokens(minute) ?? 0)),
-        KeyValuePair.Create("x-ratelimit-reset-tokens", SpendControl.Seconds(reset) + "s"),
-    ];
+    /// <summary>The account with less left (the key on a tie), and what it has left; null when neither has the limit.</summary>
+    private static (SpendAccount Account, long Remaining)? Tightest(long? keyRemaining, long? teamRemaining, SpendAccount? key, SpendAccount? team) =>
+        keyRemaining is { } k && (teamRemaining is not { } t || k <= t) ? (key!, k)
+        : teamRemaining is { } onlyTeam ? (team!, onlyTeam)
+        : null;
 
     private static string Text(long n) => n.ToString(CultureInfo.InvariantCulture);
 }
