@@ -36,7 +36,7 @@ public static class Budget
             if (text != target.BudgetDuration)
             {
                 target.BudgetDuration = text;
-                target.BudgetResetAt = now + period;
+                target.BudgetResetAt = period is { } p ? WholeSecond(now + p) : null;
             }
         }
     }
@@ -45,7 +45,10 @@ public static class Budget
     public static TimeSpan? Period(string? duration) => duration is null ? null : Check.Duration(duration, "budget_duration");
 
     /// <summary>The start of the next period after one that ended at <paramref name="now"/>.</summary>
-    public static DateTime NextReset(string duration, DateTime now) => now + Check.Duration(duration, "budget_duration");
+    public static DateTime NextReset(string duration, DateTime now) => WholeSecond(now + Check.Duration(duration, "budget_duration"));
+
+    /// <summary>Reset times in whole seconds: what the API shows is what every database stores (PostgreSQL keeps microseconds, .NET ticks).</summary>
+    private static DateTime WholeSecond(DateTime t) => new(t.Ticks - t.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc);
 }
 
 /// <summary>What one key, team, user or deployment may spend and how fast, as the route snapshot holds it.</summary>
