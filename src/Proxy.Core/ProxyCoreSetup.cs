@@ -33,6 +33,8 @@ public static class ProxyCoreSetup
         services.AddSingleton<PriceTable>();
         services.AddSingleton<SpendControl>();
         services.AddSingleton<Router>();
+        services.AddSingleton<DeploymentStates>();
+        services.AddOptions<RoutingOptions>().BindConfiguration(RoutingOptions.Section);
         services.AddSingleton<SpendSync>();
         services.AddHostedService(sp => sp.GetRequiredService<SpendSync>());
         services.AddSingleton<RouteTable>();

@@ -39,9 +39,10 @@ public sealed class RouteSnapshotTests(GatewayFactory gateway) : IClassFixture<G
         (await admin.PostAsJsonAsync("/team/delete", new { team_ids = new[] { c } })).EnsureSuccessStatusCode();
 
         var incremental = gateway.Services.GetRequiredService<RouteTable>().Current;
-        // Its own ledger: a second table must not rebind the live accounts of the first.
+        // Its own ledger and deployment states: a second table must not rebind the live ones of the first.
         var fresh = new RouteTable(gateway.Services.GetRequiredService<IServiceScopeFactory>(), gateway.Services.GetRequiredService<SecretBox>(),
-            new SpendLedger(TimeProvider.System), gateway.Services.GetRequiredService<PriceTable>(), NullLogger<RouteTable>.Instance);
+            new SpendLedger(TimeProvider.System), gateway.Services.GetRequiredService<PriceTable>(), new DeploymentStates(),
+            gateway.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<RoutingOptions>>(), NullLogger<RouteTable>.Instance);
         await fresh.RefreshAsync();
 
         Assert.Equal(Describe(fresh.Current), Describe(incremental));

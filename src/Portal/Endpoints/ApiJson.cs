@@ -24,6 +24,7 @@ public static class ApiJson
         rpm_limit = view.Team.RpmLimit,
         blocked = view.Team.Blocked,
         metadata = Parse(view.Team.Metadata) ?? new JsonObject(),
+        router_settings = Proxy.Core.Routing.RouterSettings.FromStored(view.Team.RouterSettings).ToJson(),
         created_at = view.Team.CreatedAt,
         updated_at = view.Team.UpdatedAt,
         litellm_model_table = new

@@ -1,10 +1,12 @@
 using Microsoft.EntityFrameworkCore;
+using Proxy.Core.Access;
+using Proxy.Core.Forwarding;
 using Proxy.Core.Persistence;
 using Proxy.Core.Routing;
 
 namespace Portal.Endpoints;
 
-/// <summary>API.md section 7. No key needed.</summary>
+/// <summary>API.md section 7: the probes need no key; <c>/health</c> checks the caller's models and needs one.</summary>
 public static class HealthEndpoints
 {
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder app)
@@ -12,7 +14,28 @@ public static class HealthEndpoints
         app.MapGet("/health/liveliness", Alive);
         app.MapGet("/health/liveness", Alive);
         app.MapGet("/health/readiness", Ready);
+        app.MapGet("/health", Models);
         return app;
+    }
+
+    /// <summary>LiteLLM's shape: healthy and unhealthy endpoints with their counts; api_base but never a key.</summary>
+    private static async Task<IResult> Models(HttpContext http, LlmProxy proxy, string? model)
+    {
+        var checks = await proxy.CheckHealthAsync(http.Caller(), model, http.RequestAborted);
+        object Entry(DeploymentHealth h) => new
+        {
+            model = h.Model,
+            model_id = h.Deployment.ModelId,
+            custom_llm_provider = h.Deployment.Provider,
+            api_base = h.Deployment.ApiBase.AbsoluteUri,
+            status = h.Test.Status,
+            latency_ms = Math.Round(h.Test.Elapsed.TotalMilliseconds, 1),
+            error = h.Test.Succeeded ? null : h.Test.Message,
+            cooling_down_until = h.CoolingDownUntil,
+        };
+        var healthy = checks.Where(c => c.Test.Succeeded).Select(Entry).ToList();
+        var unhealthy = checks.Where(c => !c.Test.Succeeded).Select(Entry).ToList();
+        return TypedResults.Ok(new { healthy_endpoints = healthy, unhealthy_endpoints = unhealthy, healthy_count = healthy.Count, unhealthy_count = unhealthy.Count });
     }
 
     private static IResult Alive() => TypedResults.Json("I'm alive!");

@@ -21,6 +21,7 @@ public static class SpendEndpoints
         return TypedResults.Ok(records.Select(r => new
         {
             request_id = r.CallId,
+            attempt = r.Attempt,
             api_key = r.KeyHash,
             team_id = r.TeamId,
             user = r.UserId,

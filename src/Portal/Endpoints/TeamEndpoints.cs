@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Proxy.Core;
 using Proxy.Core.Access;
+using Proxy.Core.Routing;
 using Proxy.Core.Teams;
 
 namespace Portal.Endpoints;
@@ -117,6 +118,7 @@ public static class TeamEndpoints
             RpmLimit = body.Given("rpm_limit", (b, n) => b.Integer(n)),
             Blocked = body.Bool("blocked"),
             Metadata = body.ObjectText("metadata"),
+            RouterSettings = body.Object("router_settings") is { } routing ? RouterSettings.Parse(routing) : null,
             Members = members && body["members_with_roles"] is not null
                 ? (body["members_with_roles"] as JsonArray ?? throw ProxyError.BadRequest("members_with_roles must be a list of members.", "members_with_roles"))
                     .Select(m => ReadMember(m as JsonObject ?? throw ProxyError.BadRequest("members_with_roles must be a list of objects.", "members_with_roles")))

@@ -90,6 +90,13 @@ public static class Rules
         caller.IsProxyAdmin
         || (Allows(caller.Key?.Models, modelName) && Allows(team?.Models, modelName));
 
+    /// <summary>
+    /// What a team's router settings may name (as a model with fallbacks, or as a fallback): its own models and the
+    /// global models its <c>models</c> list allows, never another team's.
+    /// </summary>
+    public static bool TeamMayRouteTo(string[] teamModels, bool isOwnModel, bool isGlobalModel, string name) =>
+        isOwnModel || (isGlobalModel && Allows(teamModels, name));
+
     private static bool IsTeamKeyFor(Caller caller, string teamId) =>
         caller.Key is { } key && key.TeamId == teamId && key.KeyType != KeyType.LlmApi;
 

@@ -36,88 +36,212 @@ public sealed partial class LlmProxy(
 
         var (buffer, length) = await ReadBodyAsync(http);
         byte[]? body = null;
-        DeploymentEntry deployment;
-        string model;
-        int bodyLength;
         try
         {
             var field = ModelField.Find(buffer.AsSpan(0, length));
-            model = modelFromPath ?? field.Value
+            var model = modelFromPath ?? field.Value
                 ?? throw ProxyError.BadRequest("model is required, e.g. \"model\": \"my-team-model\".", "model");
-            var group = catalog.Resolve(caller, model)
-                ?? throw ProxyError.BadRequest($"Invalid model name passed in model={model}. Call /v1/models to view available models for your key.", "model");
-            deployment = router.Pick(group, model);
-            body = ArrayPool<byte>.Shared.Rent(ModelField.MaxRewrittenLength(length, deployment.UpstreamModel));
-            bodyLength = field.Rewrite(buffer.AsSpan(0, length), deployment.UpstreamModel, body);
-        }
-        catch
-        {
-            if (body is not null)
+            var group = catalog.Resolve(caller, model) ?? throw InvalidModel(model, "model");
+            var policy = router.PolicyFor(caller.Team);
+            var plan = CallPlan.For(caller, model, field.Options, policy, catalog, InvalidModel);
+            var call = new Call(http, route, caller, allowance, field, buffer, length, started, Guid.NewGuid().ToString());
+            try
             {
-                ArrayPool<byte>.Shared.Return(body);
+                await RouteAsync(call, model, group, plan, policy);
             }
-            throw;
+            finally
+            {
+                body = call.Body;
+            }
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+            if (body is not null)
+            {
+                ArrayPool<byte>.Shared.Return(body);
+            }
         }
+    }
 
-        http.Request.Body = new MemoryStream(body, 0, bodyLength, writable: false);
+    /// <summary>
+    /// The attempts of one call: the deployments of its model's group in the router's order, up to its retries, then
+    /// its fallbacks' groups. An attempt that failed before any byte reached the client is tried again elsewhere
+    /// while the call has something left; the last one's answer (or error) is the client's.
+    /// </summary>
+    private async Task RouteAsync(Call call, string model, DeploymentEntry[] group, CallPlan plan, RoutingPolicy policy)
+    {
+        var retries = 0;
+        var fallbacks = 0;
+        Failed? last = null;
+        while (true)
+        {
+            HashSet<string>? tried = null;
+            var maxAttempts = 1;
+            for (var attempt = 0; attempt < maxAttempts; attempt++)
+            {
+                var deployment = router.Pick(group, policy, tried, out var full);
+                if (deployment is null)
+                {
+                    last = full ? new Failed(model, UpstreamFailure.NoCapacity, null, 429, null, null) : last;
+                    break;
+                }
+                if (attempt == 0)
+                {
+                    maxAttempts = 1 + (call.Field.Options?.NumRetries ?? deployment.MaxRetries ?? policy.NumRetries);
+                }
+                // Decided before the attempt, so that its answer is held back only when the call can go on.
+                var left = new AttemptsLeft(
+                    Retry: attempt + 1 < maxAttempts && group.Length > (tried?.Count ?? 0) + 1,
+                    Fallback: plan.HasFallback,
+                    ContextWindowFallback: plan.HasContextWindowFallback);
+                var failed = await AttemptAsync(call, model, deployment, policy, left, new Attempted(retries, fallbacks));
+                if (failed is null)
+                {
+                    return;
+                }
+                last = failed;
+                if (failed.Kind != UpstreamFailure.Retryable || !left.Retry)
+                {
+                    break;
+                }
+                (tried ??= new HashSet<string>(StringComparer.Ordinal)).Add(deployment.ModelId);
+                retries++;
+            }
+            if (last is null || plan.Next(last.Kind) is not { } fallback)
+            {
+                await FinishAsync(call, last ?? new Failed(model, UpstreamFailure.NoCapacity, null, 429, null, null), new Attempted(retries, fallbacks));
+                return;
+            }
+            (model, group) = fallback;
+            fallbacks++;
+        }
+    }
+
+    /// <summary>One attempt on one deployment. Null when its answer went to the client; otherwise how it failed.</summary>
+    private async Task<Failed?> AttemptAsync(Call call, string model, DeploymentEntry deployment, RoutingPolicy policy, AttemptsLeft left, Attempted attempted)
+    {
+        var http = call.Http;
+        var bodyLength = call.RewriteFor(deployment);
+        http.Request.Body = new MemoryStream(call.Body!, 0, bodyLength, writable: false);
         http.Request.ContentLength = bodyLength;
-        var callId = Guid.NewGuid().ToString();
         var meter = new UsageMeter(http.Response.Body, http.Response);
         http.Response.Body = meter;
+        var transformer = new UpstreamTransformer(deployment, call.Route, call.CallId, left, attempted);
         ForwarderError error;
+        deployment.State.Enter();
         try
         {
             error = await forwarder.SendAsync(http, deployment.ApiBase.AbsoluteUri, upstream.Invoker,
-                new ForwarderRequestConfig { ActivityTimeout = deployment.Timeout }, new UpstreamTransformer(deployment, route, callId));
+                new ForwarderRequestConfig { ActivityTimeout = deployment.Timeout }, transformer);
         }
         finally
         {
+            deployment.State.Leave();
             http.Response.Body = meter.Inner;
-            ArrayPool<byte>.Shared.Return(body);
         }
         meter.Complete();
 
-        var status = error == ForwarderError.None ? http.Response.StatusCode : StatusFor(error);
-        var tokens = Tokens.Of(meter, route, bodyLength, status);
+        var failed = Failure(http, model, deployment, error, transformer);
+        // The deployment's score counts every failure, also one whose answer went to the client.
+        var failure = failed?.Kind ?? (transformer.Status is { } answered ? UpstreamFailures.OfStatus(answered) : UpstreamFailure.None);
+        if (failure is UpstreamFailure.Retryable or UpstreamFailure.Refused)
+        {
+            router.Failed(deployment, policy, immediately: failure == UpstreamFailure.Refused);
+        }
+        var status = failed?.Status ?? (error == ForwarderError.None ? http.Response.StatusCode : StatusFor(error));
+        var tokens = failed is null ? Tokens.Of(meter, call.Route, bodyLength, status) : default;
         var cost = deployment.Price?.Cost(tokens.Prompt, tokens.Completion) ?? 0;
-        allowance.Spent(tokens.Total, cost);
+        call.Allowance.Spent(tokens.Total, cost);
         spend.ChargeDeployment(deployment.Account, tokens.Total);
         usage.Record(new UsageRecord
         {
-            CallId = callId,
-            KeyHash = caller.Key?.Hash ?? caller.Actor,
-            TeamId = caller.KeyTeamId,
-            UserId = caller.Key?.UserId,
+            CallId = call.CallId,
+            Attempt = call.Attempts++,
+            KeyHash = call.Caller.Key?.Hash ?? call.Caller.Actor,
+            TeamId = call.Caller.KeyTeamId,
+            UserId = call.Caller.Key?.UserId,
             Model = model,
             ModelId = deployment.ModelId,
             Deployment = deployment.UpstreamModel,
-            Route = route.Operation,
+            Route = call.Route.Operation,
             Status = status,
             PromptTokens = tokens.Prompt,
             CompletionTokens = tokens.Completion,
             TotalTokens = tokens.Total,
             TokensEstimated = tokens.Estimated,
             Spend = cost,
-            LatencyMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+            LatencyMs = Stopwatch.GetElapsedTime(call.Started).TotalMilliseconds,
             StartedAt = time.GetUtcNow().UtcDateTime,
         });
 
-        if (error != ForwarderError.None)
+        if (error != ForwarderError.None && failed is null)
         {
-            var reason = http.Features.Get<IForwarderErrorFeature>()?.Exception is { } e ? Describe(e) : error.ToString();
-            LogUpstreamFailed(model, deployment.ModelId, error, reason);
-            if (!http.Response.HasStarted)
-            {
-                throw new ProxyError(StatusFor(error), "upstream_error", error == ForwarderError.RequestTimedOut
-                    ? $"The provider of model {model} did not answer within {deployment.Timeout.TotalSeconds:0} seconds."
-                    : $"The provider of model {model} could not be reached: {reason}.", "model");
-            }
+            // The answer had started: the client has part of it, and YARP has ended the response. Never retried.
+            LogUpstreamFailed(model, deployment.ModelId, error, Reason(http, error));
         }
+        if (failed is not null)
+        {
+            // Nothing reached the client: the next attempt starts from a clean response.
+            http.Response.Clear();
+            http.Features.Set<IForwarderErrorFeature>(null);
+        }
+        return failed;
     }
+
+    /// <summary>How an attempt failed before anything reached the client; null when its outcome is the client's.</summary>
+    private Failed? Failure(HttpContext http, string model, DeploymentEntry deployment, ForwarderError error, UpstreamTransformer transformer)
+    {
+        if (transformer.HeldBack is { } held)
+        {
+            var kind = held.Status == 400 ? UpstreamFailure.ContextWindow : UpstreamFailures.OfStatus(held.Status);
+            return new Failed(model, kind, deployment, held.Status, held, null);
+        }
+        if (error == ForwarderError.None || http.Response.HasStarted)
+        {
+            return null;
+        }
+        var reason = Reason(http, error);
+        LogUpstreamFailed(model, deployment.ModelId, error, reason);
+        // A client that went away is not retried for.
+        var kind2 = UpstreamFailures.IsRetryable(error) && !http.RequestAborted.IsCancellationRequested ? UpstreamFailure.Retryable : UpstreamFailure.None;
+        var message = error == ForwarderError.RequestTimedOut
+            ? $"The provider of model {model} did not answer within {deployment.Timeout.TotalSeconds:0} seconds."
+            : $"The provider of model {model} could not be reached: {reason}.";
+        return new Failed(model, kind2, deployment, StatusFor(error), null, message);
+    }
+
+    /// <summary>No attempt succeeded: the client gets the last provider answer held back, or the gateway's error.</summary>
+    private async Task FinishAsync(Call call, Failed last, Attempted attempted)
+    {
+        if (last.HeldBack is { } held && last.Deployment is { } deployment)
+        {
+            attempted.Announce(call.Http.Response, deployment.ModelId, call.CallId);
+            await held.WriteAsync(call.Http.Response, call.Http.RequestAborted);
+            return;
+        }
+        var headers = new Dictionary<string, string>
+        {
+            ["x-litellm-call-id"] = call.CallId,
+            ["x-litellm-attempted-retries"] = attempted.Retries.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["x-litellm-attempted-fallbacks"] = attempted.Fallbacks.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        if (last.Deployment is { } tried)
+        {
+            headers["x-litellm-model-id"] = tried.ModelId;
+        }
+        throw last.Kind == UpstreamFailure.NoCapacity
+            ? ProxyError.RateLimited(
+                $"Every deployment of model {last.Model} is at its rpm/tpm limit (litellm_params.rpm / tpm). Retry after {SpendControl.Seconds(spend.UntilNextWindow)} s.",
+                spend.UntilNextWindow, headers)
+            : new ProxyError(last.Status, "upstream_error", last.Message!, "model") { Headers = [.. headers] };
+    }
+
+    private static string Reason(HttpContext http, ForwarderError error) =>
+        http.Features.Get<IForwarderErrorFeature>()?.Exception is { } e ? Describe(e) : error.ToString();
+
+    private static ProxyError InvalidModel(string model, string param) =>
+        ProxyError.BadRequest($"Invalid model name passed in {param}={model}. Call /v1/models to view available models for your key.", param);
 
     /// <summary>
     /// The portal's "Test connection": a one-token chat request to the deployment through the same transformer and
@@ -134,6 +258,41 @@ public sealed partial class LlmProxy(
         {
             throw ProxyError.Forbidden("Only those who may change this model can test its connection.");
         }
+        return await ProbeAsync(deployment, ct);
+    }
+
+    /// <summary>
+    /// <c>GET /health</c>: a one-token call to every deployment of the models the caller may call (or of one of them),
+    /// through the same forwarder as real traffic. Resolution is the LLM routes' own, so a team sees only its models.
+    /// </summary>
+    public async Task<IReadOnlyList<DeploymentHealth>> CheckHealthAsync(Caller caller, string? model, CancellationToken ct = default)
+    {
+        if (!Rules.CanCallModels(caller))
+        {
+            throw ProxyError.Forbidden("This key is a management key: it cannot call models, so it cannot check their health.");
+        }
+        var names = model is null ? catalog.CallableNames(caller) : [model];
+        var deployments = names.SelectMany(name => (catalog.Resolve(caller, name) ?? throw InvalidModel(name, "model")).Select(d => (name, d))).ToList();
+        var now = time.GetUtcNow().UtcDateTime;
+        using var parallel = new SemaphoreSlim(4);
+        return await Task.WhenAll(deployments.Select(async entry =>
+        {
+            await parallel.WaitAsync(ct);
+            try
+            {
+                var test = await ProbeAsync(entry.d, ct);
+                return new DeploymentHealth(entry.name, entry.d, test, entry.d.State.CooldownUntil is { } until && until > now ? until : null);
+            }
+            finally
+            {
+                parallel.Release();
+            }
+        }));
+    }
+
+    /// <summary>A one-token chat call to <paramref name="deployment"/>; what the provider said, never a key.</summary>
+    private async Task<ConnectionTest> ProbeAsync(DeploymentEntry deployment, CancellationToken ct)
+    {
         var body = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new
         {
             model = deployment.UpstreamModel,
@@ -231,6 +390,9 @@ public sealed partial class LlmProxy(
 }
 
 public sealed record ConnectionTest(bool Succeeded, int Status, string Message, TimeSpan Elapsed);
+
+/// <summary>One deployment's answer to a health check, and whether it is cooling down on this instance.</summary>
+public sealed record DeploymentHealth(string Model, DeploymentEntry Deployment, ConnectionTest Test, DateTime? CoolingDownUntil);
 
 /// <summary>The one pooled connection handler every upstream call shares; its connections pass <see cref="UpstreamPolicy"/>.</summary>
 public sealed class UpstreamClient(UpstreamPolicy policy) : IDisposable

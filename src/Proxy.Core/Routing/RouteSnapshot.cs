@@ -119,20 +119,27 @@ public sealed record KeyEntry(
     SpendAccount? Account = null);
 
 /// <summary>A team as routing sees it: its models list, alias table, members, the hashes of its keys, and its limits.</summary>
+/// <param name="Routing">Its router settings with the gateway's defaults filled in; null: the defaults.</param>
 public sealed record TeamEntry(
     string TeamId, string[] Models, bool Blocked, FrozenDictionary<string, string> Aliases,
-    FrozenDictionary<string, string> Members, string[] KeyHashes, SpendAccount? Account = null);
+    FrozenDictionary<string, string> Members, string[] KeyHashes, SpendAccount? Account = null, RoutingPolicy? Routing = null);
 
 public sealed record UserEntry(string UserId, string? Email, bool IsProxyAdmin, bool Disabled, SpendAccount? Account = null);
 
 /// <summary>A deployment ready to forward to: the provider key is already opened, its URLs already built.</summary>
 /// <param name="Price">What its tokens cost; null when no price is known (calls then cost 0).</param>
 /// <param name="Account">Its own <c>rpm</c>/<c>tpm</c> (litellm_params), live; null when it has none.</param>
+/// <param name="Weight">Its share in simple-shuffle (<c>litellm_params.weight</c>).</param>
+/// <param name="Order">Strict priority (<c>litellm_params.order</c>): 1 first.</param>
+/// <param name="MaxRetries"><c>litellm_params.max_retries</c>: retries of a call that starts here.</param>
 public sealed record DeploymentEntry(
     string ModelId, string ModelName, string? TeamId, string? PublicName, string Provider,
     string UpstreamModel, Uri ApiBase, string? ApiVersion, string? ApiKey, TimeSpan Timeout,
-    Price? Price = null, SpendAccount? Account = null)
+    Price? Price = null, SpendAccount? Account = null, double Weight = 1, int? Order = null, int? MaxRetries = null)
 {
+    /// <summary>How it has been doing on this instance (in flight, latency, cooldown), live.</summary>
+    public DeploymentState State { get; init; } = new();
+
     // Built once per deployment when the snapshot is, not on every call.
     private readonly Uri[] _upstreamUris = Forwarding.LlmRoute.All
         .Select(route => Models.Provider.UpstreamUri(Provider, ApiBase, UpstreamModel, ApiVersion, route.Operation)).ToArray();

@@ -14,7 +14,9 @@ namespace Proxy.Core.Routing;
 /// Holds the current <see cref="RouteSnapshot"/>. A refresh rebuilds it from the database and swaps it in one
 /// reference write; readers never lock. Refreshes are serialised and skipped when the data has not changed.
 /// </summary>
-public sealed partial class RouteTable(IServiceScopeFactory scopes, SecretBox secrets, SpendLedger ledger, PriceTable prices, ILogger<RouteTable> log)
+public sealed partial class RouteTable(
+    IServiceScopeFactory scopes, SecretBox secrets, SpendLedger ledger, PriceTable prices, DeploymentStates states,
+    Microsoft.Extensions.Options.IOptions<RoutingOptions> routing, ILogger<RouteTable> log)
 {
     private readonly SemaphoreSlim _refreshing = new(1, 1);
     private RouteSnapshot _current = RouteSnapshot.Empty;
@@ -52,6 +54,7 @@ public sealed partial class RouteTable(IServiceScopeFactory scopes, SecretBox se
             if (teamIds is null)
             {
                 ledger.KeepOnly(data.Accounts());
+                states.KeepOnly(data.Deployments.Select(d => d.ModelId).ToHashSet(StringComparer.Ordinal));
             }
             Volatile.Write(ref _current, next);
             LogRefreshed(version, teamIds?.Count ?? -1, next.KeysByHash.Count, next.Teams.Count, next.Groups.Count);
@@ -108,7 +111,8 @@ public sealed partial class RouteTable(IServiceScopeFactory scopes, SecretBox se
             aliases[t.TeamId].ToFrozenDictionary(a => a.PublicName, a => a.InternalName, StringComparer.Ordinal),
             members[t.TeamId].ToFrozenDictionary(m => m.UserId, m => m.Role, StringComparer.Ordinal),
             keysByTeam[t.TeamId].Select(k => k.Hash).ToArray(),
-            ledger.Bind(AccountKind.Team, t.TeamId, new Limits(t.MaxBudget, t.RpmLimit, t.TpmLimit, null), t.Spend, t.BudgetResetAt))).ToList();
+            ledger.Bind(AccountKind.Team, t.TeamId, new Limits(t.MaxBudget, t.RpmLimit, t.TpmLimit, null), t.Spend, t.BudgetResetAt),
+            t.RouterSettings is null ? null : RoutingPolicy.Of(RouterSettings.FromStored(t.RouterSettings), routing.Value))).ToList();
         var deployments = (await deploymentQuery.ToListAsync(ct)).Select(ToEntry).ToList();
         var userQuery = db.Users.AsNoTracking();
         if (ids is not null)
@@ -146,7 +150,11 @@ public sealed partial class RouteTable(IServiceScopeFactory scopes, SecretBox se
         var account = ledger.Bind(AccountKind.Deployment, d.ModelId,
             new Limits(null, DeploymentParams.Rpm(litellmParams), DeploymentParams.Tpm(litellmParams), null));
         return new DeploymentEntry(d.ModelId, d.ModelName, d.TeamId, d.PublicName, d.Provider,
-            upstreamName, apiBase, d.ApiVersion, apiKey, timeout, price, account);
+            upstreamName, apiBase, d.ApiVersion, apiKey, timeout, price, account,
+            DeploymentParams.Weight(litellmParams), DeploymentParams.Order(litellmParams), DeploymentParams.MaxRetries(litellmParams))
+        {
+            State = states.For(d.ModelId),
+        };
     }
 
     [LoggerMessage(1, LogLevel.Debug, "Route snapshot {Version} loaded ({ChangedTeams} teams replaced; -1 = full reload): {Keys} keys, {Teams} teams, {Groups} model groups")]

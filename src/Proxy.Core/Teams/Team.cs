@@ -16,6 +16,9 @@ public sealed class Team : Spend.IBudgeted
     public long? RpmLimit { get; set; }
     public bool Blocked { get; set; }
     public string? Metadata { get; set; }
+
+    /// <summary>LiteLLM's <c>router_settings</c> (strategy, fallbacks, retries, cooldown) as JSON; null: the gateway's defaults.</summary>
+    public string? RouterSettings { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
     public string CreatedBy { get; set; } = "";

@@ -13,6 +13,9 @@ public sealed record TeamInput
     public Optional<long?> RpmLimit { get; init; }
     public bool? Blocked { get; init; }
 
+    /// <summary>The router settings to store, replacing the team's (already parsed and checked for shape).</summary>
+    public Routing.RouterSettings? RouterSettings { get; init; }
+
     /// <summary>A JSON object, as text.</summary>
     public string? Metadata { get; init; }
 

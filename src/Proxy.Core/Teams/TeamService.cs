@@ -29,6 +29,7 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
             var now = changes.Now;
             var team = new Team { TeamId = teamId, CreatedAt = now, UpdatedAt = now, CreatedBy = caller.Id, UpdatedBy = caller.Id };
             Apply(team, input, now);
+            await DemandRoutableAsync(team, input.RouterSettings, ct);
             Db.Teams.Add(team);
             foreach (var member in members)
             {
@@ -86,6 +87,7 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
                 throw ProxyError.Forbidden("Only the proxy admin can block or unblock a team.");
             }
             Apply(team, input, changes.Now);
+            await DemandRoutableAsync(team, input.RouterSettings, ct);
             team.UpdatedAt = changes.Now;
             team.UpdatedBy = caller.Id;
             changes.Audit(caller, "team.update", teamId, teamId, Describe(input));
@@ -267,6 +269,26 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
         TeamRole.IsValid(role ?? TeamRole.User) ? role ?? TeamRole.User
             : throw ProxyError.BadRequest($"role '{role}' is not valid: use \"admin\" or \"user\".", "role");
 
+    /// <summary>Router settings may name only models the team may call (the rule book decides); another team's model is never a fallback.</summary>
+    private async Task DemandRoutableAsync(Team team, Routing.RouterSettings? settings, CancellationToken ct)
+    {
+        if (settings is null)
+        {
+            return;
+        }
+        var names = settings.NamedModels.ToList();
+        var own = await Db.Aliases.Where(a => a.TeamId == team.TeamId && names.Contains(a.PublicName)).Select(a => a.PublicName).ToListAsync(ct);
+        var global = await Db.Deployments.Where(d => d.TeamId == null && names.Contains(d.ModelName)).Select(d => d.ModelName).Distinct().ToListAsync(ct);
+        var models = team.Models.ToArray();
+        if (names.FirstOrDefault(n => !Rules.TeamMayRouteTo(models, own.Contains(n), global.Contains(n), n)) is { } refused)
+        {
+            throw ProxyError.BadRequest(
+                $"router_settings names model {refused}, which team {team.TeamId} cannot call. Fallbacks name the team's own public model names or global models it may use.",
+                "router_settings");
+        }
+        team.RouterSettings = settings.ToJson().ToJsonString();
+    }
+
     private static void Apply(Team team, TeamInput input, DateTime now)
     {
         if (input.TeamAlias is not null) team.TeamAlias = Check.Text(input.TeamAlias, "team_alias");
@@ -281,7 +303,7 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
     private static object Describe(TeamInput input) => new
     {
         input.TeamAlias, input.Models, MaxBudget = Given(input.MaxBudget), BudgetDuration = Given(input.BudgetDuration),
-        TpmLimit = Given(input.TpmLimit), RpmLimit = Given(input.RpmLimit), input.Blocked,
+        TpmLimit = Given(input.TpmLimit), RpmLimit = Given(input.RpmLimit), input.Blocked, RouterSettings = input.RouterSettings?.ToJson(),
     };
 
     /// <summary>The audit log shows a given limit (null when it was removed) and leaves out one not given.</summary>

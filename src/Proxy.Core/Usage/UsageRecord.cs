@@ -7,6 +7,9 @@ public sealed class UsageRecord
     public long Id { get; set; }
 
     public string CallId { get; set; } = "";
+
+    /// <summary>0 for a call's first attempt; a retry or fallback of the same call is 1, 2, ... under the same <see cref="CallId"/>.</summary>
+    public int Attempt { get; set; }
     public string KeyHash { get; set; } = "";
     public string? TeamId { get; set; }
     public string? UserId { get; set; }

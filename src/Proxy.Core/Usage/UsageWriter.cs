@@ -93,19 +93,19 @@ public sealed partial class UsageWriter(IServiceScopeFactory scopes, WriteGate g
 
     private static readonly string[] Columns =
     [
-        "CallId", "KeyHash", "TeamId", "UserId", "Model", "ModelId", "Deployment", "Route", "Status", "PromptTokens", "CompletionTokens",
+        "CallId", "Attempt", "KeyHash", "TeamId", "UserId", "Model", "ModelId", "Deployment", "Route", "Status", "PromptTokens", "CompletionTokens",
         "TotalTokens", "TokensEstimated", "Spend", "LatencyMs", "StartedAt",
     ];
 
     private static object?[] Values(UsageRecord r) =>
     [
-        r.CallId, r.KeyHash, r.TeamId, r.UserId, r.Model, r.ModelId, r.Deployment, r.Route, r.Status, r.PromptTokens, r.CompletionTokens,
+        r.CallId, r.Attempt, r.KeyHash, r.TeamId, r.UserId, r.Model, r.ModelId, r.Deployment, r.Route, r.Status, r.PromptTokens, r.CompletionTokens,
         r.TotalTokens, r.TokensEstimated, r.Spend, r.LatencyMs, r.StartedAt,
     ];
 
     private static readonly string Insert = $"INSERT INTO usage_records ({string.Join(", ", Columns.Select(c => $"\"{c}\""))}) VALUES ";
 
-    /// <summary>Rows per INSERT statement on PostgreSQL: 16 parameters each, well under its parameter limit.</summary>
+    /// <summary>Rows per INSERT statement on PostgreSQL: 17 parameters each, well under its parameter limit.</summary>
     private const int RowsPerStatement = 100;
 
     /// <summary>

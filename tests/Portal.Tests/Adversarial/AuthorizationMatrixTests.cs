@@ -161,6 +161,12 @@ public static class AuthorizationTable
         ("POST /user/update", OwnTeam,                                        "200   403   403   403   403  403  403    403    | 401 401 401 401 401"),
         ("POST /user/update", OtherTeam,                                      "200   403   403   403   403  403  403    403    | 401 401 401 401 401"),
 
+        // ---- model health (the LLM routes' resolution): None = every model the caller may call ----
+        ("GET /health", None,                                                 "200   200   200   200   200  403  200    200    | 401 401 401 401 401"),
+        ("GET /health", OwnTeam,                                              "400   200   200   200   200  403  400    400    | 401 401 401 401 401"),
+        ("GET /health", OtherTeam,                                            "400   400   400   400   400  403  400    400    | 401 401 401 401 401"),
+        ("GET /health", Global,                                               "200   200   200   200   200  403  200    200    | 401 401 401 401 401"),
+
         // ---- audit and spend: the team's admins and the proxy admin ----
         ("GET /audit", None,                                                  "200   400   400   400   403  400  400    400    | 401 401 401 401 401"),
         ("GET /audit", OwnTeam,                                               "200   200   403   403   403  403  403    403    | 401 401 401 401 401"),
@@ -358,7 +364,7 @@ public sealed class MatrixWorld : IAsyncLifetime
 /// </summary>
 public sealed class AuthorizationMatrixTests(MatrixWorld world) : IClassFixture<MatrixWorld>
 {
-    private static readonly string[] ExcludedPrefixes = ["/Account/", "/_blazor", "/_framework", "/health/", "/not-found"];
+    private static readonly string[] ExcludedPrefixes = ["/Account/", "/_blazor", "/_framework", "/health/liveliness", "/health/liveness", "/health/readiness", "/not-found"];
     private static readonly string[] ExcludedMetadata = ["ComponentTypeMetadata", "StaticAssetDescriptor", "HubMetadata"];
 
     [Fact]
@@ -491,6 +497,8 @@ public sealed class AuthorizationMatrixTests(MatrixWorld world) : IClassFixture<
             "GET /user/info" => Get(target == None ? "/user/info" : $"/user/info?user_id={await world.NewMemberAsync(target)}"),
             "GET /user/list" => Get("/user/list"),
             "POST /user/update" => Post("/user/update", new { user_id = await world.NewMemberAsync(target), max_budget = 10 }),
+
+            "GET /health" => Get(target == None ? "/health" : $"/health?model={world.PublicModel(target)}"),
 
             "GET /audit" => Get(TeamQuery("/audit")),
             "GET /spend/logs" => Get(TeamQuery("/spend/logs")),

@@ -30,6 +30,8 @@ public sealed record ReceivedRequest(string Method, string Path, string Query, I
 /// <c>nousage</c>: the same three chunks without a usage chunk.</item>
 /// <item><c>error429</c>: the provider's own rate-limit error; <c>slow</c>: answers after 5 s; <c>reset</c>: one SSE chunk, then aborts the connection on <see cref="Release"/>;
 /// <c>garbage</c>: 200 with a non-JSON body.</item>
+/// <item><c>error400</c>, <c>error401</c>, <c>error404</c>, <c>error500</c>, <c>error503</c>: that status with an OpenAI-shaped error;
+/// <c>context</c>: a 400 context_length_exceeded error; <c>lag</c>: the <c>ok</c> answer after 60 ms.</item>
 /// </list>
 /// </summary>
 public sealed class StandInUpstream : IAsyncDisposable
@@ -148,6 +150,23 @@ public sealed class StandInUpstream : IAsyncDisposable
                     return;
                 }
                 await http.Response.WriteAsJsonAsync(new { late = true });
+                break;
+            case "error400" or "error401" or "error404" or "error500" or "error503":
+                http.Response.StatusCode = int.Parse(scenario[5..], System.Globalization.CultureInfo.InvariantCulture);
+                await http.Response.WriteAsJsonAsync(new { error = new { message = $"The provider failed with {http.Response.StatusCode} (stand-in).", type = "server_error", param = (string?)null, code = scenario } });
+                break;
+            case "context":
+                http.Response.StatusCode = 400;
+                await http.Response.WriteAsJsonAsync(new { error = new { message = "This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens.", type = "invalid_request_error", param = "messages", code = "context_length_exceeded" } });
+                break;
+            case "lag":
+                await Task.Delay(60);
+                await http.Response.WriteAsJsonAsync(new
+                {
+                    id = "chatcmpl-standin", @object = "chat.completion", created = 1700000000, model,
+                    choices = new[] { new { index = 0, message = new { role = "assistant", content = "Sunny in Boston." }, finish_reason = "stop" } },
+                    usage = new { prompt_tokens = 11, completion_tokens = 7, total_tokens = 18 },
+                });
                 break;
             case "garbage":
                 http.Response.ContentType = "application/json";

@@ -467,6 +467,9 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text[]");
 
+                    b.Property<string>("RouterSettings")
+                        .HasColumnType("text");
+
                     b.Property<long?>("RpmLimit")
                         .HasColumnType("bigint");
 
@@ -521,6 +524,9 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                         .HasColumnType("bigint");
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("Attempt")
+                        .HasColumnType("integer");
 
                     b.Property<string>("CallId")
                         .IsRequired()

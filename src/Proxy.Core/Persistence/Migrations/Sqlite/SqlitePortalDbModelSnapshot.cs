@@ -453,6 +453,9 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("RouterSettings")
+                        .HasColumnType("TEXT");
+
                     b.Property<long?>("RpmLimit")
                         .HasColumnType("INTEGER");
 
@@ -504,6 +507,9 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Attempt")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("CallId")

@@ -1,0 +1,40 @@
+using System.Buffers;
+using Microsoft.AspNetCore.Http;
+using Proxy.Core.Access;
+using Proxy.Core.Routing;
+using Proxy.Core.Spend;
+
+namespace Proxy.Core.Forwarding;
+
+/// <summary>One LLM call as the forwarder carries it across its attempts: the client's request and body, and its count of attempts.</summary>
+internal sealed class Call(
+    HttpContext http, LlmRoute route, Caller caller, CallAllowance allowance, ModelField modelField, byte[] original, int length, long started, string callId)
+{
+    public HttpContext Http => http;
+    public LlmRoute Route => route;
+    public Caller Caller => caller;
+    public CallAllowance Allowance => allowance;
+    public ModelField Field => modelField;
+    public long Started => started;
+    public string CallId => callId;
+
+    /// <summary>The body as the current attempt's provider gets it, in a pooled buffer the caller returns.</summary>
+    public byte[]? Body { get; private set; }
+
+    public int Attempts { get; set; }
+
+    /// <summary>Writes the client's body with <c>model</c> set for <paramref name="deployment"/> into <see cref="Body"/>; returns its length.</summary>
+    public int RewriteFor(DeploymentEntry deployment)
+    {
+        var needed = ModelField.MaxRewrittenLength(length, deployment.UpstreamModel);
+        if (Body is null || Body.Length < needed)
+        {
+            if (Body is not null)
+            {
+                ArrayPool<byte>.Shared.Return(Body);
+            }
+            Body = ArrayPool<byte>.Shared.Rent(needed);
+        }
+        return modelField.Rewrite(original.AsSpan(0, length), deployment.UpstreamModel, Body);
+    }
+}

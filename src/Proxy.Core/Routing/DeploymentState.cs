@@ -1,0 +1,98 @@
+using System.Collections.Concurrent;
+
+namespace Proxy.Core.Routing;
+
+/// <summary>
+/// How one deployment has been doing on this instance: calls in flight, recent time to first byte, recent failures and
+/// whether it is cooling down. Kept per instance, in memory only (no database): one object per deployment for the life
+/// of the process, shared by every route snapshot.
+/// </summary>
+public sealed class DeploymentState
+{
+    /// <summary>Failures older than this no longer count towards a cooldown.</summary>
+    public static readonly TimeSpan FailureWindow = TimeSpan.FromMinutes(1);
+
+    private readonly Lock _lock = new();
+    private readonly Queue<DateTime> _failures = new();
+    private long _cooldownUntilTicks;
+    private int _inFlight;
+    private double _ttfbMs = double.NaN;
+
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>Smoothed time to first byte in ms; NaN until the first answer (an unmeasured deployment is tried first).</summary>
+    public double TimeToFirstByteMs => Volatile.Read(ref _ttfbMs);
+
+    public DateTime? CooldownUntil => Interlocked.Read(ref _cooldownUntilTicks) is var t and > 0 ? new DateTime(t, DateTimeKind.Utc) : null;
+
+    public bool IsCoolingDown(DateTime now) => Interlocked.Read(ref _cooldownUntilTicks) > now.Ticks;
+
+    /// <summary>Failures within the last minute.</summary>
+    public int RecentFailures(DateTime now)
+    {
+        lock (_lock)
+        {
+            Forget(now);
+            return _failures.Count;
+        }
+    }
+
+    public void Enter() => Interlocked.Increment(ref _inFlight);
+
+    public void Leave() => Interlocked.Decrement(ref _inFlight);
+
+    /// <summary>The provider's answer started arriving after <paramref name="elapsed"/>.</summary>
+    public void Answered(TimeSpan elapsed)
+    {
+        var ms = elapsed.TotalMilliseconds;
+        var old = Volatile.Read(ref _ttfbMs);
+        // An exponential average over roughly the last ten answers: recent enough to follow a slow-down, not jittery.
+        Volatile.Write(ref _ttfbMs, double.IsNaN(old) ? ms : old + (ms - old) / 10);
+    }
+
+    /// <summary>
+    /// A failed attempt. The deployment cools down for <paramref name="cooldown"/> once <paramref name="allowedFails"/>
+    /// failures fall within a minute, or at once when <paramref name="immediately"/> (the provider refused its key or model).
+    /// </summary>
+    public void Failed(DateTime now, int allowedFails, TimeSpan cooldown, bool immediately)
+    {
+        lock (_lock)
+        {
+            Forget(now);
+            _failures.Enqueue(now);
+            if (immediately || _failures.Count >= allowedFails)
+            {
+                Interlocked.Exchange(ref _cooldownUntilTicks, (now + cooldown).Ticks);
+                _failures.Clear();
+            }
+        }
+    }
+
+    private void Forget(DateTime now)
+    {
+        while (_failures.Count > 0 && now - _failures.Peek() > FailureWindow)
+        {
+            _failures.Dequeue();
+        }
+    }
+}
+
+/// <summary>Every deployment's <see cref="DeploymentState"/> on this instance, by model id.</summary>
+public sealed class DeploymentStates
+{
+    private readonly ConcurrentDictionary<string, DeploymentState> _states = new(StringComparer.Ordinal);
+
+    public DeploymentState For(string modelId) => _states.GetOrAdd(modelId, static _ => new DeploymentState());
+
+    /// <summary>Forgets deployments that are gone (a full snapshot load lists every one that is still there).</summary>
+    public void KeepOnly(IReadOnlySet<string> modelIds)
+    {
+        foreach (var id in _states.Keys)
+        {
+            if (!modelIds.Contains(id))
+            {
+                _states.TryRemove(id, out _);
+            }
+        }
+    }
+}
