@@ -188,6 +188,57 @@ public sealed class PortalFlowTests(BrowserFixture browser) : IClassFixture<Brow
     }
 
     [Fact]
+    public async Task TeamAdmin_SetsAFallback_AndSeesAFailingDeploymentCoolDown()
+    {
+        var admin = _gateway.Client();
+        var team = (await (await admin.PostAsJsonAsync("/team/new", new { team_alias = "Routing" })).ReadJsonAsync(HttpStatusCode.OK))["team_id"]!.GetValue<string>();
+        (await admin.PostAsJsonAsync("/team/member_add", new { team_id = team, member = new { user_email = "router@example.com", role = "admin" } })).EnsureSuccessStatusCode();
+        await using (var scope = _gateway.Services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
+            Assert.True((await users.AddPasswordAsync((await users.FindByEmailAsync("router@example.com"))!, "Router-Password-1")).Succeeded);
+        }
+        var key = (await (await admin.PostAsJsonAsync("/key/generate", new { team_id = team })).ReadJsonAsync(HttpStatusCode.OK))["key"]!.GetValue<string>();
+        foreach (var (name, scenario) in new[] { ("primary", "error503"), ("backup", "ok") })
+        {
+            (await admin.PostAsJsonAsync("/model/new", new
+            {
+                model_name = name,
+                litellm_params = new { model = "openai/gpt-4o", api_key = $"sk-provider-{name}-e2e-0001", api_base = _upstream.ApiBase(scenario, out _) },
+                model_info = new { team_id = team },
+            })).EnsureSuccessStatusCode();
+        }
+        var portal = await NewPageAsync();
+
+        await portal.SignInAsync("router@example.com", "Router-Password-1");
+        await portal.OpenTeamAsync("Routing");
+        await portal.Page.ClickAsync("[data-testid=team-edit-routing]");
+        await portal.Page.ClickAsync("[data-testid=fallbacks-add]");
+        await portal.Page.FillAsync("#fallbacks-model-0", "primary");
+        await portal.Page.FillAsync("#fallbacks-targets-0", "backup");
+        await portal.Page.ClickAsync("[data-testid=routing-save]");
+        await portal.Page.GetByText("Routing saved.").WaitForAsync();
+        await portal.Page.Locator("[data-testid=team-routing]", new() { HasText = "primary → backup" }).WaitForAsync();
+
+        // What the portal set is what the gateway does: the failing model's calls are answered by the backup.
+        var caller = new HttpClient { BaseAddress = _gateway.BaseAddress };
+        caller.DefaultRequestHeaders.Authorization = new("Bearer", key);
+        for (var i = 0; i < 3; i++)
+        {
+            var answer = await caller.PostAsJsonAsync("/v1/chat/completions", new { model = "primary", messages = new[] { new { role = "user", content = "hi" } } });
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+            Assert.Equal("1", answer.Headers.GetValues("x-litellm-attempted-fallbacks").Single());
+        }
+
+        // Three failures within a minute: the Models tab shows the primary deployment cooling down.
+        await portal.OpenTeamAsync("Routing");
+        await portal.OpenTabAsync("Models");
+        var primary = portal.Page.Locator("[data-testid=models] tr", new() { HasText = "primary" });
+        await primary.GetByText("cooling down until").WaitForAsync();
+        await portal.ScreenshotAsync("13-routing");
+    }
+
+    [Fact]
     public async Task WrongPassword_GetsAClearMessage_AndRepeatedFailuresLockTheAccount()
     {
         var portal = await NewPageAsync();

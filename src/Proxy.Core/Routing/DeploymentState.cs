@@ -62,8 +62,8 @@ public sealed class DeploymentState
             _failures.Enqueue(now);
             if (immediately || _failures.Count >= allowedFails)
             {
+                // The failures stay counted: one more within the minute after the cooldown starts the next one.
                 Interlocked.Exchange(ref _cooldownUntilTicks, (now + cooldown).Ticks);
-                _failures.Clear();
             }
         }
     }

@@ -70,3 +70,45 @@ public sealed class BudgetRenderingTests : PortalUiContext
         Assert.Equal(20000, input.TpmLimit.Value);
     }
 }
+
+/// <summary>The routing dialog and a deployment's state as the portal shows them.</summary>
+public sealed class RoutingRenderingTests : PortalUiContext
+{
+    [Fact]
+    public async Task RoutingDialog_GivesTheRouterSettingsTheRestApiTakes()
+    {
+        var provider = RenderProviders();
+        var dialogs = Ui.Services.GetRequiredService<IDialogService>();
+        var form = new RoutingForm();
+        var dialog = await provider.InvokeAsync(() => dialogs.ShowAsync<RoutingDialog>("Routing", new DialogParameters<RoutingDialog> { { d => d.Form, form } }));
+
+        await provider.Find("[data-testid=fallbacks-add]").ClickAsync(new Microsoft.AspNetCore.Components.Web.MouseEventArgs());
+        await provider.Find("#fallbacks-model-0").ChangeAsync(new Microsoft.AspNetCore.Components.ChangeEventArgs { Value = "my-team-model" });
+        await provider.Find("#fallbacks-targets-0").ChangeAsync(new Microsoft.AspNetCore.Components.ChangeEventArgs { Value = "backup-a, backup-b" });
+        await provider.Find("#routing-retries").ChangeAsync(new Microsoft.AspNetCore.Components.ChangeEventArgs { Value = "1" });
+        await provider.Find("form#routing-form").SubmitAsync();
+
+        var result = await dialog.Result.WaitAsync(TimeSpan.FromSeconds(5));
+        var settings = Assert.IsType<RoutingForm>(result!.Data).ToSettings();
+        Assert.Equal(["backup-a", "backup-b"], settings.Fallbacks["my-team-model"]);
+        Assert.Equal(1, settings.NumRetries);
+        Assert.Equal("simple-shuffle · my-team-model → backup-a, backup-b", RoutingForm.Describe(settings));
+    }
+
+    [Fact]
+    public void DeploymentStatus_ShowsACoolingDeploymentAndItsFailures()
+    {
+        var states = Ui.Services.GetRequiredService<Proxy.Core.Routing.DeploymentStates>();
+        var now = DateTime.UtcNow;
+        states.For("cooling").Failed(now, allowedFails: 3, TimeSpan.FromSeconds(30), immediately: true);
+        states.For("failing").Failed(now, allowedFails: 3, TimeSpan.FromSeconds(30), immediately: false);
+
+        var cooling = Ui.Render<DeploymentStatus>(p => p.Add(s => s.ModelId, "cooling").Add(s => s.Routing, "order 1"));
+        var failing = Ui.Render<DeploymentStatus>(p => p.Add(s => s.ModelId, "failing"));
+
+        Assert.Contains("cooling down until", cooling.Markup);
+        Assert.Contains("order 1", cooling.Find("[data-testid=deployment-failures]").TextContent);
+        Assert.Contains("healthy", failing.Markup);
+        Assert.Contains("1 failure in the last minute", failing.Find("[data-testid=deployment-failures]").TextContent);
+    }
+}
