@@ -30,6 +30,8 @@
 #              with the master key: a team, a team key and a team model whose api_base is the stand-in
 #   gateway-limits  the same gateway process and model, with a key whose key and team have a budget (with a
 #              budget period), rpm and tpm limits and max_parallel_requests (small run): the cost of spend control
+#   gateway-anthropic  the same gateway and public model name served by an Anthropic deployment (the stand-in answers
+#              Anthropic's shapes at /v1/messages; small run): the cost of translating both ways
 #   portkey    optional peer reference, @portkey-ai/gateway on node, x-portkey-custom-host = the stand-in
 # and measures, each target in turn and repeated (A B C A B C) so that ratios hold on a noisy machine:
 #   saturation throughput (wrk), latency at a fixed 500 req/s (bench/LoadGen, open loop), streaming time to
@@ -303,7 +305,7 @@ start_gateway() { # start_gateway RUN DBFILE: sets GATEWAY_PID, records start-up
 seed_gateway() { # seed_gateway RUN: team, key and model through the REST API; sets BENCH_KEY and BENCH_MODEL
   # (and for the small run BENCH_LIMITS_KEY: the same model in a team whose key and team have budgets and limits)
   local limits=()
-  [[ $1 == small ]] && limits=(--limits-team bench-team-limits)
+  [[ $1 == small ]] && limits=(--limits-team bench-team-limits --anthropic-team bench-team-anthropic)
   "${LOADGEN[@]}" seed --run "$1" --gateway "http://127.0.0.1:$GATEWAY_PORT" --master "$MASTER_KEY" \
     --api-base "$API_BASE" --env-out "$WORK/bench.env" --out "$RESULTS" "${limits[@]}" || fail "seeding the gateway failed (see $WORK/gateway-$1.log)"
   # shellcheck disable=SC1091
@@ -451,6 +453,11 @@ target_specs() {
     # The same gateway process and model, called with the key whose key and team have budgets and limits (issue 9).
     TARGETS+=("gateway-limits|http://127.0.0.1:$GATEWAY_PORT$CHAT_PATH|Authorization: Bearer $BENCH_LIMITS_KEY")
     TARGET_PID[gateway-limits]="$GATEWAY_PID"
+  fi
+  if [[ $1 == small && -n "${BENCH_ANTHROPIC_KEY:-}" ]]; then
+    # The same gateway process and public model name, served by an Anthropic deployment: the translation's cost (issue 11).
+    TARGETS+=("gateway-anthropic|http://127.0.0.1:$GATEWAY_PORT$CHAT_PATH|Authorization: Bearer $BENCH_ANTHROPIC_KEY")
+    TARGET_PID[gateway-anthropic]="$GATEWAY_PID"
   fi
   if [[ $PORTKEY_OK == 1 && $1 == small ]]; then
     TARGETS+=("portkey|http://127.0.0.1:$PORTKEY_PORT$CHAT_PATH|$PORTKEY_HEADERS")

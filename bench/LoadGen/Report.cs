@@ -7,7 +7,7 @@ namespace LoadGen;
 /// <summary>Turns the run's results.jsonl into the table of bench/RESULTS.md, with the issue's targets marked PASS/MISS.</summary>
 public static class Report
 {
-    private static readonly string[] Order = ["direct", "bare-yarp", "gateway", "gateway-limits", "portkey"];
+    private static readonly string[] Order = ["direct", "bare-yarp", "gateway", "gateway-limits", "gateway-anthropic", "portkey"];
 
     public static int Run(Args args)
     {
@@ -44,6 +44,22 @@ public static class Report
                 + "and tokens counted, its spend added, and the windows shared through the database every second. Both targets pay for cost and spend accounting (the model has a price).").AppendLine();
             md.AppendLine("| check | measured | target | result |").AppendLine("|---|---|---|---|");
             SpendControlChecks(md, small);
+            md.AppendLine();
+        }
+        if (small.Has("gateway-anthropic"))
+        {
+            md.AppendLine("### Anthropic translation (issue 11)").AppendLine();
+            md.AppendLine("*gateway-anthropic* is the same gateway process and public model name as *gateway*, served by an Anthropic deployment: each call's "
+                + "OpenAI body is translated into a Messages request and the stand-in's Anthropic answer (JSON, or the SSE event sequence) back into OpenAI's shapes.").AppendLine();
+            md.AppendLine("| check | measured | target | result |").AppendLine("|---|---|---|---|");
+            Info(md, "saturation throughput, gateway-anthropic / gateway (median of per-round ratios)",
+                Inv($"{small.RatioMedian("gateway-anthropic", "gateway"):0.000} (rounds {small.RatioRounds("gateway-anthropic", "gateway")}; {small.Saturation("gateway-anthropic"):0} / {small.Saturation("gateway"):0} req/s)"));
+            Info(md, "CPU per request at saturation, gateway-anthropic vs gateway (µs of the gateway process)",
+                Inv($"{small.Cpu("gateway-anthropic", "cpu_us_per_request") + small.Cpu("gateway-anthropic", "cpu_after_us_per_request"):0} vs {small.Cpu("gateway", "cpu_us_per_request") + small.Cpu("gateway", "cpu_after_us_per_request"):0} µs"));
+            Info(md, "added latency p50, gateway-anthropic − direct vs gateway − direct (median of per-round differences)",
+                $"{Ms(small.Paired("chat", "p50", "gateway-anthropic", "direct"))} vs {Ms(small.Paired("chat", "p50", "gateway", "direct"))} ms");
+            Info(md, "streaming added TTFB p50, gateway-anthropic − direct vs gateway − direct (chunks translated one by one)",
+                $"{Ms(small.Paired("stream", "ttfb_p50", "gateway-anthropic", "direct"))} vs {Ms(small.Paired("stream", "ttfb_p50", "gateway", "direct"))} ms; reads per answer {D(small.Lat("stream", "gateway-anthropic"), "reads_p50"):0}");
             md.AppendLine();
         }
 

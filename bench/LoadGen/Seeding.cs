@@ -57,6 +57,10 @@ public static class Seeding
         {
             env += $"BENCH_LIMITS_KEY={await SeedLimitedAsync(http, args.Get("gateway"), limitsTeam, model, args.Get("api-base"))}\n";
         }
+        if (args.Opt("anthropic-team") is { } anthropicTeam)
+        {
+            env += $"BENCH_ANTHROPIC_KEY={await SeedAnthropicAsync(http, args.Get("gateway"), anthropicTeam, model, args.Get("api-base"))}\n";
+        }
         await File.WriteAllTextAsync(args.Get("env-out"), env);
         if (args.Opt("out") is { } output)
         {
@@ -98,6 +102,46 @@ public static class Seeding
             return "";
         }
         Console.WriteLine($"  seeded team {team} with budgets and limits on the team and its key {key[..6]}…");
+        return key;
+    }
+
+    /// <summary>
+    /// The same public model name in a third team, served by an Anthropic deployment (the stand-in answers Anthropic's
+    /// shapes at /v1/messages): the cost of translating requests and answers, JSON and SSE (issue 11).
+    /// </summary>
+    private static async Task<string> SeedAnthropicAsync(HttpClient http, string gateway, string team, string model, string apiBase)
+    {
+        var created = await http.PostAsJsonAsync("/team/new", new { team_id = team, team_alias = "benchmark on anthropic" });
+        if (created.StatusCode != HttpStatusCode.BadRequest)
+        {
+            await Ensure(created, "POST /team/new (anthropic)");
+        }
+        var key = (await Ensure(await http.PostAsJsonAsync("/key/generate", new { team_id = team, key_alias = "benchmark-anthropic" }), "POST /key/generate (anthropic)"))["key"]!.GetValue<string>();
+        // The stand-in's root: Anthropic's path is {api_base}/v1/messages.
+        var root = apiBase.EndsWith("/v1", StringComparison.Ordinal) ? apiBase[..^3] : apiBase;
+        var response = await http.PostAsJsonAsync("/model/new", new
+        {
+            model_name = model,
+            litellm_params = new { model = "anthropic/claude-sonnet-4-5", api_base = root, api_key = "sk-ant-fake-upstream-key-0000" },
+            model_info = new { team_id = team },
+        });
+        if (!response.IsSuccessStatusCode)
+        {
+            // A gateway from before the Anthropic translation (--rev of an older commit) does not know the provider.
+            Console.WriteLine("  this gateway has no anthropic provider: the gateway-anthropic target is left out");
+            return "";
+        }
+        using var caller = Client(gateway, key);
+        foreach (var stream in new[] { false, true })
+        {
+            var chat = await caller.PostAsync("/v1/chat/completions", ChatBody(model, stream));
+            var body = await chat.Content.ReadAsStringAsync();
+            if (chat.StatusCode != HttpStatusCode.OK || !body.Contains(stream ? "chat.completion.chunk" : "\"chat.completion\"", StringComparison.Ordinal))
+            {
+                throw new InvalidOperationException($"chat call (stream={stream}) through the anthropic model failed: {(int)chat.StatusCode} {body}");
+            }
+        }
+        Console.WriteLine($"  seeded team {team} whose {model} is an Anthropic deployment, key {key[..6]}…");
         return key;
     }
 

@@ -8,6 +8,8 @@ using System.Text;
 //                                                  and "data: [DONE]". A proxy that buffers or coalesces shows up
 //                                                  as a time to first byte of about 2 gaps instead of about 0.
 //   anything else                               -> a static OpenAI chat.completion with usage (Content-Length set).
+//   a path ending in /v1/messages               -> the same answers in Anthropic's Messages shapes (a JSON message, or the
+//                                                  SSE event sequence with the same gaps), for the translation's cost.
 // Usage: StandIn --urls http://127.0.0.1:PORT
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.ClearProviders();
@@ -26,29 +28,46 @@ data: [DONE]
 
 """u8.ToArray();
 
+var message = """{"id":"msg_standin","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[{"type":"text","text":"It is sunny in Boston today, 22 degrees and a light breeze from the west."}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":24,"output_tokens":17}}"""u8.ToArray();
+static byte[] Event(string type, string data) => Encoding.UTF8.GetBytes($"event: {type}\ndata: {data}\n\n");
+static byte[] TextDelta(string text) => Event("content_block_delta", $"{{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{{\"type\":\"text_delta\",\"text\":\"{text}\"}}}}");
+byte[][] events =
+[
+    [.. Event("message_start", """{"type":"message_start","message":{"id":"msg_standin","type":"message","role":"assistant","content":[],"model":"claude-sonnet-4-5","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":24,"output_tokens":1}}}"""),
+        .. Event("content_block_start", """{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"""), .. TextDelta("It is sunny")],
+    TextDelta(" in Boston"),
+    TextDelta(" today."),
+];
+var messageTail = (byte[])[.. Event("content_block_stop", """{"type":"content_block_stop","index":0}"""),
+    .. Event("message_delta", """{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":3}}"""),
+    .. Event("message_stop", """{"type":"message_stop"}""")];
+
 app.Run(async http =>
 {
     var stream = await IsStreamAsync(http.Request.BodyReader, http.RequestAborted);
+    var anthropic = http.Request.Path.Value?.EndsWith("/v1/messages", StringComparison.Ordinal) == true;
     var response = http.Response;
     if (!stream)
     {
+        var answer = anthropic ? message : completion;
         response.ContentType = "application/json";
-        response.ContentLength = completion.Length;
-        await response.Body.WriteAsync(completion, http.RequestAborted);
+        response.ContentLength = answer.Length;
+        await response.Body.WriteAsync(answer, http.RequestAborted);
         return;
     }
     response.ContentType = "text/event-stream";
     response.Headers.CacheControl = "no-cache";
-    for (var i = 0; i < chunks.Length; i++)
+    var parts = anthropic ? events : chunks;
+    for (var i = 0; i < parts.Length; i++)
     {
         if (i > 0 && gap > TimeSpan.Zero)
         {
             await Task.Delay(gap, http.RequestAborted);
         }
-        await response.Body.WriteAsync(chunks[i], http.RequestAborted);
+        await response.Body.WriteAsync(parts[i], http.RequestAborted);
         await response.Body.FlushAsync(http.RequestAborted);
     }
-    await response.Body.WriteAsync(tail, http.RequestAborted);
+    await response.Body.WriteAsync(anthropic ? messageTail : tail, http.RequestAborted);
 });
 
 app.Run();

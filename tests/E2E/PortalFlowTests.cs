@@ -239,6 +239,49 @@ public sealed class PortalFlowTests(BrowserFixture browser) : IClassFixture<Brow
     }
 
     [Fact]
+    public async Task TeamAdmin_RegistersAGroqModel_PickedFromTheProvidersList_AndItAnswers()
+    {
+        var admin = _gateway.Client();
+        var team = (await (await admin.PostAsJsonAsync("/team/new", new { team_alias = "Providers" })).ReadJsonAsync(HttpStatusCode.OK))["team_id"]!.GetValue<string>();
+        (await admin.PostAsJsonAsync("/team/member_add", new { team_id = team, member = new { user_email = "picker@example.com", role = "admin" } })).EnsureSuccessStatusCode();
+        await using (var scope = _gateway.Services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
+            Assert.True((await users.AddPasswordAsync((await users.FindByEmailAsync("picker@example.com"))!, "Picker-Password-1")).Succeeded);
+        }
+        var apiBase = _upstream.ApiBase("ok", out var upstreamId);
+        var portal = await NewPageAsync();
+
+        await portal.SignInAsync("picker@example.com", "Picker-Password-1");
+        await portal.OpenTeamAsync("Providers");
+        await portal.OpenTabAsync("Models");
+        await portal.Page.ClickAsync("[data-testid=register-model]");
+        await portal.Page.Locator("div.mud-input-control.mud-select:has(#model-provider)").ClickAsync();
+        await portal.Page.Locator(".mud-popover-open .mud-list-item").GetByText("Groq", new() { Exact = true }).ClickAsync();
+        await portal.Page.GetByText("Empty means https://api.groq.com/openai/v1.").WaitForAsync();
+        await portal.Page.FillAsync("#model-public-name", "fast-model");
+        await portal.Page.FillAsync("#model-api-base", apiBase);
+        await portal.Page.FillAsync("#model-api-key", "sk-provider-groq-e2e-0001");
+        await portal.Page.ClickAsync("[data-testid=model-list]");
+        await portal.Page.GetByText("The provider lists 2 models: pick one.").WaitForAsync();
+        await portal.Page.Locator("div.mud-input-control.mud-select:has(#model-offered)").ClickAsync();
+        await portal.Page.Locator(".mud-popover-open .mud-list-item").GetByText("llama-3.3-70b", new() { Exact = true }).ClickAsync();
+        await portal.Page.WaitForFunctionAsync("() => document.getElementById('model-upstream')?.value === 'llama-3.3-70b'");
+        await portal.ScreenshotAsync("14-provider-models");
+        await portal.Page.ClickAsync("[data-testid=model-save]");
+        await portal.Page.Locator("[data-testid=model-name]", new() { HasText = "fast-model" }).WaitForAsync();
+
+        var key = (await (await admin.PostAsJsonAsync("/key/generate", new { team_id = team })).ReadJsonAsync(HttpStatusCode.OK))["key"]!.GetValue<string>();
+        var caller = new HttpClient { BaseAddress = _gateway.BaseAddress };
+        caller.DefaultRequestHeaders.Authorization = new("Bearer", key);
+        var answer = await caller.PostAsJsonAsync("/v1/chat/completions", new { model = "fast-model", messages = new[] { new { role = "user", content = "hi" } } });
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        var received = _upstream.ReceivedBy(upstreamId).Last();
+        Assert.Equal("llama-3.3-70b", received.Json["model"]!.GetValue<string>());
+        Assert.Equal("Bearer sk-provider-groq-e2e-0001", received.Header("authorization"));
+    }
+
+    [Fact]
     public async Task WrongPassword_GetsAClearMessage_AndRepeatedFailuresLockTheAccount()
     {
         var portal = await NewPageAsync();

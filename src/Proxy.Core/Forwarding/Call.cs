@@ -23,18 +23,17 @@ internal sealed class Call(
 
     public int Attempts { get; set; }
 
-    /// <summary>Writes the client's body with <c>model</c> set for <paramref name="deployment"/> into <see cref="Body"/>; returns its length.</summary>
-    public int RewriteFor(DeploymentEntry deployment)
+    /// <summary>What the current attempt sends, in <see cref="Body"/>: the client's body in the deployment's dialect.</summary>
+    public Providers.UpstreamBody RewriteFor(DeploymentEntry deployment)
     {
-        var needed = ModelField.MaxRewrittenLength(length, deployment.UpstreamModel);
-        if (Body is null || Body.Length < needed)
+        var buffer = Body ?? ArrayPool<byte>.Shared.Rent(ModelField.MaxRewrittenLength(length, deployment.UpstreamModel));
+        try
         {
-            if (Body is not null)
-            {
-                ArrayPool<byte>.Shared.Return(Body);
-            }
-            Body = ArrayPool<byte>.Shared.Rent(needed);
+            return deployment.Api.WriteBody(modelField, original.AsMemory(0, length), deployment.UpstreamModel, ref buffer);
         }
-        return modelField.Rewrite(original.AsSpan(0, length), deployment.UpstreamModel, Body);
+        finally
+        {
+            Body = buffer;
+        }
     }
 }

@@ -122,11 +122,18 @@ public sealed partial class LlmProxy(
     private async Task<Failed?> AttemptAsync(Call call, string model, DeploymentEntry deployment, RoutingPolicy policy, AttemptsLeft left, Attempted attempted)
     {
         var http = call.Http;
-        var bodyLength = call.RewriteFor(deployment);
+        if (!deployment.Api.Serves(call.Route))
+        {
+            throw ProxyError.BadRequest($"Model {model} is served by {deployment.Provider}, which answers chat/completions only: /{call.Route.Operation} is not available for it.", "model");
+        }
+        var body = call.RewriteFor(deployment);
+        var bodyLength = body.Length;
         http.Request.Body = new MemoryStream(call.Body!, 0, bodyLength, writable: false);
         http.Request.ContentLength = bodyLength;
         var meter = new UsageMeter(http.Response.Body, http.Response);
-        http.Response.Body = meter;
+        // A translating dialect writes OpenAI's shape into the meter; an OpenAI-shaped answer goes to the meter as is.
+        var translator = deployment.Api.Translate(meter, http.Response, body, meter);
+        http.Response.Body = (Stream?)translator ?? meter;
         var transformer = new UpstreamTransformer(deployment, call.Route, call.CallId, left, attempted);
         ForwarderError error;
         deployment.State.Enter();
@@ -134,11 +141,16 @@ public sealed partial class LlmProxy(
         {
             error = await forwarder.SendAsync(http, deployment.ApiBase.AbsoluteUri, upstream.Invoker,
                 new ForwarderRequestConfig { ActivityTimeout = deployment.Timeout }, transformer);
+            if (translator is not null && error == ForwarderError.None && transformer.HeldBack is null)
+            {
+                await translator.CompleteAsync(http.RequestAborted);
+            }
         }
         finally
         {
             deployment.State.Leave();
             http.Response.Body = meter.Inner;
+            translator?.Dispose();
         }
         meter.Complete();
 
@@ -217,7 +229,7 @@ public sealed partial class LlmProxy(
         if (last.HeldBack is { } held && last.Deployment is { } deployment)
         {
             attempted.Announce(call.Http.Response, deployment.ModelId, call.CallId);
-            await held.WriteAsync(call.Http.Response, call.Http.RequestAborted);
+            await deployment.Api.ForClient(held).WriteAsync(call.Http.Response, call.Http.RequestAborted);
             return;
         }
         var headers = new Dictionary<string, string>
@@ -293,26 +305,46 @@ public sealed partial class LlmProxy(
     /// <summary>A one-token chat call to <paramref name="deployment"/>; what the provider said, never a key.</summary>
     private async Task<ConnectionTest> ProbeAsync(DeploymentEntry deployment, CancellationToken ct)
     {
-        var body = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new
+        var request = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new
         {
             model = deployment.UpstreamModel,
             messages = new[] { new { role = "user", content = "ping" } },
             max_tokens = 1,
         });
+        // The probe speaks the deployment's dialect like real traffic: its body and its answer are translated too.
+        var buffer = ArrayPool<byte>.Shared.Rent(ModelField.MaxRewrittenLength(request.Length, deployment.UpstreamModel));
         var http = new DefaultHttpContext();
-        http.Request.Method = HttpMethods.Post;
-        http.Request.ContentType = "application/json";
-        http.Request.Body = new MemoryStream(body, writable: false);
-        http.Request.ContentLength = body.Length;
         var answer = new MemoryStream();
-        http.Response.Body = answer;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(30));
-        http.RequestAborted = timeout.Token;
-        var started = Stopwatch.GetTimestamp();
-        var error = await forwarder.SendAsync(http, deployment.ApiBase.AbsoluteUri, upstream.Invoker,
-            new ForwarderRequestConfig { ActivityTimeout = TimeSpan.FromSeconds(30) }, new UpstreamTransformer(deployment, LlmRoute.ChatCompletions, Guid.NewGuid().ToString()));
-        var elapsed = Stopwatch.GetElapsedTime(started);
+        var meter = new UsageMeter(answer, http.Response);
+        try
+        {
+            var body = deployment.Api.WriteBody(ModelField.Find(request), request, deployment.UpstreamModel, ref buffer);
+            http.Request.Method = HttpMethods.Post;
+            http.Request.ContentType = "application/json";
+            http.Request.Body = new MemoryStream(buffer, 0, body.Length, writable: false);
+            http.Request.ContentLength = body.Length;
+            using var translator = deployment.Api.Translate(meter, http.Response, body, meter);
+            http.Response.Body = (Stream?)translator ?? meter;
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(30));
+            http.RequestAborted = timeout.Token;
+            var started = Stopwatch.GetTimestamp();
+            var error = await forwarder.SendAsync(http, deployment.ApiBase.AbsoluteUri, upstream.Invoker,
+                new ForwarderRequestConfig { ActivityTimeout = TimeSpan.FromSeconds(30) }, new UpstreamTransformer(deployment, LlmRoute.ChatCompletions, Guid.NewGuid().ToString()));
+            if (translator is not null && error == ForwarderError.None)
+            {
+                await translator.CompleteAsync(timeout.Token);
+            }
+            return Probed(http, error, answer, Stopwatch.GetElapsedTime(started));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static ConnectionTest Probed(HttpContext http, ForwarderError error, MemoryStream answer, TimeSpan elapsed)
+    {
         if (error != ForwarderError.None)
         {
             var reason = http.Features.Get<IForwarderErrorFeature>()?.Exception is { } e ? Describe(e) : error.ToString();

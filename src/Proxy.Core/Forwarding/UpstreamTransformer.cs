@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Http;
-using Proxy.Core.Models;
+using Proxy.Core.Providers;
 using Proxy.Core.Routing;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -51,17 +50,7 @@ internal sealed class UpstreamTransformer(DeploymentEntry deployment, LlmRoute r
         proxyRequest.Headers.Remove(HopHeader);
         proxyRequest.Headers.TryAddWithoutValidation(HopHeader, (hops + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
         proxyRequest.Headers.Host = null;
-        if (deployment.ApiKey is { } key)
-        {
-            if (deployment.Provider == Provider.Azure)
-            {
-                proxyRequest.Headers.TryAddWithoutValidation("api-key", key);
-            }
-            else
-            {
-                proxyRequest.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-            }
-        }
+        deployment.Api.Authenticate(proxyRequest, deployment.ApiKey);
     }
 
     public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
@@ -71,30 +60,41 @@ internal sealed class UpstreamTransformer(DeploymentEntry deployment, LlmRoute r
             return await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
         }
         deployment.State.Answered(Stopwatch.GetElapsedTime(_started));
-        var status = (int)proxyResponse.StatusCode;
+        var status = deployment.Api.ClientStatus((int)proxyResponse.StatusCode);
         Status = status;
         var failure = UpstreamFailures.OfStatus(status);
         if (failure is not UpstreamFailure.None && next.After(failure))
         {
             // Nothing of this answer reaches the client: the call goes on elsewhere.
-            HeldBack = await HeldBackAnswer.ReadAsync(proxyResponse, MaxErrorBody, cancellationToken);
+            HeldBack = await HeldBackAnswer.ReadAsync(proxyResponse, status, MaxErrorBody, cancellationToken);
             return false;
         }
         if (status == 400 && next.ContextWindowFallback && proxyResponse.Content.Headers.ContentLength is null or (> 0 and <= MaxErrorBody))
         {
             // Only a context-window error moves to a context_window_fallback: the body tells. Read here, it is sent from here.
-            var answer = await HeldBackAnswer.ReadAsync(proxyResponse, MaxErrorBody, cancellationToken);
+            var answer = await HeldBackAnswer.ReadAsync(proxyResponse, status, MaxErrorBody, cancellationToken);
             if (ProviderErrors.IsContextWindowExceeded(answer.Body))
             {
                 HeldBack = answer;
                 return false;
             }
-            await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
-            Announce(httpContext.Response);
+            // Not that error after all: the answer goes on as the provider gave it (through the dialect's translation).
+            await CopyAsync(httpContext, proxyResponse, status, cancellationToken);
             await httpContext.Response.Body.WriteAsync(answer.Body, cancellationToken);
             return false;
         }
+        return await CopyAsync(httpContext, proxyResponse, status, cancellationToken);
+    }
+
+    /// <summary>The provider's status and headers go to the client, with the gateway's; a translated answer has a length of its own.</summary>
+    private async ValueTask<bool> CopyAsync(HttpContext httpContext, HttpResponseMessage proxyResponse, int status, CancellationToken cancellationToken)
+    {
         var copied = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+        httpContext.Response.StatusCode = status;
+        if (deployment.Api is not OpenAIApi and not AzureApi)
+        {
+            httpContext.Response.ContentLength = null;
+        }
         Announce(httpContext.Response);
         return copied;
     }
@@ -162,13 +162,14 @@ internal static class UpstreamFailures
 }
 
 /// <summary>A provider's answer kept instead of sent, to be sent after all when no other attempt succeeds.</summary>
-internal sealed record HeldBackAnswer(int Status, string? ContentType, byte[] Body)
+public sealed record HeldBackAnswer(int Status, string? ContentType, byte[] Body)
 {
-    public static async Task<HeldBackAnswer> ReadAsync(HttpResponseMessage response, int maxBytes, CancellationToken ct)
+    /// <param name="status">The status the client would get (the dialect's, e.g. Anthropic's 529 as 503).</param>
+    public static async Task<HeldBackAnswer> ReadAsync(HttpResponseMessage response, int status, int maxBytes, CancellationToken ct)
     {
         var length = response.Content.Headers.ContentLength;
         var body = length is null || length <= maxBytes ? await ReadBoundedAsync(response.Content, maxBytes, ct) : [];
-        return new HeldBackAnswer((int)response.StatusCode, response.Content.Headers.ContentType?.ToString(), body);
+        return new HeldBackAnswer(status, response.Content.Headers.ContentType?.ToString(), body);
     }
 
     private static async Task<byte[]> ReadBoundedAsync(HttpContent content, int maxBytes, CancellationToken ct)

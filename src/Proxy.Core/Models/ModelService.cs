@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Proxy.Core.Access;
 using Proxy.Core.Persistence;
+using Proxy.Core.Providers;
 using Proxy.Core.Routing;
 using Proxy.Core.Secrets;
 using Proxy.Core.Teams;
@@ -11,7 +12,7 @@ namespace Proxy.Core.Models;
 /// Model deployments, global and team-owned. A team model lives under an internal name
 /// <c>model_name_{team_id}_{uuid}</c> that the team's alias table maps its public name to.
 /// </summary>
-public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable routes, Forwarding.UpstreamPolicy upstreams)
+public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable routes, Forwarding.UpstreamPolicy upstreams, Forwarding.UpstreamClient client, ModelCatalog catalog)
 {
     private PortalDb Db => changes.Db;
 
@@ -121,6 +122,49 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
         }
     }
 
+    /// <summary>
+    /// The models a provider offers (<c>GET {api_base}/models</c> with the team's key), for the portal's form to pick
+    /// from. The key is the one typed in the form, or, editing <paramref name="modelId"/>, the stored one. Only those who
+    /// may register models for the team may ask; the api_base passes the same checks as a registration.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ProviderModelsAsync(Caller caller, string? teamId, string providerName, string? apiBase, string? apiKey, string? modelId, CancellationToken ct = default)
+    {
+        DemandManage(caller, teamId);
+        var provider = Provider.Named(providerName) ?? throw ProxyError.BadRequest($"Provider '{providerName}' is not supported.", "provider");
+        var baseUri = provider.BaseFor(apiBase is null ? null : ValidApiBase(apiBase));
+        var key = string.IsNullOrEmpty(apiKey) && modelId is not null && catalog.Deployment(modelId) is { } stored && stored.TeamId == teamId ? stored.ApiKey : apiKey;
+        var uri = provider.Api.ModelsUri(baseUri) ?? throw ProxyError.BadRequest($"{provider.Name} has no model list: type the deployment name.", "provider");
+        using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+        provider.Api.Authenticate(request, string.IsNullOrEmpty(key) ? null : key);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(15));
+        HttpResponseMessage response;
+        try
+        {
+            response = await client.Invoker.SendAsync(request, timeout.Token);
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+        {
+            throw new ProxyError(502, "upstream_error", $"The provider could not be reached at {baseUri.Host}: {(e is OperationCanceledException ? "no answer within 15 seconds" : e.InnerException?.Message ?? e.Message)}.");
+        }
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new ProxyError(502, "upstream_error", $"The provider answered {(int)response.StatusCode} to GET {uri.AbsolutePath}: check the API key and base.");
+            }
+            try
+            {
+                var json = await System.Text.Json.JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(timeout.Token), cancellationToken: timeout.Token);
+                return [.. json.RootElement.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()!).Order(StringComparer.Ordinal)];
+            }
+            catch (Exception e) when (e is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
+            {
+                throw new ProxyError(502, "upstream_error", $"The provider's model list at {uri.AbsolutePath} is not the {{\"data\": [{{\"id\": ...}}]}} it should be.");
+            }
+        }
+    }
+
     /// <summary>Masked form of the stored provider key, e.g. <c>****cb07</c>.</summary>
     public static string? MaskedKey(ModelDeployment d) => d.ApiKeyHint is null ? null : "****" + d.ApiKeyHint;
 
@@ -173,14 +217,11 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
 
     private void ApplyParams(ModelDeployment d, ModelInput input)
     {
-        var provider = Provider.Of(d.UpstreamModel, input.CustomLlmProvider ?? (input.UpstreamModel is null ? d.Provider : null));
-        if (!Provider.Supported.Contains(provider))
-        {
-            throw ProxyError.BadRequest(
-                $"Provider '{provider}' is not supported. Supported providers: {string.Join(", ", Provider.Supported)} (any OpenAI-compatible server works as openai with api_base).",
-                "litellm_params.custom_llm_provider");
-        }
-        d.Provider = provider;
+        var name = Provider.Of(d.UpstreamModel, input.CustomLlmProvider ?? (input.UpstreamModel is null ? d.Provider : null));
+        var provider = Provider.Named(name) ?? throw ProxyError.BadRequest(
+            $"Provider '{name}' is not supported. Supported providers: {string.Join(", ", Provider.Supported)} (any other OpenAI-compatible server works as openai or hosted_vllm with api_base).",
+            "litellm_params.custom_llm_provider");
+        d.Provider = provider.Name;
         if (input.ApiBase is not null)
         {
             d.ApiBase = ValidApiBase(input.ApiBase);
@@ -203,9 +244,10 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
         if (input.ExtraParams is not null) d.ExtraParams = WithoutSecrets(input.ExtraParams);
         if (input.ExtraInfo is not null) d.ExtraInfo = input.ExtraInfo;
         DeploymentParams.Validate(DeploymentParams.Parse(d.ExtraParams) ?? [], DeploymentParams.Parse(d.ExtraInfo));
-        if (d.Provider == Provider.Azure && d.ApiBase is null)
+        if (provider.DefaultBase is null && d.ApiBase is null)
         {
-            throw ProxyError.BadRequest("litellm_params.api_base is required for azure models (https://YOUR-RESOURCE.openai.azure.com).", "litellm_params.api_base");
+            throw ProxyError.BadRequest(
+                $"litellm_params.api_base is required for {provider.Name} models: {provider.Name} has no public endpoint (e.g. {provider.ExampleBase}).", "litellm_params.api_base");
         }
     }
 

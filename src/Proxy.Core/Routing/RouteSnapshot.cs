@@ -140,9 +140,12 @@ public sealed record DeploymentEntry(
     /// <summary>How it has been doing on this instance (in flight, latency, cooldown), live.</summary>
     public DeploymentState State { get; init; } = new();
 
+    /// <summary>The dialect its provider speaks.</summary>
+    internal Providers.IProviderApi Api { get; } = Providers.Provider.Named(Provider)?.Api ?? Providers.OpenAIApi.Instance;
+
     // Built once per deployment when the snapshot is, not on every call.
     private readonly Uri[] _upstreamUris = Forwarding.LlmRoute.All
-        .Select(route => Models.Provider.UpstreamUri(Provider, ApiBase, UpstreamModel, ApiVersion, route.Operation)).ToArray();
+        .Select(route => (Providers.Provider.Named(Provider)?.Api ?? Providers.OpenAIApi.Instance).UpstreamUri(ApiBase, UpstreamModel, ApiVersion, route)).ToArray();
 
     public Uri UpstreamUri(Forwarding.LlmRoute route) => _upstreamUris[route.Index];
 }

@@ -142,9 +142,10 @@ public sealed partial class RouteTable(
                 LogUnreadableKey(d.ModelId, e.Message);
             }
         }
-        var apiBase = d.ApiBase is null ? Provider.OpenAIDefaultBase : new Uri(d.ApiBase);
-        var timeout = d.TimeoutSeconds is > 0 ? TimeSpan.FromSeconds(d.TimeoutSeconds.Value) : Provider.DefaultTimeout;
-        var upstreamName = Provider.UpstreamName(d.UpstreamModel, d.Provider);
+        var provider = Providers.Provider.Named(d.Provider) ?? Providers.Provider.Named(Providers.Provider.OpenAI)!;
+        var apiBase = provider.BaseFor(d.ApiBase);
+        var timeout = d.TimeoutSeconds is > 0 ? TimeSpan.FromSeconds(d.TimeoutSeconds.Value) : Providers.Provider.DefaultTimeout;
+        var upstreamName = Providers.Provider.UpstreamName(d.UpstreamModel, d.Provider);
         var litellmParams = DeploymentParams.Parse(d.ExtraParams);
         var price = prices.For(d.Provider, upstreamName, DeploymentParams.Parse(d.ExtraInfo), litellmParams);
         var account = ledger.Bind(AccountKind.Deployment, d.ModelId,

@@ -7,7 +7,7 @@ namespace Proxy.Core.Usage;
 /// Passes the provider's answer through to the client untouched, and reads the token counts on the way: from the
 /// final JSON, or from the SSE chunk that carries <c>usage</c>. It never holds back or coalesces a write.
 /// </summary>
-internal sealed class UsageMeter(Stream inner, Microsoft.AspNetCore.Http.HttpResponse response) : Stream
+public sealed class UsageMeter(Stream inner, Microsoft.AspNetCore.Http.HttpResponse response) : Stream
 {
     /// <summary>A JSON answer's <c>usage</c> comes last: only this much of its end is kept, however long the answer.</summary>
     private const int TailBytes = 8 * 1024;
@@ -55,6 +55,15 @@ internal sealed class UsageMeter(Stream inner, Microsoft.AspNetCore.Http.HttpRes
     public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
 
     public override void Flush() => inner.Flush();
+
+    /// <summary>Counts a translated answer's usage, read from the provider's own shape (Anthropic's input/output tokens).</summary>
+    public void Report(int promptTokens, int completionTokens)
+    {
+        PromptTokens = promptTokens;
+        CompletionTokens = completionTokens;
+        TotalTokens = promptTokens + completionTokens;
+        HasUsage = true;
+    }
 
     /// <summary>Reads the counts of a non-streamed answer, once it has passed in full.</summary>
     public void Complete()

@@ -32,6 +32,9 @@ public sealed record ReceivedRequest(string Method, string Path, string Query, I
 /// <c>garbage</c>: 200 with a non-JSON body.</item>
 /// <item><c>error400</c>, <c>error401</c>, <c>error404</c>, <c>error500</c>, <c>error503</c>: that status with an OpenAI-shaped error;
 /// <c>context</c>: a 400 context_length_exceeded error; <c>lag</c>: the <c>ok</c> answer after 60 ms.</item>
+/// <item><c>ok</c> also lists models at <c>GET .../models</c>.</item>
+/// <item><c>claude</c>: Anthropic's Messages API at <c>.../v1/messages</c> (see <see cref="AnthropicStandIn"/>); <c>claude529</c>: overloaded;
+/// <c>claudelong</c>: "prompt is too long".</item>
 /// </list>
 /// </summary>
 public sealed class StandInUpstream : IAsyncDisposable
@@ -74,10 +77,18 @@ public sealed class StandInUpstream : IAsyncDisposable
 
         var id = http.Request.Path.Value!.Split('/', StringSplitOptions.RemoveEmptyEntries)[0];
         var scenario = id.Split('-')[0];
-        var model = body.Length > 0 && JsonNode.Parse(body) is JsonObject json ? json["model"]?.GetValue<string>() : null;
+        var model = body.Length > 0 && !scenario.StartsWith("claude", StringComparison.Ordinal) && JsonNode.Parse(body) is JsonObject json ? json["model"]?.GetValue<string>() : null;
         var path = http.Request.Path.Value!;
+        if (scenario.StartsWith("claude", StringComparison.Ordinal))
+        {
+            await AnthropicStandIn.AnswerAsync(http, scenario, body);
+            return;
+        }
         switch (scenario)
         {
+            case "ok" when http.Request.Method == "GET" && path.EndsWith("/models", StringComparison.Ordinal):
+                await http.Response.WriteAsJsonAsync(new { @object = "list", data = new[] { new { id = "llama-3.3-70b", @object = "model" }, new { id = "gemma2-9b", @object = "model" } } });
+                break;
             case "ok" when path.EndsWith("/embeddings", StringComparison.Ordinal):
                 await http.Response.WriteAsJsonAsync(new
                 {

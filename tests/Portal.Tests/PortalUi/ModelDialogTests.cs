@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 using Portal.Components.Pages.Teams;
 using Proxy.Core.Models;
+using Proxy.Core.Providers;
 
 namespace Portal.Tests.PortalUi;
 

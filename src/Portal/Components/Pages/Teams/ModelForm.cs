@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Proxy.Core.Models;
+using Proxy.Core.Providers;
 
 namespace Portal.Components.Pages.Teams;
 
@@ -9,7 +10,7 @@ namespace Portal.Components.Pages.Teams;
 /// </summary>
 public sealed class ModelForm : IValidatableObject
 {
-    public string Provider { get; set; } = Proxy.Core.Models.Provider.OpenAI;
+    public string Provider { get; set; } = Proxy.Core.Providers.Provider.OpenAI;
 
     [Required(ErrorMessage = "Give the model a public name.")]
     [StringLength(256)]
@@ -21,7 +22,7 @@ public sealed class ModelForm : IValidatableObject
 
     public string? ApiBase { get; set; }
 
-    public string? ApiVersion { get; set; } = Proxy.Core.Models.Provider.AzureDefaultApiVersion;
+    public string? ApiVersion { get; set; } = Proxy.Core.Providers.Provider.AzureDefaultApiVersion;
 
     public string? ApiKey { get; set; }
 
@@ -33,10 +34,10 @@ public sealed class ModelForm : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        var isAzure = Provider == Proxy.Core.Models.Provider.Azure;
-        if (isAzure && string.IsNullOrWhiteSpace(ApiBase))
+        var isAzure = Provider == Proxy.Core.Providers.Provider.Azure;
+        if (Proxy.Core.Providers.Provider.Named(Provider) is { DefaultBase: null } needsBase && string.IsNullOrWhiteSpace(ApiBase))
         {
-            yield return new ValidationResult("Azure models need the API base, e.g. https://YOUR-RESOURCE.openai.azure.com.", [nameof(ApiBase)]);
+            yield return new ValidationResult($"{needsBase.DisplayName} models need the API base, e.g. {needsBase.ExampleBase}.", [nameof(ApiBase)]);
         }
         if (!string.IsNullOrWhiteSpace(ApiBase)
             && (!Uri.TryCreate(ApiBase.Trim(), UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(uri.UserInfo)))
@@ -59,7 +60,7 @@ public sealed class ModelForm : IValidatableObject
         UpstreamModel = $"{Provider}/{UpstreamModel.Trim()}",
         CustomLlmProvider = Provider,
         ApiBase = string.IsNullOrWhiteSpace(ApiBase) ? null : ApiBase.Trim(),
-        ApiVersion = Provider == Proxy.Core.Models.Provider.Azure ? ApiVersion?.Trim() : null,
+        ApiVersion = Provider == Proxy.Core.Providers.Provider.Azure ? ApiVersion?.Trim() : null,
         ApiKey = string.IsNullOrWhiteSpace(ApiKey) ? null : ApiKey.Trim(),
         TimeoutSeconds = TimeoutSeconds,
         TeamId = teamId,

@@ -1,0 +1,90 @@
+namespace Proxy.Core.Providers;
+
+/// <summary>
+/// A provider a team can register models with: the API dialect it speaks and, for hosted ones, where it lives. The
+/// OpenAI-compatible families are data here, not code: they differ only in their default <c>api_base</c>.
+/// </summary>
+public sealed class Provider
+{
+    private Provider(string name, string displayName, IProviderApi api, Uri? defaultBase, string exampleBase)
+    {
+        Name = name;
+        DisplayName = displayName;
+        Api = api;
+        DefaultBase = defaultBase;
+        ExampleBase = exampleBase;
+    }
+
+    /// <summary>As <c>custom_llm_provider</c> or the prefix of <c>litellm_params.model</c> names it.</summary>
+    public string Name { get; }
+
+    /// <summary>How the portal names it.</summary>
+    public string DisplayName { get; }
+
+    /// <summary>The dialect it speaks.</summary>
+    internal IProviderApi Api { get; }
+
+    /// <summary>Null: the team must give <c>api_base</c> (a self-hosted server, an Azure resource).</summary>
+    public Uri? DefaultBase { get; }
+
+    /// <summary>For the 400 that asks for an api_base, and for the portal's form.</summary>
+    public string ExampleBase { get; }
+
+    /// <summary>It can list its models for the portal's form to pick from.</summary>
+    public bool ListsModels => Api.ModelsUri(DefaultBase ?? new Uri(ExampleBase)) is not null;
+
+    public const string OpenAI = "openai";
+    public const string Azure = "azure";
+    public const string Anthropic = "anthropic";
+    public const string Ollama = "ollama";
+    public const string AzureDefaultApiVersion = "2024-10-21";
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(600);
+
+    /// <summary>Every provider the gateway speaks, in the order the portal offers them.</summary>
+    public static IReadOnlyList<Provider> All { get; } =
+    [
+        new(OpenAI, "OpenAI", OpenAIApi.Instance, new Uri("https://api.openai.com/v1"), "https://api.openai.com/v1"),
+        new(Azure, "Azure OpenAI", AzureApi.Instance, null, "https://YOUR-RESOURCE.openai.azure.com"),
+        new(Anthropic, "Anthropic (Claude)", global::Proxy.Core.Providers.Anthropic.AnthropicApi.Instance, new Uri("https://api.anthropic.com"), "https://api.anthropic.com"),
+        new("groq", "Groq", OpenAIApi.Instance, new Uri("https://api.groq.com/openai/v1"), "https://api.groq.com/openai/v1"),
+        new("mistral", "Mistral", OpenAIApi.Instance, new Uri("https://api.mistral.ai/v1"), "https://api.mistral.ai/v1"),
+        new("deepseek", "DeepSeek", OpenAIApi.Instance, new Uri("https://api.deepseek.com/v1"), "https://api.deepseek.com/v1"),
+        new("together_ai", "Together AI", OpenAIApi.Instance, new Uri("https://api.together.xyz/v1"), "https://api.together.xyz/v1"),
+        new("fireworks_ai", "Fireworks AI", OpenAIApi.Instance, new Uri("https://api.fireworks.ai/inference/v1"), "https://api.fireworks.ai/inference/v1"),
+        new("openrouter", "OpenRouter", OpenAIApi.Instance, new Uri("https://openrouter.ai/api/v1"), "https://openrouter.ai/api/v1"),
+        new("perplexity", "Perplexity", OpenAIApi.Instance, new Uri("https://api.perplexity.ai"), "https://api.perplexity.ai"),
+        new("xai", "xAI (Grok)", OpenAIApi.Instance, new Uri("https://api.x.ai/v1"), "https://api.x.ai/v1"),
+        new("hosted_vllm", "vLLM (self-hosted)", OpenAIApi.Instance, null, "http://my-vllm-server:8000/v1"),
+        new(Ollama, "Ollama (self-hosted)", OpenAIApi.Instance, null, "http://localhost:11434"),
+        new("lm_studio", "LM Studio (self-hosted)", OpenAIApi.Instance, null, "http://localhost:1234/v1"),
+    ];
+
+    public static IReadOnlyList<string> Supported { get; } = [.. All.Select(p => p.Name)];
+
+    private static readonly Dictionary<string, Provider> ByName = All.ToDictionary(p => p.Name, StringComparer.Ordinal);
+
+    public static Provider? Named(string name) => ByName.GetValueOrDefault(name);
+
+    /// <summary><c>custom_llm_provider</c> if given, else the prefix of <c>model</c> (<c>azure/gpt-4o</c> → azure); no prefix means openai.</summary>
+    public static string Of(string upstreamModel, string? customProvider)
+    {
+        if (!string.IsNullOrWhiteSpace(customProvider))
+        {
+            return customProvider.Trim().ToLowerInvariant();
+        }
+        var slash = upstreamModel.IndexOf('/');
+        return slash > 0 ? upstreamModel[..slash].ToLowerInvariant() : OpenAI;
+    }
+
+    /// <summary>The name the provider knows: <c>openai/gpt-4o</c> → <c>gpt-4o</c>, <c>hosted_vllm/meta-llama/Llama-3-8B</c> → <c>meta-llama/Llama-3-8B</c>.</summary>
+    public static string UpstreamName(string upstreamModel, string provider) =>
+        upstreamModel.StartsWith(provider + "/", StringComparison.OrdinalIgnoreCase) ? upstreamModel[(provider.Length + 1)..] : upstreamModel;
+
+    /// <summary>Where the deployment's calls go: its api_base, or its provider's. Ollama serves the OpenAI routes under <c>/v1</c>.</summary>
+    public Uri BaseFor(string? apiBase)
+    {
+        var root = apiBase is not null ? new Uri(apiBase)
+            : DefaultBase ?? throw new InvalidOperationException($"A {Name} deployment has no api_base; registration requires one.");
+        return Name == Ollama && !root.AbsolutePath.TrimEnd('/').EndsWith("/v1", StringComparison.Ordinal) ? new Uri(root.AbsoluteUri.TrimEnd('/') + "/v1") : root;
+    }
+}

@@ -1,0 +1,171 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+
+namespace Portal.Tests.Infrastructure;
+
+/// <summary>
+/// Anthropic's Messages API as the stand-in plays it: it checks what a real Anthropic endpoint checks (the
+/// <c>x-api-key</c> and <c>anthropic-version</c> headers, <c>model</c>, <c>max_tokens</c>, alternating user/assistant
+/// messages of content blocks) and answers with Anthropic's shapes: a JSON message, or the SSE event sequence with
+/// <c>ping</c> events, text blocks and a <c>tool_use</c> block when the request offers tools.
+/// </summary>
+public static class AnthropicStandIn
+{
+    public static async Task AnswerAsync(HttpContext http, string scenario, string body)
+    {
+        if (!http.Request.Path.Value!.EndsWith("/v1/messages", StringComparison.Ordinal) || http.Request.Method != "POST")
+        {
+            if (http.Request.Method == "GET" && http.Request.Path.Value!.EndsWith("/v1/models", StringComparison.Ordinal))
+            {
+                await http.Response.WriteAsJsonAsync(new { data = new[] { new { id = "claude-sonnet-4-5", type = "model" }, new { id = "claude-haiku-4-5", type = "model" } } });
+                return;
+            }
+            await Error(http, 404, "not_found_error", $"No route {http.Request.Path}.");
+            return;
+        }
+        if (http.Request.Headers["anthropic-version"] != "2023-06-01")
+        {
+            await Error(http, 400, "invalid_request_error", "anthropic-version header is required.");
+            return;
+        }
+        if (string.IsNullOrEmpty(http.Request.Headers["x-api-key"]) || http.Request.Headers.ContainsKey("Authorization"))
+        {
+            await Error(http, 401, "authentication_error", "x-api-key is required (and Authorization is not Anthropic's).");
+            return;
+        }
+        if (scenario == "claude529")
+        {
+            await Error(http, 529, "overloaded_error", "Overloaded");
+            return;
+        }
+        if (scenario == "claudelong")
+        {
+            await Error(http, 400, "invalid_request_error", "prompt is too long: 250000 tokens > 200000 maximum");
+            return;
+        }
+        var request = JsonNode.Parse(body)!.AsObject();
+        if (Problem(request) is { } problem)
+        {
+            await Error(http, 400, "invalid_request_error", problem);
+            return;
+        }
+        var model = request["model"]!.GetValue<string>();
+        var messages = request["messages"]!.AsArray();
+        var answeredTool = messages[^1]!["content"]!.AsArray().Any(b => b!["type"]!.GetValue<string>() == "tool_result");
+        var useTool = request["tools"] is JsonArray { Count: > 0 } && !answeredTool;
+        var text = answeredTool ? "It is 22 degrees in Boston." : "Sunny in Boston.";
+        if (request["stream"]?.GetValue<bool>() == true)
+        {
+            await StreamAsync(http, model, text, useTool);
+            return;
+        }
+        JsonNode content = useTool
+            ? new JsonArray(new JsonObject { ["type"] = "tool_use", ["id"] = "toolu_standin_1", ["name"] = "get_weather", ["input"] = new JsonObject { ["location"] = "Boston" } })
+            : new JsonArray(new JsonObject { ["type"] = "text", ["text"] = text });
+        await http.Response.WriteAsJsonAsync(new JsonObject
+        {
+            ["id"] = "msg_standin",
+            ["type"] = "message",
+            ["role"] = "assistant",
+            ["model"] = model,
+            ["content"] = content,
+            ["stop_reason"] = useTool ? "tool_use" : "end_turn",
+            ["stop_sequence"] = null,
+            ["usage"] = new JsonObject { ["input_tokens"] = 21, ["output_tokens"] = 9 },
+        });
+    }
+
+    /// <summary>What a real Messages endpoint would refuse.</summary>
+    private static string? Problem(JsonObject request)
+    {
+        if (request["model"] is not JsonValue)
+        {
+            return "model: Field required";
+        }
+        if (request["max_tokens"] is not JsonValue maxTokens || maxTokens.GetValue<int>() <= 0)
+        {
+            return "max_tokens: Field required";
+        }
+        if (request["messages"] is not JsonArray { Count: > 0 } messages)
+        {
+            return "messages: at least one message is required";
+        }
+        var expected = "user";
+        foreach (var message in messages)
+        {
+            var role = message!["role"]?.GetValue<string>();
+            if (role != expected)
+            {
+                return $"messages: roles must alternate between \"user\" and \"assistant\", got {role}";
+            }
+            if (message["content"] is not JsonArray { Count: > 0 } blocks || blocks.Any(b => b!["type"]?.GetValue<string>() is not ("text" or "image" or "tool_use" or "tool_result")))
+            {
+                return "messages: content must be a non-empty list of blocks";
+            }
+            expected = role == "user" ? "assistant" : "user";
+        }
+        if (request.Select(p => p.Key).FirstOrDefault(k => k is "stream_options" or "n" or "parallel_tool_calls" or "max_completion_tokens" or "user" or "fallbacks") is { } openAIOnly)
+        {
+            return $"{openAIOnly}: Extra inputs are not permitted";
+        }
+        return null;
+    }
+
+    private static async Task StreamAsync(HttpContext http, string model, string text, bool useTool)
+    {
+        http.Response.ContentType = "text/event-stream; charset=utf-8";
+        async Task Send(string type, JsonObject data)
+        {
+            data["type"] = type;
+            // Written in two pieces: a client must put an event together across reads.
+            var wire = $"event: {type}\ndata: {data.ToJsonString()}\n\n";
+            await http.Response.WriteAsync(wire[..(wire.Length / 2)]);
+            await http.Response.Body.FlushAsync();
+            await http.Response.WriteAsync(wire[(wire.Length / 2)..]);
+            await http.Response.Body.FlushAsync();
+        }
+        await Send("message_start", new JsonObject
+        {
+            ["message"] = new JsonObject
+            {
+                ["id"] = "msg_standin_stream", ["type"] = "message", ["role"] = "assistant", ["content"] = new JsonArray(), ["model"] = model,
+                ["stop_reason"] = null, ["stop_sequence"] = null, ["usage"] = new JsonObject { ["input_tokens"] = 21, ["output_tokens"] = 1 },
+            },
+        });
+        await Send("ping", []);
+        if (useTool)
+        {
+            await Send("content_block_start", new JsonObject { ["index"] = 0, ["content_block"] = new JsonObject { ["type"] = "text", ["text"] = "" } });
+            await Send("content_block_delta", new JsonObject { ["index"] = 0, ["delta"] = new JsonObject { ["type"] = "text_delta", ["text"] = "Let me check." } });
+            await Send("content_block_stop", new JsonObject { ["index"] = 0 });
+            await Send("content_block_start", new JsonObject
+            {
+                ["index"] = 1, ["content_block"] = new JsonObject { ["type"] = "tool_use", ["id"] = "toolu_standin_2", ["name"] = "get_weather", ["input"] = new JsonObject() },
+            });
+            await Send("content_block_delta", new JsonObject { ["index"] = 1, ["delta"] = new JsonObject { ["type"] = "input_json_delta", ["partial_json"] = "{\"location\": \"Bos" } });
+            await Send("content_block_delta", new JsonObject { ["index"] = 1, ["delta"] = new JsonObject { ["type"] = "input_json_delta", ["partial_json"] = "ton\"}" } });
+            await Send("content_block_stop", new JsonObject { ["index"] = 1 });
+        }
+        else
+        {
+            await Send("content_block_start", new JsonObject { ["index"] = 0, ["content_block"] = new JsonObject { ["type"] = "text", ["text"] = "" } });
+            var half = text.Length / 2;
+            await Send("content_block_delta", new JsonObject { ["index"] = 0, ["delta"] = new JsonObject { ["type"] = "text_delta", ["text"] = text[..half] } });
+            await Send("ping", []);
+            await Send("content_block_delta", new JsonObject { ["index"] = 0, ["delta"] = new JsonObject { ["type"] = "text_delta", ["text"] = text[half..] } });
+            await Send("content_block_stop", new JsonObject { ["index"] = 0 });
+        }
+        await Send("message_delta", new JsonObject
+        {
+            ["delta"] = new JsonObject { ["stop_reason"] = useTool ? "tool_use" : "end_turn", ["stop_sequence"] = null },
+            ["usage"] = new JsonObject { ["output_tokens"] = 12 },
+        });
+        await Send("message_stop", []);
+    }
+
+    private static async Task Error(HttpContext http, int status, string type, string message)
+    {
+        http.Response.StatusCode = status;
+        await http.Response.WriteAsJsonAsync(new { type = "error", error = new { type, message } });
+    }
+}
