@@ -1,6 +1,7 @@
 using Portal.Components;
 using Portal.Configuration;
 using Portal.Endpoints;
+using Portal.Telemetry;
 using Proxy.Core;
 using Proxy.Core.Routing;
 
@@ -8,6 +9,8 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 
 builder.AddGatewayConfiguration();
 builder.Services.AddProxyCore(builder.Configuration.GetConnectionString("Portal")!);
+builder.AddGatewayTelemetry();
+builder.Services.AddApiDocument();
 builder.AddPortal();
 
 var app = builder.Build();
@@ -20,6 +23,8 @@ await app.Services.PrepareDatabaseAsync();
 await app.Services.EnsureBootstrapAdminAsync();
 await app.Services.GetRequiredService<RouteTable>().RefreshAsync();
 
+app.UseConfiguredForwardedHeaders();
+app.UseCallIds();
 app.UseApiErrors();
 app.MapHealthEndpoints();
 app.MapTeamEndpoints();
@@ -29,6 +34,8 @@ app.MapUserEndpoints();
 app.MapAuditEndpoints();
 app.MapSpendEndpoints();
 app.MapLlmEndpoints();
+app.MapApiDocument();
+app.MapMetrics();
 app.MapPortal();
 
 app.Run();

@@ -45,6 +45,8 @@ public static class ProxyCoreSetup
         services.AddSingleton<UpstreamClient>();
         services.AddSingleton<UpstreamPolicy>();
         services.AddOptions<UpstreamOptions>().BindConfiguration(UpstreamOptions.Section);
+        services.AddMetrics();
+        services.AddSingleton<CallMetrics>();
         services.AddSingleton<LlmProxy>();
         services.AddSingleton<UsageWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<UsageWriter>());

@@ -72,16 +72,8 @@ public sealed class PortalPage(IPage page, Uri baseAddress)
     {
         await OpenTabAsync("Members");
         await page.FillAsync("#member-email", email);
-        if (admin)
-        {
-            // MudSelect puts the id on a hidden input: open it through its visible container.
-            await page.Locator("div.mud-input-control.mud-select:has(#member-role)").ClickAsync();
-            await page.Locator(".mud-popover-open .mud-list-item").GetByText("admin", new() { Exact = true }).ClickAsync();
-            // The select sets its value only after a round trip of its own: an Add clicked before that (a busy server
-            // widens the window) adds a plain member while the select already shows "admin".
-            await page.WaitForFunctionAsync("() => document.getElementById('member-role')?.value === 'admin'");
-        }
-        await page.ClickAsync("[data-testid=add-member]");
+        // No wait between typing and clicking: the role is the button, so nothing can arrive late.
+        await page.ClickAsync(admin ? "[data-testid=add-admin]" : "[data-testid=add-member]");
         var row = page.Locator("[data-testid=members] tr", new() { HasText = email });
         await row.GetByText(admin ? "admin" : "member", new() { Exact = true }).WaitForAsync();
     }

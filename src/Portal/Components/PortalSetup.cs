@@ -5,6 +5,7 @@ using MudBlazor.Services;
 using Portal.Components.Account;
 using Portal.Configuration;
 using Proxy.Core.Persistence;
+using Proxy.Core.Secrets;
 using Proxy.Core.Users;
 
 namespace Portal.Components;
@@ -27,6 +28,12 @@ public static class PortalSetup
                 options.DefaultSignInScheme = IdentityConstants.ExternalScheme;
             })
             .AddIdentityCookies();
+        builder.Services.AddAuthentication().AddSingleSignOn(builder.Configuration);
+        builder.Services.AddOptions<SsoOptions>().BindConfiguration(SsoOptions.Section);
+        builder.Services.AddSharedKeyRing();
+        // Invite links are Identity user tokens: this is how long one stays valid.
+        builder.Services.Configure<DataProtectionTokenProviderOptions>(o =>
+            o.TokenLifespan = builder.Configuration.GetValue(PortalOptions.Section + ":InviteLifetime", TimeSpan.FromDays(3)));
         builder.Services.AddAuthorization();
         builder.Services.AddIdentityCore<PortalUser>(options =>
             {
@@ -38,6 +45,7 @@ public static class PortalSetup
                 options.Lockout.AllowedForNewUsers = true;
             })
             .AddEntityFrameworkStores<PortalDb>()
+            .AddUserStore<PortalUserStore>()
             .AddSignInManager()
             .AddDefaultTokenProviders();
         return builder;
@@ -52,7 +60,8 @@ public static class PortalSetup
         {
             await signIn.SignOutAsync();
             return TypedResults.LocalRedirect("~/Account/Login");
-        });
+        }).ExcludeFromDescription();
+        app.MapSingleSignOn();
         return app;
     }
 

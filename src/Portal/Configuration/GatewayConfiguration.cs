@@ -1,3 +1,5 @@
+using System.Net;
+using Microsoft.AspNetCore.HttpOverrides;
 using Proxy.Core;
 using Proxy.Core.Persistence;
 
@@ -17,9 +19,10 @@ public static class GatewayConfiguration
     public const string DefaultUrls = "http://0.0.0.0:4000";
 
     /// <summary>
-    /// The folder whose appsettings.json operators edit: <c>--contentRoot</c> if given; else, inside a source checkout,
-    /// the repository root (the folder with Portal.sln), so <c>dotnet run --project src/Portal</c> reads the root file
-    /// and not a copy; else the current directory.
+    /// The folder whose appsettings.json operators edit: <c>--contentRoot</c> if given; else, inside a source checkout
+    /// (found from the current directory or from the running build output), the repository root (the folder with
+    /// Portal.sln), so <c>dotnet run --project src/Portal</c> reads the root file and not a copy; else the folder the
+    /// gateway was published to, whatever the current directory (a systemd unit or a container need not cd there).
     /// </summary>
     public static string ContentRoot(string[] args)
     {
@@ -28,14 +31,19 @@ public static class GatewayConfiguration
         {
             return Path.GetFullPath(given);
         }
-        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+        return Checkout(Directory.GetCurrentDirectory()) ?? Checkout(AppContext.BaseDirectory) ?? AppContext.BaseDirectory;
+
+        static string? Checkout(string from)
         {
-            if (File.Exists(Path.Combine(dir.FullName, "Portal.sln")))
+            for (var dir = new DirectoryInfo(from); dir is not null; dir = dir.Parent)
             {
-                return dir.FullName;
+                if (File.Exists(Path.Combine(dir.FullName, "Portal.sln")))
+                {
+                    return dir.FullName;
+                }
             }
+            return null;
         }
-        return Directory.GetCurrentDirectory();
     }
 
     public static WebApplicationBuilder AddGatewayConfiguration(this WebApplicationBuilder builder)
@@ -75,6 +83,21 @@ public static class GatewayConfiguration
         // YARP logs every forward at Information and every upstream failure with a stack trace; LlmProxy logs one line per failure instead.
         builder.Logging.AddFilter("Yarp", LogLevel.Error);
 
+        // Outside Development the host reads the static web assets manifest (MudBlazor's and Blazor's files, which live
+        // in the NuGet cache and the build's obj folder) only when asked. A publish folder has no manifest: its
+        // wwwroot holds the files themselves. Running the build output (dotnet run, dotnet bin/.../Portal.dll) has one.
+        if (!isDev && File.Exists(Path.Combine(AppContext.BaseDirectory, $"{builder.Environment.ApplicationName}.staticwebassets.runtime.json")))
+        {
+            builder.WebHost.UseStaticWebAssets();
+        }
+
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.PropertyNamingPolicy = Endpoints.ApiJson.Naming;
+            // Numbers are numbers: the API document then says so too.
+            o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
+        });
+        builder.Services.AddOptions<ForwardedHeadersSettings>().BindConfiguration(ForwardedHeadersSettings.Section);
         builder.Services.AddOptions<ProxyOptions>().BindConfiguration(ProxyOptions.Section);
         builder.Services.AddOptions<PortalOptions>().BindConfiguration(PortalOptions.Section);
         builder.Services.AddSingleton(new StartupWarnings(warnings));
@@ -105,7 +128,57 @@ public sealed class PortalOptions
     /// <summary>The first proxy-admin portal account, created at start-up if absent.</summary>
     public string? AdminEmail { get; set; }
     public string? AdminPassword { get; set; }
+
+    /// <summary>How long an invite link stays valid (also read directly as <c>Portal:InviteLifetime</c>).</summary>
+    public TimeSpan InviteLifetime { get; set; } = TimeSpan.FromDays(3);
+}
+
+/// <summary>
+/// The <c>ForwardedHeaders</c> section: behind a reverse proxy that terminates TLS, honour its X-Forwarded-For and
+/// X-Forwarded-Proto (so sign-in cookies are Secure and SSO redirects say https). Off by default; when on, only the
+/// listed proxies and networks are believed (loopback when none are listed).
+/// </summary>
+public sealed class ForwardedHeadersSettings
+{
+    public const string Section = "ForwardedHeaders";
+
+    public bool Enabled { get; set; }
+    public List<string> KnownProxies { get; set; } = [];
+
+    /// <summary>CIDR, e.g. 10.0.0.0/8.</summary>
+    public List<string> KnownNetworks { get; set; } = [];
+
+    /// <summary>Also X-Forwarded-Host (only when the proxy sets it and strips what clients send).</summary>
+    public bool ForwardHost { get; set; }
 }
 
 /// <summary>Configuration warnings collected before logging exists, logged once the app is built.</summary>
 public sealed record StartupWarnings(IReadOnlyList<string> Messages);
+
+public static class ForwardedHeadersSetup
+{
+    public static WebApplication UseConfiguredForwardedHeaders(this WebApplication app)
+    {
+        var settings = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ForwardedHeadersSettings>>().Value;
+        if (!settings.Enabled)
+        {
+            return app;
+        }
+        var options = new ForwardedHeadersOptions
+        {
+            ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | (settings.ForwardHost ? ForwardedHeaders.XForwardedHost : 0),
+        };
+        foreach (var proxy in settings.KnownProxies)
+        {
+            options.KnownProxies.Add(IPAddress.TryParse(proxy, out var address) ? address
+                : throw new InvalidOperationException($"ForwardedHeaders:KnownProxies: '{proxy}' is not an IP address."));
+        }
+        foreach (var network in settings.KnownNetworks)
+        {
+            options.KnownIPNetworks.Add(System.Net.IPNetwork.TryParse(network, out var parsed) ? parsed
+                : throw new InvalidOperationException($"ForwardedHeaders:KnownNetworks: '{network}' is not a CIDR network such as 10.0.0.0/8."));
+        }
+        app.UseForwardedHeaders(options);
+        return app;
+    }
+}

@@ -13,8 +13,8 @@ namespace Portal.Endpoints;
 /// </summary>
 public static partial class ApiErrors
 {
-    public static object Envelope(int status, string type, string message, string? param) =>
-        new { error = new { message, type, param, code = status.ToString(System.Globalization.CultureInfo.InvariantCulture) } };
+    public static ErrorEnvelope Envelope(int status, string type, string message, string? param) =>
+        new(new ErrorBody(message, type, param, status.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
     public static Task WriteAsync(HttpContext http, int status, string type, string message, string? param = null)
     {
@@ -114,3 +114,12 @@ public static partial class ApiErrors
     [LoggerMessage(100, LogLevel.Error, "Unhandled error in request {TraceId}")]
     private static partial void LogUnhandled(ILogger log, Exception exception, string traceId);
 }
+
+/// <summary>API.md section 2: every error on the REST and LLM surfaces.</summary>
+public sealed record ErrorEnvelope(ErrorBody Error);
+
+public sealed record ErrorBody(
+    [property: System.ComponentModel.Description("What went wrong and how to fix it; never a secret.")] string Message,
+    [property: System.ComponentModel.Description("auth_error, permission_error, not_found_error, invalid_request_error, budget_exceeded, rate_limit_error, upstream_error or internal_server_error.")] string Type,
+    [property: System.ComponentModel.Description("The offending field, or null.")] string? Param,
+    [property: System.ComponentModel.Description("The HTTP status, as a string.")] string Code);

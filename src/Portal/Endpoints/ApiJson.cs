@@ -1,146 +1,235 @@
+using System.ComponentModel;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Proxy.Core.Audit;
 using Proxy.Core.Keys;
 using Proxy.Core.Models;
 using Proxy.Core.Teams;
+using Proxy.Core.Users;
 
 namespace Portal.Endpoints;
 
-/// <summary>The JSON shapes of the LiteLLM API (field names as LiteLLM spells them). No hash or secret ever appears here.</summary>
+/// <summary>
+/// The JSON shapes of the LiteLLM API. Property names are written in snake_case (<see cref="ApiJson.Naming"/>), as
+/// LiteLLM spells them; the API document at /openapi/v1.json is generated from these same types, so what it says is
+/// what the routes answer. No hash or secret ever appears here, except the raw key of <see cref="IssuedKeyJson"/>.
+/// </summary>
 public static class ApiJson
 {
-    public static object Team(TeamView view) => new
-    {
-        team_id = view.Team.TeamId,
-        team_alias = view.Team.TeamAlias,
-        models = view.Team.Models,
-        members_with_roles = view.Team.Members.OrderBy(m => m.User?.Email ?? m.UserId)
-            .Select(m => new { user_id = m.UserId, user_email = m.User?.Email, role = m.Role }),
-        max_budget = view.Team.MaxBudget,
-        spend = view.Team.Spend,
-        budget_duration = view.Team.BudgetDuration,
-        budget_reset_at = view.Team.BudgetResetAt,
-        tpm_limit = view.Team.TpmLimit,
-        rpm_limit = view.Team.RpmLimit,
-        blocked = view.Team.Blocked,
-        metadata = Parse(view.Team.Metadata) ?? new JsonObject(),
-        router_settings = Proxy.Core.Routing.RouterSettings.FromStored(view.Team.RouterSettings).ToJson(),
-        created_at = view.Team.CreatedAt,
-        updated_at = view.Team.UpdatedAt,
-        litellm_model_table = new
-        {
-            model_aliases = view.ModelAliases,
-            created_by = view.Team.CreatedBy,
-            updated_by = view.Team.UpdatedBy,
-        },
-    };
+    public static readonly JsonNamingPolicy Naming = JsonNamingPolicy.SnakeCaseLower;
 
-    public static object Key(VirtualKey k) => new
+    public static TeamJson Team(TeamView view) => new()
     {
-        key_name = k.KeyName,
-        key_alias = k.KeyAlias,
-        team_id = k.TeamId,
-        user_id = k.UserId,
-        models = k.Models,
-        key_type = k.KeyType,
-        expires = k.ExpiresAt,
-        blocked = k.Blocked,
-        max_budget = k.MaxBudget,
-        spend = k.Spend,
-        budget_duration = k.BudgetDuration,
-        budget_reset_at = k.BudgetResetAt,
-        tpm_limit = k.TpmLimit,
-        rpm_limit = k.RpmLimit,
-        max_parallel_requests = k.MaxParallelRequests,
-        metadata = Parse(k.Metadata) ?? new JsonObject(),
-        created_at = k.CreatedAt,
-        updated_at = k.UpdatedAt,
-        created_by = k.CreatedBy,
-        updated_by = k.UpdatedBy,
+        TeamId = view.Team.TeamId,
+        TeamAlias = view.Team.TeamAlias,
+        Models = view.Team.Models,
+        MembersWithRoles = [.. view.Team.Members.OrderBy(m => m.User?.Email ?? m.UserId).Select(m => new MemberJson(m.UserId, m.User?.Email, m.Role))],
+        MaxBudget = view.Team.MaxBudget,
+        Spend = view.Team.Spend,
+        BudgetDuration = view.Team.BudgetDuration,
+        BudgetResetAt = view.Team.BudgetResetAt,
+        TpmLimit = view.Team.TpmLimit,
+        RpmLimit = view.Team.RpmLimit,
+        Blocked = view.Team.Blocked,
+        Metadata = ParseObject(view.Team.Metadata),
+        RouterSettings = Proxy.Core.Routing.RouterSettings.FromStored(view.Team.RouterSettings).ToJson(),
+        CreatedAt = view.Team.CreatedAt,
+        UpdatedAt = view.Team.UpdatedAt,
+        LitellmModelTable = new ModelTableJson(view.ModelAliases, view.Team.CreatedBy, view.Team.UpdatedBy),
     };
-
-    public static JsonObject User(Proxy.Core.Users.PortalUser u) => JsonNodeOf(new
-    {
-        user_id = u.Id,
-        user_email = u.Email,
-        user_role = Proxy.Core.Users.UserRole.Of(u),
-        max_budget = u.MaxBudget,
-        spend = u.Spend,
-        budget_duration = u.BudgetDuration,
-        budget_reset_at = u.BudgetResetAt,
-        disabled = u.Disabled,
-        created_at = u.CreatedAt,
-    });
 
     /// <summary>generate and regenerate: the only answers that carry the raw key.</summary>
-    public static JsonObject IssuedKey(IssuedKey issued)
-    {
-        var json = JsonNodeOf(Key(issued.Key));
-        json["key"] = issued.RawKey;
-        json["token"] = issued.Key.Token;
-        return json;
-    }
+    public static IssuedKeyJson IssuedKey(IssuedKey issued) => new(Key(issued.Key)) { Key = issued.RawKey, Token = issued.Key.Token };
 
-    public static object LitellmParams(ModelDeployment d)
+    public static KeyJson Key(VirtualKey k) => new()
     {
-        var json = Parse(d.ExtraParams) as JsonObject ?? new JsonObject();
-        json["model"] = d.UpstreamModel;
-        json["custom_llm_provider"] = d.Provider;
-        json["api_base"] = d.ApiBase;
-        json["api_version"] = d.ApiVersion;
-        json["api_key"] = ModelService.MaskedKey(d);
-        if (d.TimeoutSeconds is { } timeout)
-        {
-            json["timeout"] = timeout;
-        }
-        return json;
-    }
-
-    public static object ModelInfo(ModelDeployment d)
-    {
-        var json = Parse(d.ExtraInfo) as JsonObject ?? new JsonObject();
-        json["id"] = d.ModelId;
-        json["team_id"] = d.TeamId;
-        json["team_public_model_name"] = d.PublicName;
-        json["db_model"] = true;
-        json["created_at"] = d.CreatedAt;
-        json["updated_at"] = d.UpdatedAt;
-        json["created_by"] = d.CreatedBy;
-        json["updated_by"] = d.UpdatedBy;
-        return json;
-    }
-
-    public static object Model(ModelDeployment d) => new
-    {
-        model_id = d.ModelId,
-        model_name = d.ModelName,
-        litellm_params = LitellmParams(d),
-        model_info = ModelInfo(d),
-        created_at = d.CreatedAt,
-        created_by = d.CreatedBy,
-        updated_at = d.UpdatedAt,
-        updated_by = d.UpdatedBy,
+        KeyName = k.KeyName,
+        KeyAlias = k.KeyAlias,
+        TeamId = k.TeamId,
+        UserId = k.UserId,
+        Models = k.Models,
+        KeyType = k.KeyType,
+        Expires = k.ExpiresAt,
+        Blocked = k.Blocked,
+        MaxBudget = k.MaxBudget,
+        Spend = k.Spend,
+        BudgetDuration = k.BudgetDuration,
+        BudgetResetAt = k.BudgetResetAt,
+        TpmLimit = k.TpmLimit,
+        RpmLimit = k.RpmLimit,
+        MaxParallelRequests = k.MaxParallelRequests,
+        Metadata = ParseObject(k.Metadata),
+        CreatedAt = k.CreatedAt,
+        UpdatedAt = k.UpdatedAt,
+        CreatedBy = k.CreatedBy,
+        UpdatedBy = k.UpdatedBy,
     };
 
-    public static object ModelInfoEntry(ModelDeployment d) => new
+    public static UserJson User(PortalUser u) => new()
     {
-        model_name = d.ModelName,
-        litellm_params = LitellmParams(d),
-        model_info = ModelInfo(d),
+        UserId = u.Id,
+        UserEmail = u.Email,
+        UserRole = UserRole.Of(u),
+        MaxBudget = u.MaxBudget,
+        Spend = u.Spend,
+        BudgetDuration = u.BudgetDuration,
+        BudgetResetAt = u.BudgetResetAt,
+        Disabled = u.Disabled,
+        CreatedAt = u.CreatedAt,
     };
 
-    public static object Audit(AuditEvent e) => new
-    {
-        id = e.Id,
-        at = e.At,
-        actor = e.Actor,
-        action = e.Action,
-        team_id = e.TeamId,
-        target_id = e.TargetId,
-        details = Parse(e.Details),
-    };
+    public static ModelJson Model(ModelDeployment d) =>
+        new(d.ModelId, d.ModelName, LitellmParams(d), ModelInfo(d), d.CreatedAt, d.CreatedBy, d.UpdatedAt, d.UpdatedBy);
 
-    private static JsonNode? Parse(string? json) => json is null ? null : JsonNode.Parse(json);
+    public static ModelInfoEntryJson ModelInfoEntry(ModelDeployment d) => new(d.ModelName, LitellmParams(d), ModelInfo(d));
 
-    private static JsonObject JsonNodeOf(object value) => System.Text.Json.JsonSerializer.SerializeToNode(value)!.AsObject();
+    private static LitellmParamsJson LitellmParams(ModelDeployment d) =>
+        new(d.UpstreamModel, d.Provider, d.ApiBase, d.ApiVersion, ModelService.MaskedKey(d), d.TimeoutSeconds) { Extra = Extra(d.ExtraParams) };
+
+    private static ModelInfoJson ModelInfo(ModelDeployment d) =>
+        new(d.ModelId, d.TeamId, d.PublicName, true, d.CreatedAt, d.UpdatedAt, d.CreatedBy, d.UpdatedBy) { Extra = Extra(d.ExtraInfo) };
+
+    public static AuditJson Audit(AuditEvent e) => new(e.Id, e.At, e.Actor, e.Action, e.TeamId, e.TargetId, e.Details is null ? null : JsonNode.Parse(e.Details));
+
+    private static JsonObject ParseObject(string? json) => json is null ? [] : JsonNode.Parse(json) as JsonObject ?? [];
+
+    private static Dictionary<string, JsonElement>? Extra(string? json) =>
+        json is null ? null : JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(json);
 }
+
+public sealed record MemberJson(string UserId, string? UserEmail, [property: Description("admin or user")] string Role);
+
+public sealed record ModelTableJson(
+    [property: Description("The team's alias table: public model name → internal name (model_name_{team_id}_{uuid}).")] IReadOnlyDictionary<string, string> ModelAliases,
+    string CreatedBy,
+    string UpdatedBy);
+
+/// <summary>A team, as LiteLLM's team object.</summary>
+public sealed record TeamJson
+{
+    public string TeamId { get; init; } = "";
+    public string? TeamAlias { get; init; }
+    [Description("Public model names the team may call; empty = every global model.")]
+    public IReadOnlyList<string> Models { get; init; } = [];
+    public IReadOnlyList<MemberJson> MembersWithRoles { get; init; } = [];
+    [Description("USD; null = no budget.")]
+    public double? MaxBudget { get; init; }
+    [Description("USD spent in the current budget period.")]
+    public double Spend { get; init; }
+    [Description("e.g. 30d; the spend resets to 0 at budget_reset_at.")]
+    public string? BudgetDuration { get; init; }
+    public DateTime? BudgetResetAt { get; init; }
+    public long? TpmLimit { get; init; }
+    public long? RpmLimit { get; init; }
+    public bool Blocked { get; init; }
+    public JsonObject Metadata { get; init; } = [];
+    [Description("routing_strategy, num_retries, allowed_fails, cooldown_time, fallbacks and context_window_fallbacks.")]
+    public JsonObject RouterSettings { get; init; } = [];
+    public DateTime CreatedAt { get; init; }
+    public DateTime UpdatedAt { get; init; }
+    public ModelTableJson LitellmModelTable { get; init; } = new(new Dictionary<string, string>(), "", "");
+}
+
+/// <summary>A virtual key: its masked name and settings, never its hash or the raw key.</summary>
+public record KeyJson
+{
+    [Description("The masked key, sk-...abcd.")]
+    public string KeyName { get; init; } = "";
+    public string? KeyAlias { get; init; }
+    public string? TeamId { get; init; }
+    public string? UserId { get; init; }
+    [Description("Public model names this key may call; empty = whatever its team allows.")]
+    public IReadOnlyList<string> Models { get; init; } = [];
+    [Description("default, llm_api or management.")]
+    public string KeyType { get; init; } = "";
+    public DateTime? Expires { get; init; }
+    public bool Blocked { get; init; }
+    public double? MaxBudget { get; init; }
+    public double Spend { get; init; }
+    public string? BudgetDuration { get; init; }
+    public DateTime? BudgetResetAt { get; init; }
+    public long? TpmLimit { get; init; }
+    public long? RpmLimit { get; init; }
+    public int? MaxParallelRequests { get; init; }
+    public JsonObject Metadata { get; init; } = [];
+    public DateTime CreatedAt { get; init; }
+    public DateTime UpdatedAt { get; init; }
+    public string CreatedBy { get; init; } = "";
+    public string UpdatedBy { get; init; } = "";
+}
+
+/// <summary>The answer of /key/generate and /key/regenerate: the raw key, shown this once.</summary>
+public sealed record IssuedKeyJson : KeyJson
+{
+    public IssuedKeyJson()
+    {
+    }
+
+    public IssuedKeyJson(KeyJson key) : base(key)
+    {
+    }
+
+    [Description("The raw key. It is never shown again.")]
+    public string Key { get; init; } = "";
+    [Description("SHA-256 hex of the key: what /key/info, /key/update and /key/delete also accept.")]
+    public string Token { get; init; } = "";
+}
+
+public record UserJson
+{
+    public string UserId { get; init; } = "";
+    public string? UserEmail { get; init; }
+    [Description("proxy_admin or internal_user.")]
+    public string UserRole { get; init; } = "";
+    public double? MaxBudget { get; init; }
+    public double Spend { get; init; }
+    public string? BudgetDuration { get; init; }
+    public DateTime? BudgetResetAt { get; init; }
+    public bool Disabled { get; init; }
+    public DateTime CreatedAt { get; init; }
+}
+
+/// <summary>
+/// <c>litellm_params</c>: what the gateway acts on, then anything else the request gave, returned as given.
+/// The provider key is masked (<c>****cb07</c>).
+/// </summary>
+public sealed record LitellmParamsJson(
+    [property: Description("The provider's model, e.g. openai/gpt-4o, azure/my-deployment, anthropic/claude-sonnet-4-5.")] string Model,
+    string CustomLlmProvider,
+    string? ApiBase,
+    string? ApiVersion,
+    [property: Description("Masked: ****abcd.")] string? ApiKey,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description("Seconds; absent when not set.")] double? Timeout = null)
+{
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Extra { get; init; }
+}
+
+public sealed record ModelInfoJson(
+    string Id,
+    string? TeamId,
+    string? TeamPublicModelName,
+    bool DbModel,
+    DateTime CreatedAt,
+    DateTime UpdatedAt,
+    string CreatedBy,
+    string UpdatedBy)
+{
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Extra { get; init; }
+}
+
+public sealed record ModelJson(
+    string ModelId,
+    [property: Description("The internal name for team models (model_name_{team_id}_{uuid}), the public name for global ones.")] string ModelName,
+    LitellmParamsJson LitellmParams,
+    ModelInfoJson ModelInfo,
+    DateTime CreatedAt,
+    string CreatedBy,
+    DateTime UpdatedAt,
+    string UpdatedBy);
+
+public sealed record ModelInfoEntryJson(string ModelName, LitellmParamsJson LitellmParams, ModelInfoJson ModelInfo);
+
+public sealed record AuditJson(long Id, DateTime At, string Actor, string Action, string? TeamId, string? TargetId, JsonNode? Details);

@@ -1,4 +1,6 @@
+using System.ComponentModel;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Proxy.Core;
 using Proxy.Core.Access;
 using Proxy.Core.Keys;
@@ -11,46 +13,48 @@ public static class KeyEndpoints
     public static IEndpointRouteBuilder MapKeyEndpoints(this IEndpointRouteBuilder app)
     {
         var management = app.MapManagementGroup();
-        management.MapPost("/key/generate", Generate);
-        management.MapGet("/key/info", Info);
-        management.MapGet("/key/list", List);
-        management.MapPost("/key/update", Update);
-        management.MapPost("/key/delete", Delete);
-        management.MapPost("/key/regenerate", Regenerate);
-        management.MapPost("/key/{key}/regenerate", Regenerate);
+        management.MapPost("/key/generate", Generate).Accepts<KeyRequest>(ApiDocument.Json)
+            .WithSummary("Create a virtual key").WithDescription("Proxy admin, or an admin of the key's team. The raw key is in this answer only.");
+        management.MapGet("/key/info", Info)
+            .WithSummary("A key's settings").WithDescription("key: the raw key or its hash; the caller's own key if omitted. 404 if unknown.");
+        management.MapGet("/key/list", List).WithSummary("The keys the caller can see, a page at a time");
+        management.MapPost("/key/update", Update).Accepts<KeyUpdateRequest>(ApiDocument.Json)
+            .WithSummary("Change a key").WithDescription("key (raw or hash) and the fields to change; absent fields are kept.");
+        management.MapPost("/key/delete", Delete).Accepts<KeyDeleteRequest>(ApiDocument.Json).WithSummary("Delete keys");
+        management.MapPost("/key/regenerate", Regenerate).Accepts<KeyUpdateRequest>(ApiDocument.Json)
+            .WithSummary("A new raw key for a key").WithDescription("The old key is refused at once; the body may also change fields. Body optional with /key/{key}/regenerate.");
+        management.MapPost("/key/{key}/regenerate", Regenerate).Accepts<KeyRequest>(ApiDocument.Json).WithSummary("A new raw key for the key in the path");
         return app;
     }
 
-    private static async Task<IResult> Generate(HttpContext http, KeyService keys)
+    private static async Task<Ok<IssuedKeyJson>> Generate(HttpContext http, KeyService keys)
     {
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
+        if (body.ContainsKey("key"))
+        {
+            throw ProxyError.BadRequest("key cannot be chosen: /key/generate makes a random one and shows it once. Remove key from the body.", "key");
+        }
         var issued = await keys.GenerateAsync(caller, ReadKey(body), http.RequestAborted);
         return TypedResults.Ok(ApiJson.IssuedKey(issued));
     }
 
-    private static async Task<IResult> Info(HttpContext http, KeyService keys, string? key)
+    private static async Task<Ok<KeyInfoResponse>> Info(HttpContext http, KeyService keys, string? key)
     {
         var found = await keys.InfoAsync(http.Caller(), key, http.RequestAborted);
         // The raw key is never repeated back, not even to the caller who sent it: the masked name stands in.
-        return TypedResults.Ok(new { key = found.KeyName, info = ApiJson.Key(found) });
+        return TypedResults.Ok(new KeyInfoResponse(found.KeyName, ApiJson.Key(found)));
     }
 
-    private static async Task<IResult> List(HttpContext http, KeyService keys, string? team_id, string? page, string? size)
+    private static async Task<Ok<KeyListResponse>> List(HttpContext http, KeyService keys, string? team_id, string? page, string? size)
     {
         var caller = http.Caller();
         var (pageNumber, pageSize) = Paging.Validate(page, size);
         var (found, total) = await keys.ListAsync(caller, team_id, pageNumber, pageSize, http.RequestAborted);
-        return TypedResults.Ok(new
-        {
-            keys = found.Select(ApiJson.Key),
-            total_count = total,
-            current_page = pageNumber,
-            total_pages = (total + pageSize - 1) / pageSize,
-        });
+        return TypedResults.Ok(new KeyListResponse([.. found.Select(ApiJson.Key)], total, pageNumber, (total + pageSize - 1) / pageSize));
     }
 
-    private static async Task<IResult> Update(HttpContext http, KeyService keys)
+    private static async Task<Ok<KeyJson>> Update(HttpContext http, KeyService keys)
     {
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
@@ -58,16 +62,16 @@ public static class KeyEndpoints
         return TypedResults.Ok(ApiJson.Key(updated));
     }
 
-    private static async Task<IResult> Delete(HttpContext http, KeyService keys)
+    private static async Task<Ok<KeyDeleteResponse>> Delete(HttpContext http, KeyService keys)
     {
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
         var deleted = await keys.DeleteAsync(caller, body.Strings("keys"), body.Strings("key_aliases"), http.RequestAborted);
-        return TypedResults.Ok(new { deleted_keys = deleted.Select(k => k.StartsWith("sk-", StringComparison.Ordinal) ? KeyMaterial.Mask(k) : k) });
+        return TypedResults.Ok(new KeyDeleteResponse([.. deleted.Select(k => k.StartsWith("sk-", StringComparison.Ordinal) ? KeyMaterial.Mask(k) : k)]));
     }
 
     /// <summary><c>/key/regenerate</c> takes the key in the body; <c>/key/{key}/regenerate</c> in the path. The body is optional.</summary>
-    private static async Task<IResult> Regenerate(HttpContext http, KeyService keys, string? key)
+    private static async Task<Ok<IssuedKeyJson>> Regenerate(HttpContext http, KeyService keys, string? key)
     {
         var caller = http.Caller();
         var body = http.Request.ContentLength is 0 || (http.Request.ContentLength is null && !http.Request.Headers.ContainsKey("Transfer-Encoding"))
@@ -98,3 +102,43 @@ public static class KeyEndpoints
         };
     }
 }
+
+public sealed record KeyInfoResponse([property: Description("The masked key.")] string Key, KeyJson Info);
+
+public sealed record KeyListResponse(IReadOnlyList<KeyJson> Keys, int TotalCount, int CurrentPage, int TotalPages);
+
+[Description("Deleted keys, masked (sk-...abcd), hashes or aliases as they were named.")]
+public sealed record KeyDeleteResponse(IReadOnlyList<string> DeletedKeys);
+
+/// <summary>The body of /key/generate and /key/{key}/regenerate: the key's settings.</summary>
+public record KeyRequest
+{
+    public string? TeamId { get; init; }
+    public string? UserId { get; init; }
+    public string? KeyAlias { get; init; }
+    [Description("Public model names this key may call; [] = whatever the team allows.")]
+    public IReadOnlyList<string>? Models { get; init; }
+    [Description("default (LLM routes and management of its scope), llm_api (LLM routes only) or management (management routes only).")]
+    public string? KeyType { get; init; }
+    [Description("30s, 30m, 30h or 30d from now; null = never expires.")]
+    public string? Duration { get; init; }
+    [Description("USD; null removes the budget.")]
+    public double? MaxBudget { get; init; }
+    [Description("30s, 30m, 30h or 30d: how often the spend resets.")]
+    public string? BudgetDuration { get; init; }
+    public long? TpmLimit { get; init; }
+    public long? RpmLimit { get; init; }
+    public int? MaxParallelRequests { get; init; }
+    public JsonObject? Metadata { get; init; }
+    public bool? Blocked { get; init; }
+}
+
+/// <summary>The body of /key/update and /key/regenerate: the key, by its raw value or hash, and the settings to change.</summary>
+public sealed record KeyUpdateRequest : KeyRequest
+{
+    [Description("The raw key or its hash.")]
+    public string? Key { get; init; }
+}
+
+/// <summary>keys (raw or hashes) or key_aliases.</summary>
+public sealed record KeyDeleteRequest(IReadOnlyList<string>? Keys, IReadOnlyList<string>? KeyAliases);

@@ -1,3 +1,7 @@
+using System.ComponentModel;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Proxy.Core.Forwarding;
 
 namespace Portal.Endpoints;
@@ -7,19 +11,75 @@ public static class LlmEndpoints
 {
     public static IEndpointRouteBuilder MapLlmEndpoints(this IEndpointRouteBuilder app)
     {
-        foreach (var (path, route) in new[]
+        foreach (var (path, route, summary) in new[]
         {
-            ("chat/completions", LlmRoute.ChatCompletions),
-            ("completions", LlmRoute.Completions),
-            ("embeddings", LlmRoute.Embeddings),
-            ("responses", LlmRoute.Responses),
+            ("chat/completions", LlmRoute.ChatCompletions, "Chat completion (OpenAI), streamed with \"stream\": true"),
+            ("completions", LlmRoute.Completions, "Text completion (OpenAI)"),
+            ("embeddings", LlmRoute.Embeddings, "Embeddings (OpenAI)"),
+            ("responses", LlmRoute.Responses, "Responses (OpenAI)"),
         })
         {
-            app.MapPost($"/v1/{path}", (HttpContext http, LlmProxy proxy) => proxy.ForwardAsync(http, route));
-            app.MapPost($"/{path}", (HttpContext http, LlmProxy proxy) => proxy.ForwardAsync(http, route));
+            Document(app.MapPost($"/v1/{path}", (HttpContext http, LlmProxy proxy) => proxy.ForwardAsync(http, route)), route, summary);
+            Document(app.MapPost($"/{path}", (HttpContext http, LlmProxy proxy) => proxy.ForwardAsync(http, route)), route, summary);
         }
-        app.MapPost("/openai/deployments/{model}/chat/completions", (HttpContext http, LlmProxy proxy, string model) => proxy.ForwardAsync(http, LlmRoute.ChatCompletions, model));
-        app.MapPost("/openai/deployments/{model}/embeddings", (HttpContext http, LlmProxy proxy, string model) => proxy.ForwardAsync(http, LlmRoute.Embeddings, model));
+        Document(app.MapPost("/openai/deployments/{model}/chat/completions", (HttpContext http, LlmProxy proxy, string model) => proxy.ForwardAsync(http, LlmRoute.ChatCompletions, model)),
+            LlmRoute.ChatCompletions, "Chat completion, Azure OpenAI's path (the model is in the path)");
+        Document(app.MapPost("/openai/deployments/{model}/embeddings", (HttpContext http, LlmProxy proxy, string model) => proxy.ForwardAsync(http, LlmRoute.Embeddings, model)),
+            LlmRoute.Embeddings, "Embeddings, Azure OpenAI's path (the model is in the path)");
         return app;
     }
+
+    private static void Document(RouteHandlerBuilder endpoint, LlmRoute route, string summary)
+    {
+        endpoint.WithTags("LLM").WithSummary(summary).WithDescription(
+            "The body is OpenAI's for this route, forwarded unchanged except model, which names a public model the key may call "
+            + "(the team's alias table first, then global models). With \"stream\": true the answer is text/event-stream, relayed chunk by chunk. "
+            + "Answers carry x-litellm-call-id and x-litellm-model-id.");
+        if (route == LlmRoute.ChatCompletions)
+        {
+            // With "stream": true the answer is text/event-stream: chat.completion.chunk objects, then data: [DONE].
+            endpoint.Accepts<ChatCompletionRequest>(ApiDocument.Json).Produces<ChatCompletion>(200);
+        }
+        else
+        {
+            endpoint.Accepts<LlmRequest>(ApiDocument.Json).Produces<JsonObject>(200);
+        }
+    }
 }
+
+/// <summary>OpenAI's body: model and the route's own fields, plus the gateway's routing fields, which are never forwarded.</summary>
+public record LlmRequest
+{
+    [Description("A public model name the key may call.")]
+    public string Model { get; init; } = "";
+
+    [Description("Models to try, in order, if this one fails (LiteLLM's request fallbacks).")]
+    public IReadOnlyList<string>? Fallbacks { get; init; }
+
+    [Description("Retries on the model's other deployments; overrides the team's router_settings.num_retries.")]
+    public int? NumRetries { get; init; }
+
+    [Description("Models to try when the prompt is too long for this one.")]
+    public IReadOnlyList<string>? ContextWindowFallbacks { get; init; }
+
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Rest { get; init; }
+}
+
+public sealed record ChatCompletionRequest : LlmRequest
+{
+    public IReadOnlyList<ChatMessage> Messages { get; init; } = [];
+
+    [Description("true: the answer is text/event-stream, relayed chunk by chunk.")]
+    public bool? Stream { get; init; }
+}
+
+public sealed record ChatMessage(
+    [property: Description("system, user, assistant or tool.")] string Role,
+    [property: Description("Text, or a list of content parts.")] JsonNode? Content);
+
+public sealed record ChatCompletion(string Id, string Object, long Created, string Model, IReadOnlyList<ChatChoice> Choices, TokenUsage? Usage);
+
+public sealed record ChatChoice(int Index, ChatMessage Message, string? FinishReason);
+
+public sealed record TokenUsage(int PromptTokens, int CompletionTokens, int TotalTokens);

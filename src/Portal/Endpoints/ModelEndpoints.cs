@@ -1,4 +1,6 @@
+using System.ComponentModel;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Proxy.Core;
 using Proxy.Core.Access;
 using Proxy.Core.Models;
@@ -16,20 +18,24 @@ public static class ModelEndpoints
     public static IEndpointRouteBuilder MapModelEndpoints(this IEndpointRouteBuilder app)
     {
         var management = app.MapManagementGroup();
-        management.MapPost("/model/new", Create);
-        management.MapPost("/model/update", Update);
-        management.MapPatch("/model/{model_id}/update", Patch);
-        management.MapPost("/model/delete", Delete);
-        management.MapGet("/v2/model/info", Info);
+        management.MapPost("/model/new", Create).Accepts<ModelRequest>(ApiDocument.Json)
+            .WithSummary("Register a model").WithDescription("With model_info.team_id: a team model (proxy admin, team admin, or a non-llm_api key of that team), "
+                + "stored as model_name_{team_id}_{uuid} and added to the team's alias table. Without: a global model (proxy admin). Callable at once on every instance.");
+        management.MapPost("/model/update", Update).Accepts<ModelRequest>(ApiDocument.Json)
+            .WithSummary("Change a model").WithDescription("model_info.id names it; a partial merge. A new api_key replaces the stored one, an absent one keeps it.");
+        management.MapPatch("/model/{model_id}/update", Patch).Accepts<ModelRequest>(ApiDocument.Json).WithSummary("Change the model in the path");
+        management.MapPost("/model/delete", Delete).Accepts<ModelDeleteRequest>(ApiDocument.Json)
+            .WithSummary("Delete a model").WithDescription("The alias goes with the last deployment of its public name. 404 if unknown or not visible to the caller.");
+        management.MapGet("/v2/model/info", Info).WithSummary("The models the caller can see, with their settings (no secrets)");
         // Open to every key that may call models, llm_api keys included (as in LiteLLM).
-        app.MapGet("/model/info", Info);
-        app.MapGet("/v1/model/info", Info);
-        app.MapGet("/v1/models", OpenAIList);
-        app.MapGet("/models", OpenAIList);
+        app.MapGet("/model/info", Info).WithSummary("The models the caller can see, with their settings (no secrets)");
+        app.MapGet("/v1/model/info", Info).WithSummary("The models the caller can see, with their settings (no secrets)");
+        app.MapGet("/v1/models", OpenAIList).WithSummary("OpenAI's model list: the public names the caller can call");
+        app.MapGet("/models", OpenAIList).WithSummary("OpenAI's model list: the public names the caller can call");
         return app;
     }
 
-    private static async Task<IResult> Create(HttpContext http, ModelService models)
+    private static async Task<Ok<ModelJson>> Create(HttpContext http, ModelService models)
     {
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
@@ -41,7 +47,7 @@ public static class ModelEndpoints
         return TypedResults.Ok(ApiJson.Model(deployment));
     }
 
-    private static async Task<IResult> Update(HttpContext http, ModelService models)
+    private static async Task<Ok<ModelJson>> Update(HttpContext http, ModelService models)
     {
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
@@ -51,7 +57,7 @@ public static class ModelEndpoints
         return TypedResults.Ok(ApiJson.Model(deployment));
     }
 
-    private static async Task<IResult> Patch(HttpContext http, ModelService models, string model_id)
+    private static async Task<Ok<ModelJson>> Patch(HttpContext http, ModelService models, string model_id)
     {
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
@@ -59,26 +65,26 @@ public static class ModelEndpoints
         return TypedResults.Ok(ApiJson.Model(deployment));
     }
 
-    private static async Task<IResult> Delete(HttpContext http, ModelService models)
+    private static async Task<Ok<ModelDeleteResponse>> Delete(HttpContext http, ModelService models)
     {
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
         var id = body.String("id") ?? throw ProxyError.BadRequest("id is required: {\"id\": \"<model_id>\"}.", "id");
         var deleted = await models.DeleteAsync(caller, id, http.RequestAborted);
-        return TypedResults.Ok(new { message = $"Model {deleted.ModelId} deleted.", model_id = deleted.ModelId });
+        return TypedResults.Ok(new ModelDeleteResponse($"Model {deleted.ModelId} deleted.", deleted.ModelId));
     }
 
-    private static async Task<IResult> Info(HttpContext http, ModelService models, string? litellm_model_id)
+    private static async Task<Ok<ModelInfoResponse>> Info(HttpContext http, ModelService models, string? litellm_model_id)
     {
         var caller = http.Caller();
         var visible = litellm_model_id is null
             ? await models.ListAsync(caller, ct: http.RequestAborted)
             : [await models.GetAsync(caller, litellm_model_id, http.RequestAborted)];
-        return TypedResults.Ok(new { data = visible.Select(ApiJson.ModelInfoEntry) });
+        return TypedResults.Ok(new ModelInfoResponse([.. visible.Select(ApiJson.ModelInfoEntry)]));
     }
 
     /// <summary>Served from the route snapshot: the public names the caller can call, never internal names.</summary>
-    private static IResult OpenAIList(HttpContext http, ModelCatalog catalog)
+    private static Ok<ModelListResponse> OpenAIList(HttpContext http, ModelCatalog catalog)
     {
         var caller = http.Caller();
         if (!Rules.CanCallModels(caller))
@@ -86,11 +92,7 @@ public static class ModelEndpoints
             throw ProxyError.Forbidden("This key is a management key: it cannot use LLM routes such as /v1/models.");
         }
         var names = catalog.CallableNames(caller);
-        return TypedResults.Ok(new
-        {
-            @object = "list",
-            data = names.Select(name => new { id = name, @object = "model", created = 1677610602, owned_by = "openai" }),
-        });
+        return TypedResults.Ok(new ModelListResponse("list", [.. names.Select(name => new OpenAIModelJson(name, "model", 1677610602, "openai"))]));
     }
 
     private static ModelInput ReadModel(JsonObject body)
@@ -122,3 +124,32 @@ public static class ModelEndpoints
         return rest.Count == 0 ? null : rest.ToJsonString();
     }
 }
+
+public sealed record ModelDeleteResponse(string Message, string ModelId);
+
+public sealed record ModelInfoResponse(IReadOnlyList<ModelInfoEntryJson> Data);
+
+public sealed record ModelListResponse(string Object, IReadOnlyList<OpenAIModelJson> Data);
+
+public sealed record OpenAIModelJson(string Id, string Object, long Created, string OwnedBy);
+
+/// <summary>The body of /model/new and /model/update (model_info.id names the model to update).</summary>
+public sealed record ModelRequest(
+    [property: Description("The public name callers send as model.")] string? ModelName,
+    ModelParamsRequest? LitellmParams,
+    ModelInfoRequest? ModelInfo);
+
+/// <summary>Fields not listed here are kept and returned as given; routing fields (weight, order, rpm, tpm) act on routing.</summary>
+public sealed record ModelParamsRequest(
+    [property: Description("Required on /model/new: provider/model, e.g. openai/gpt-4o, azure/my-deployment, anthropic/claude-sonnet-4-5.")] string? Model,
+    [property: Description("The provider, when model has no provider/ prefix.")] string? CustomLlmProvider,
+    [property: Description("The provider key; stored encrypted, only ever answered masked.")] string? ApiKey,
+    [property: Description("An absolute http(s) URL.")] string? ApiBase,
+    [property: Description("Azure's api-version.")] string? ApiVersion,
+    [property: Description("Seconds for the upstream call.")] double? Timeout);
+
+public sealed record ModelInfoRequest(
+    [property: Description("/model/update: the model to change.")] string? Id,
+    [property: Description("The team that owns the model; absent = a global model (proxy admin only).")] string? TeamId);
+
+public sealed record ModelDeleteRequest(string Id);

@@ -1,4 +1,6 @@
+using System.ComponentModel;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Proxy.Core;
 using Proxy.Core.Access;
 using Proxy.Core.Routing;
@@ -12,18 +14,23 @@ public static class TeamEndpoints
     public static IEndpointRouteBuilder MapTeamEndpoints(this IEndpointRouteBuilder app)
     {
         var management = app.MapManagementGroup();
-        management.MapPost("/team/new", Create);
-        management.MapGet("/team/info", Info);
-        management.MapGet("/team/list", List);
-        management.MapPost("/team/update", Update);
-        management.MapPost("/team/delete", Delete);
-        management.MapPost("/team/member_add", AddMember);
-        management.MapPost("/team/member_delete", RemoveMember);
-        management.MapPost("/team/member_update", UpdateMember);
+        management.MapPost("/team/new", Create).Accepts<TeamRequest>(ApiDocument.Json)
+            .WithSummary("Create a team").WithDescription("Proxy admin only. team_id is optional (a uuid is made); 400 if it exists.");
+        management.MapGet("/team/info", Info)
+            .WithSummary("A team with its keys").WithDescription("Without team_id a team key gets its own team. 404 for an unknown team, 403 for another team's key.");
+        management.MapGet("/team/list", List).WithSummary("The teams the caller can see");
+        management.MapPost("/team/update", Update).Accepts<TeamRequest>(ApiDocument.Json)
+            .WithSummary("Change a team").WithDescription("team_id and the fields to change; absent fields are kept.");
+        management.MapPost("/team/delete", Delete).Accepts<TeamDeleteRequest>(ApiDocument.Json)
+            .WithSummary("Delete teams").WithDescription("Deletes the teams, their keys and their models, in one transaction. Proxy admin only.");
+        management.MapPost("/team/member_add", AddMember).Accepts<MemberAddRequest>(ApiDocument.Json)
+            .WithSummary("Add members").WithDescription("Unknown users are created (without a password). 400 if already a member.");
+        management.MapPost("/team/member_delete", RemoveMember).Accepts<MemberDeleteRequest>(ApiDocument.Json).WithSummary("Remove a member");
+        management.MapPost("/team/member_update", UpdateMember).Accepts<MemberUpdateRequest>(ApiDocument.Json).WithSummary("Change a member's role");
         return app;
     }
 
-    private static async Task<IResult> Create(HttpContext http, TeamService teams)
+    private static async Task<Ok<TeamJson>> Create(HttpContext http, TeamService teams)
     {
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
@@ -31,24 +38,19 @@ public static class TeamEndpoints
         return TypedResults.Ok(ApiJson.Team(view));
     }
 
-    private static async Task<IResult> Info(HttpContext http, TeamService teams, string? team_id)
+    private static async Task<Ok<TeamInfoResponse>> Info(HttpContext http, TeamService teams, string? team_id)
     {
         var view = await teams.GetAsync(http.Caller(), team_id, http.RequestAborted);
-        return TypedResults.Ok(new
-        {
-            team_id = view.Team.TeamId,
-            team_info = ApiJson.Team(view),
-            keys = view.Keys.Select(ApiJson.Key),
-        });
+        return TypedResults.Ok(new TeamInfoResponse(view.Team.TeamId, ApiJson.Team(view), [.. view.Keys.Select(ApiJson.Key)]));
     }
 
-    private static async Task<IResult> List(HttpContext http, TeamService teams)
+    private static async Task<Ok<List<TeamJson>>> List(HttpContext http, TeamService teams)
     {
         var views = await teams.ListAsync(http.Caller(), http.RequestAborted);
-        return TypedResults.Ok(views.Select(ApiJson.Team));
+        return TypedResults.Ok(views.Select(ApiJson.Team).ToList());
     }
 
-    private static async Task<IResult> Update(HttpContext http, TeamService teams)
+    private static async Task<Ok<TeamUpdateResponse>> Update(HttpContext http, TeamService teams)
     {
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
@@ -58,19 +60,19 @@ public static class TeamEndpoints
             throw ProxyError.BadRequest("team_id is required.", "team_id");
         }
         var view = await teams.UpdateAsync(caller, input, http.RequestAborted);
-        return TypedResults.Ok(new { team_id = view.Team.TeamId, data = ApiJson.Team(view) });
+        return TypedResults.Ok(new TeamUpdateResponse(view.Team.TeamId, ApiJson.Team(view)));
     }
 
-    private static async Task<IResult> Delete(HttpContext http, TeamService teams)
+    private static async Task<Ok<TeamDeleteResponse>> Delete(HttpContext http, TeamService teams)
     {
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
         var ids = body.Strings("team_ids") ?? throw ProxyError.BadRequest("team_ids is required: {\"team_ids\": [\"...\"]}.", "team_ids");
         var deleted = await teams.DeleteAsync(caller, ids, http.RequestAborted);
-        return TypedResults.Ok(new { deleted_teams = deleted });
+        return TypedResults.Ok(new TeamDeleteResponse(deleted));
     }
 
-    private static async Task<IResult> AddMember(HttpContext http, TeamService teams)
+    private static async Task<Ok<MemberResponse>> AddMember(HttpContext http, TeamService teams)
     {
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
@@ -83,25 +85,25 @@ public static class TeamEndpoints
             _ => throw ProxyError.BadRequest("member must be an object or a list of objects.", "member"),
         };
         var view = await teams.AddMembersAsync(caller, body.String("team_id"), members, http.RequestAborted);
-        return TypedResults.Ok(new { team_id = view.Team.TeamId, updated_team = ApiJson.Team(view) });
+        return TypedResults.Ok(new MemberResponse(view.Team.TeamId, ApiJson.Team(view)));
     }
 
-    private static async Task<IResult> RemoveMember(HttpContext http, TeamService teams)
+    private static async Task<Ok<MemberResponse>> RemoveMember(HttpContext http, TeamService teams)
     {
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
         var view = await teams.RemoveMemberAsync(caller, body.String("team_id"), body.String("user_id"), body.String("user_email"), http.RequestAborted);
-        return TypedResults.Ok(new { team_id = view.Team.TeamId, updated_team = ApiJson.Team(view) });
+        return TypedResults.Ok(new MemberResponse(view.Team.TeamId, ApiJson.Team(view)));
     }
 
-    private static async Task<IResult> UpdateMember(HttpContext http, TeamService teams)
+    private static async Task<Ok<MemberResponse>> UpdateMember(HttpContext http, TeamService teams)
     {
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
         var member = new MemberInput(body.String("user_id"), body.String("user_email"),
             body.String("role") ?? throw ProxyError.BadRequest("role is required: \"admin\" or \"user\".", "role"));
         var view = await teams.UpdateMemberAsync(caller, body.String("team_id"), member, http.RequestAborted);
-        return TypedResults.Ok(new { team_id = view.Team.TeamId, updated_team = ApiJson.Team(view) });
+        return TypedResults.Ok(new MemberResponse(view.Team.TeamId, ApiJson.Team(view)));
     }
 
     private static TeamInput ReadTeam(JsonObject body, bool members)
@@ -130,3 +132,38 @@ public static class TeamEndpoints
     private static MemberInput ReadMember(JsonObject m) =>
         new(m.String("user_id", "member.user_id"), m.String("user_email", "member.user_email"), m.String("role", "member.role"));
 }
+
+public sealed record TeamInfoResponse(string TeamId, TeamJson TeamInfo, IReadOnlyList<KeyJson> Keys);
+
+public sealed record TeamUpdateResponse(string TeamId, TeamJson Data);
+
+public sealed record TeamDeleteResponse(IReadOnlyList<string> DeletedTeams);
+
+public sealed record MemberResponse(string TeamId, TeamJson UpdatedTeam);
+
+/// <summary>The body of /team/new and /team/update: any of these fields (team_id is required by /team/update).</summary>
+public sealed record TeamRequest(
+    string? TeamId,
+    string? TeamAlias,
+    [property: Description("Public model names the team may call; empty = every global model.")] IReadOnlyList<string>? Models,
+    [property: Description("Members to add with the team (/team/new) or to set (/team/update).")] IReadOnlyList<MemberInputJson>? MembersWithRoles,
+    [property: Description("USD; null removes the budget.")] double? MaxBudget,
+    [property: Description("30s, 30m, 30h or 30d: how often the spend resets.")] string? BudgetDuration,
+    long? TpmLimit,
+    long? RpmLimit,
+    bool? Blocked,
+    JsonObject? Metadata,
+    [property: Description("routing_strategy (simple-shuffle, least-busy or latency-based-routing), num_retries, allowed_fails, cooldown_time, fallbacks, context_window_fallbacks.")] JsonObject? RouterSettings);
+
+public sealed record MemberInputJson(string? UserId, string? UserEmail, [property: Description("admin or user")] string? Role);
+
+public sealed record TeamDeleteRequest(IReadOnlyList<string> TeamIds);
+
+/// <summary>member is one member or a list of them.</summary>
+public sealed record MemberAddRequest(string TeamId, MemberInputJson Member);
+
+/// <summary>user_id or user_email names the member.</summary>
+public sealed record MemberDeleteRequest(string TeamId, string? UserId, string? UserEmail);
+
+/// <summary>user_id or user_email names the member.</summary>
+public sealed record MemberUpdateRequest(string TeamId, string? UserId, string? UserEmail, [property: Description("admin or user.")] string Role);

@@ -1,4 +1,7 @@
+using System.ComponentModel;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Proxy.Core;
 using Proxy.Core.Access;
 using Proxy.Core.Keys;
@@ -12,62 +15,45 @@ public static class UserEndpoints
     public static IEndpointRouteBuilder MapUserEndpoints(this IEndpointRouteBuilder app)
     {
         var management = app.MapManagementGroup();
-        management.MapPost("/user/new", Create);
-        management.MapGet("/user/info", Info);
-        management.MapGet("/user/list", List);
-        management.MapPost("/user/update", Update);
+        management.MapPost("/user/new", Create).Accepts<NewUserRequest>(ApiDocument.Json)
+            .WithSummary("Create a user").WithDescription("Proxy admin only. A key for the user comes with it unless auto_create_key is false.");
+        management.MapGet("/user/info", Info).WithSummary("A user with their keys and teams");
+        management.MapGet("/user/list", List).WithSummary("Every user, a page at a time (proxy admin)");
+        management.MapPost("/user/update", Update).Accepts<UserRequest>(ApiDocument.Json).WithSummary("Change a user's role or budget (proxy admin)");
         return app;
     }
 
     /// <summary>As LiteLLM, a key for the new user comes with it unless <c>auto_create_key</c> is false.</summary>
-    private static async Task<IResult> Create(HttpContext http, UserService users, KeyService keys)
+    private static async Task<Ok<NewUserResponse>> Create(HttpContext http, UserService users, KeyService keys)
     {
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
         var createKey = body.Bool("auto_create_key") ?? true;
         var user = await users.NewAsync(caller, ReadUser(body), http.RequestAborted);
-        var json = ApiJson.User(user);
-        if (createKey)
-        {
-            var issued = await keys.GenerateAsync(caller, new KeyInput { UserId = user.Id }, http.RequestAborted);
-            json["key"] = issued.RawKey;
-            json["key_name"] = issued.Key.KeyName;
-        }
-        return TypedResults.Ok(json);
+        var issued = createKey ? await keys.GenerateAsync(caller, new KeyInput { UserId = user.Id }, http.RequestAborted) : null;
+        return TypedResults.Ok(new NewUserResponse(ApiJson.User(user)) { Key = issued?.RawKey, KeyName = issued?.Key.KeyName });
     }
 
-    private static async Task<IResult> Info(HttpContext http, UserService users, string? user_id)
+    private static async Task<Ok<UserInfoResponse>> Info(HttpContext http, UserService users, string? user_id)
     {
         var view = await users.InfoAsync(http.Caller(), user_id, http.RequestAborted);
-        return TypedResults.Ok(new
-        {
-            user_id = view.User.Id,
-            user_info = ApiJson.User(view.User),
-            keys = view.Keys.Select(ApiJson.Key),
-            teams = view.Teams.Select(t => new { team_id = t.Team.TeamId, team_alias = t.Team.TeamAlias, role = t.Role }),
-        });
+        return TypedResults.Ok(new UserInfoResponse(view.User.Id, ApiJson.User(view.User), [.. view.Keys.Select(ApiJson.Key)],
+            [.. view.Teams.Select(t => new UserTeamJson(t.Team.TeamId, t.Team.TeamAlias, t.Role))]));
     }
 
-    private static async Task<IResult> List(HttpContext http, UserService users, string? page, string? page_size)
+    private static async Task<Ok<UserListResponse>> List(HttpContext http, UserService users, string? page, string? page_size)
     {
         var (pageNumber, size) = Paging.Validate(page, page_size);
         var all = await users.ListAsync(http.Caller(), http.RequestAborted);
-        return TypedResults.Ok(new
-        {
-            users = all.Skip((pageNumber - 1) * size).Take(size).Select(ApiJson.User),
-            total = all.Count,
-            page = pageNumber,
-            page_size = size,
-            total_pages = (all.Count + size - 1) / size,
-        });
+        return TypedResults.Ok(new UserListResponse([.. all.Skip((pageNumber - 1) * size).Take(size).Select(ApiJson.User)], all.Count, pageNumber, size, (all.Count + size - 1) / size));
     }
 
-    private static async Task<IResult> Update(HttpContext http, UserService users)
+    private static async Task<Ok<UserUpdateResponse>> Update(HttpContext http, UserService users)
     {
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
         var user = await users.UpdateAsync(caller, ReadUser(body), http.RequestAborted);
-        return TypedResults.Ok(new { user_id = user.Id, data = ApiJson.User(user) });
+        return TypedResults.Ok(new UserUpdateResponse(user.Id, ApiJson.User(user)));
     }
 
     private static UserInput ReadUser(JsonObject body)
@@ -82,4 +68,49 @@ public static class UserEndpoints
             BudgetDuration = body.Given("budget_duration", (b, n) => b.String(n)),
         };
     }
+}
+
+/// <summary>The new user, and the key made for them unless auto_create_key was false.</summary>
+public sealed record NewUserResponse : UserJson
+{
+    public NewUserResponse()
+    {
+    }
+
+    public NewUserResponse(UserJson user) : base(user)
+    {
+    }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description("The raw key, shown this once.")]
+    public string? Key { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? KeyName { get; init; }
+}
+
+public sealed record UserTeamJson(string TeamId, string? TeamAlias, string Role);
+
+public sealed record UserInfoResponse(string UserId, UserJson UserInfo, IReadOnlyList<KeyJson> Keys, IReadOnlyList<UserTeamJson> Teams);
+
+public sealed record UserListResponse(IReadOnlyList<UserJson> Users, int Total, int Page, int PageSize, int TotalPages);
+
+public sealed record UserUpdateResponse(string UserId, UserJson Data);
+
+/// <summary>The body of /user/update: user_id or user_email names the user.</summary>
+public record UserRequest
+{
+    public string? UserId { get; init; }
+    public string? UserEmail { get; init; }
+    [Description("internal_user or proxy_admin.")]
+    public string? UserRole { get; init; }
+    [Description("USD; null removes the budget.")]
+    public double? MaxBudget { get; init; }
+    [Description("30s, 30m, 30h or 30d: how often the spend resets.")]
+    public string? BudgetDuration { get; init; }
+}
+
+public sealed record NewUserRequest : UserRequest
+{
+    [Description("false: no key with the new user (default true).")]
+    public bool? AutoCreateKey { get; init; }
 }

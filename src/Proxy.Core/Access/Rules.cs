@@ -38,6 +38,14 @@ public static class Rules
     public static bool CanAdministerProxy(Caller caller) => caller.IsProxyAdmin;
 
     /// <summary>
+    /// An invite link lets its holder set the account's password, so it is only ever made for an account that has
+    /// none (a team admin must not be able to take over a colleague's account), by the proxy admin or an admin of a
+    /// team the account belongs to.
+    /// </summary>
+    public static bool CanInvite(Caller caller, bool accountHasPassword, IEnumerable<string> accountTeams) =>
+        !accountHasPassword && (caller.IsProxyAdmin || accountTeams.Any(team => Can(caller, TeamPermission.Administer, team)));
+
+    /// <summary>
     /// A team's records (audit log, spend logs) are for its admins and the proxy admin; without a team id, only the
     /// proxy admin may read everyone's. Throws the 400/403 the caller should see.
     /// </summary>

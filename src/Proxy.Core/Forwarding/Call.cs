@@ -8,7 +8,7 @@ namespace Proxy.Core.Forwarding;
 
 /// <summary>One LLM call as the forwarder carries it across its attempts: the client's request and body, and its count of attempts.</summary>
 internal sealed class Call(
-    HttpContext http, LlmRoute route, Caller caller, CallAllowance allowance, ModelField modelField, byte[] original, int length, long started, string callId)
+    HttpContext http, LlmRoute route, Caller caller, CallAllowance allowance, ModelField modelField, byte[] original, int length, long started, string model, string callId)
 {
     public HttpContext Http => http;
     public LlmRoute Route => route;
@@ -17,6 +17,9 @@ internal sealed class Call(
     public ModelField Field => modelField;
     public long Started => started;
     public string CallId => callId;
+
+    /// <summary>The public model name the caller asked for (a fallback may answer it).</summary>
+    public string Model => model;
 
     /// <summary>The body as the current attempt's provider gets it, in a pooled buffer the caller returns.</summary>
     public byte[]? Body { get; private set; }

@@ -17,52 +17,70 @@ namespace Proxy.Core.Forwarding;
 /// </summary>
 public sealed partial class LlmProxy(
     IHttpForwarder forwarder, UpstreamClient upstream, CallerResolver callers, ModelCatalog catalog, Router router, SpendControl spend,
-    UsageWriter usage, TimeProvider time, ILogger<LlmProxy> log)
+    UsageWriter usage, CallMetrics metrics, TimeProvider time, ILogger<LlmProxy> log)
 {
     public async Task ForwardAsync(HttpContext http, LlmRoute route, string? modelFromPath = null)
     {
         var started = Stopwatch.GetTimestamp();
-        var caller = callers.FromKey(PresentedKey.From(http.Request.Headers));
-        if (!Rules.CanCallModels(caller))
-        {
-            throw ProxyError.Forbidden("This key is a management key: it cannot call models. Use a default or llm_api key.");
-        }
-        if (int.TryParse(http.Request.Headers[UpstreamTransformer.HopHeader], out var hops) && hops >= UpstreamTransformer.MaxHops)
-        {
-            throw new ProxyError(508, "upstream_error", $"This call has passed {hops} gateways: a model's api_base leads back to a gateway. Fix the model's api_base.");
-        }
-        using var allowance = spend.Admit(caller);
-        allowance.AnnounceOn(http.Response);
-
-        var (buffer, length) = await ReadBodyAsync(http);
-        byte[]? body = null;
+        Caller? caller = null;
+        string? resolved = null;
         try
         {
-            var field = ModelField.Find(buffer.AsSpan(0, length));
-            var model = modelFromPath ?? field.Value
-                ?? throw ProxyError.BadRequest("model is required, e.g. \"model\": \"my-team-model\".", "model");
-            var group = catalog.Resolve(caller, model) ?? throw InvalidModel(model, "model");
-            var policy = router.PolicyFor(caller.Team);
-            var plan = CallPlan.For(caller, model, field.Options, policy, catalog, InvalidModel);
-            var call = new Call(http, route, caller, allowance, field, buffer, length, started, Guid.NewGuid().ToString());
+            caller = callers.FromKey(PresentedKey.From(http.Request.Headers));
+            if (!Rules.CanCallModels(caller))
+            {
+                throw ProxyError.Forbidden("This key is a management key: it cannot call models. Use a default or llm_api key.");
+            }
+            if (int.TryParse(http.Request.Headers[UpstreamTransformer.HopHeader], out var hops) && hops >= UpstreamTransformer.MaxHops)
+            {
+                throw new ProxyError(508, "upstream_error", $"This call has passed {hops} gateways: a model's api_base leads back to a gateway. Fix the model's api_base.");
+            }
+            using var allowance = spend.Admit(caller);
+            allowance.AnnounceOn(http.Response);
+
+            var (buffer, length) = await ReadBodyAsync(http);
+            byte[]? body = null;
             try
             {
-                await RouteAsync(call, model, group, plan, policy);
+                var field = ModelField.Find(buffer.AsSpan(0, length));
+                var model = modelFromPath ?? field.Value
+                    ?? throw ProxyError.BadRequest("model is required, e.g. \"model\": \"my-team-model\".", "model");
+                var group = catalog.Resolve(caller, model) ?? throw InvalidModel(model, "model");
+                resolved = model;
+                var policy = router.PolicyFor(caller.Team);
+                var plan = CallPlan.For(caller, model, field.Options, policy, catalog, InvalidModel);
+                var call = new Call(http, route, caller, allowance, field, buffer, length, started, model, http.TraceIdentifier);
+                try
+                {
+                    await RouteAsync(call, model, group, plan, policy);
+                }
+                finally
+                {
+                    body = call.Body;
+                }
             }
             finally
             {
-                body = call.Body;
+                ArrayPool<byte>.Shared.Return(buffer);
+                if (body is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(body);
+                }
             }
         }
-        finally
+        catch (ProxyError refused) when (Refused(refused, caller, resolved, started))
         {
-            ArrayPool<byte>.Shared.Return(buffer);
-            if (body is not null)
-            {
-                ArrayPool<byte>.Shared.Return(body);
-            }
+            // Never reached: the filter counts the refusal and lets it go on to the error envelope.
         }
     }
+
+    private bool Refused(ProxyError refused, Caller? caller, string? model, long started)
+    {
+        metrics.Finished(TeamLabel(caller), model ?? "", refused.Status, refused.Type, Stopwatch.GetElapsedTime(started).TotalSeconds, null, default, 0);
+        return false;
+    }
+
+    private static string TeamLabel(Caller? caller) => caller?.Team?.Label ?? caller?.KeyTeamId ?? "";
 
     /// <summary>
     /// The attempts of one call: the deployments of its model's group in the router's order, up to its retries, then
@@ -166,6 +184,12 @@ public sealed partial class LlmProxy(
         var cost = deployment.Price?.Cost(tokens.Prompt, tokens.Completion) ?? 0;
         call.Allowance.Spent(tokens.Total, cost);
         spend.ChargeDeployment(deployment.Account, tokens.Total);
+        var elapsed = Stopwatch.GetElapsedTime(call.Started);
+        if (failed is null)
+        {
+            metrics.Finished(TeamLabel(call.Caller), call.Model, status, status >= 400 ? "upstream_error" : null, elapsed.TotalSeconds,
+                meter.FirstByteAt == 0 ? null : Stopwatch.GetElapsedTime(call.Started, meter.FirstByteAt).TotalSeconds, tokens, cost);
+        }
         usage.Record(new UsageRecord
         {
             CallId = call.CallId,
@@ -183,7 +207,7 @@ public sealed partial class LlmProxy(
             TotalTokens = tokens.Total,
             TokensEstimated = tokens.Estimated,
             Spend = cost,
-            LatencyMs = Stopwatch.GetElapsedTime(call.Started).TotalMilliseconds,
+            LatencyMs = elapsed.TotalMilliseconds,
             StartedAt = time.GetUtcNow().UtcDateTime,
         });
 
@@ -230,6 +254,7 @@ public sealed partial class LlmProxy(
         {
             attempted.Announce(call.Http.Response, deployment.ModelId, call.CallId);
             await deployment.Api.ForClient(held).WriteAsync(call.Http.Response, call.Http.RequestAborted);
+            metrics.Finished(TeamLabel(call.Caller), call.Model, held.Status, "upstream_error", Stopwatch.GetElapsedTime(call.Started).TotalSeconds, null, default, 0);
             return;
         }
         var headers = new Dictionary<string, string>

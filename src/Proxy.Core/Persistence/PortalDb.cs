@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
@@ -14,7 +15,7 @@ namespace Proxy.Core.Persistence;
 /// The one EF Core model. <see cref="SqlitePortalDb"/> and <see cref="PostgresPortalDb"/> only select the
 /// provider, so each gets its own migrations from the same model.
 /// </summary>
-public abstract class PortalDb(DbContextOptions options) : IdentityDbContext<PortalUser>(options)
+public abstract class PortalDb(DbContextOptions options) : IdentityDbContext<PortalUser>(options), IDataProtectionKeyContext
 {
     public DbSet<Team> Teams => Set<Team>();
     public DbSet<TeamMembership> Memberships => Set<TeamMembership>();
@@ -26,6 +27,9 @@ public abstract class PortalDb(DbContextOptions options) : IdentityDbContext<Por
     public DbSet<RouteDataVersion> RouteDataVersions => Set<RouteDataVersion>();
     public DbSet<RouteChange> RouteChanges => Set<RouteChange>();
     public DbSet<Spend.RateWindow> RateWindows => Set<Spend.RateWindow>();
+
+    /// <summary>The portal's Data Protection key ring, shared by every instance (<see cref="Secrets.KeyRing"/>).</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -120,9 +120,10 @@ public sealed record KeyEntry(
 
 /// <summary>A team as routing sees it: its models list, alias table, members, the hashes of its keys, and its limits.</summary>
 /// <param name="Routing">Its router settings with the gateway's defaults filled in; null: the defaults.</param>
+/// <param name="Label">What metrics call the team: its alias, else its id.</param>
 public sealed record TeamEntry(
     string TeamId, string[] Models, bool Blocked, FrozenDictionary<string, string> Aliases,
-    FrozenDictionary<string, string> Members, string[] KeyHashes, SpendAccount? Account = null, RoutingPolicy? Routing = null);
+    FrozenDictionary<string, string> Members, string[] KeyHashes, SpendAccount? Account = null, RoutingPolicy? Routing = null, string? Label = null);
 
 public sealed record UserEntry(string UserId, string? Email, bool IsProxyAdmin, bool Disabled, SpendAccount? Account = null);
 

@@ -112,7 +112,8 @@ public sealed partial class RouteTable(
             members[t.TeamId].ToFrozenDictionary(m => m.UserId, m => m.Role, StringComparer.Ordinal),
             keysByTeam[t.TeamId].Select(k => k.Hash).ToArray(),
             ledger.Bind(AccountKind.Team, t.TeamId, new Limits(t.MaxBudget, t.RpmLimit, t.TpmLimit, null), t.Spend, t.BudgetResetAt),
-            t.RouterSettings is null ? null : RoutingPolicy.Of(RouterSettings.FromStored(t.RouterSettings), routing.Value))).ToList();
+            t.RouterSettings is null ? null : RoutingPolicy.Of(RouterSettings.FromStored(t.RouterSettings), routing.Value),
+            string.IsNullOrEmpty(t.TeamAlias) ? t.TeamId : t.TeamAlias)).ToList();
         var deployments = (await deploymentQuery.ToListAsync(ct)).Select(ToEntry).ToList();
         var userQuery = db.Users.AsNoTracking();
         if (ids is not null)

@@ -37,6 +37,9 @@ public sealed class UsageMeter(Stream inner, Microsoft.AspNetCore.Http.HttpRespo
 
     public bool WasEventStream => _isEventStream == true;
 
+    /// <summary>When the answer's first byte was passed on (<see cref="System.Diagnostics.Stopwatch"/> ticks); 0 before.</summary>
+    public long FirstByteAt { get; private set; }
+
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         await inner.WriteAsync(buffer, cancellationToken);
@@ -88,6 +91,10 @@ public sealed class UsageMeter(Stream inner, Microsoft.AspNetCore.Http.HttpRespo
 
     private void Observe(ReadOnlySpan<byte> data)
     {
+        if (Bytes == 0)
+        {
+            FirstByteAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        }
         Bytes += data.Length;
         if (!IsEventStream)
         {

@@ -156,6 +156,86 @@ public sealed class UserService(Changes changes, UserManager<PortalUser> users)
         }, ct);
     }
 
+    /// <summary>
+    /// A one-time invite for an account without a password (one /team/member_add created): a token that lets its holder
+    /// set the password, valid for <c>Portal:InviteLifetime</c> and spent by its use (setting the password changes the
+    /// account's security stamp, which every such token is bound to). The token is never stored.
+    /// </summary>
+    public async Task<(PortalUser User, string Token)> InviteAsync(Caller caller, string userId, CancellationToken ct = default)
+    {
+        var user = await changes.Db.Users.SingleOrDefaultAsync(u => u.Id == userId, ct)
+            ?? throw ProxyError.NotFound($"User {userId} does not exist.", "user_id");
+        var teams = await changes.Db.Memberships.AsNoTracking().Where(m => m.UserId == userId).Select(m => m.TeamId).ToListAsync(ct);
+        if (!Rules.CanInvite(caller, user.PasswordHash is not null, teams))
+        {
+            throw user.PasswordHash is not null
+                ? ProxyError.BadRequest($"{user.Email ?? user.Id} already has a password: only accounts without one get an invite link.", "user_id")
+                : ProxyError.Forbidden("Only the proxy admin or an admin of one of this user's teams can invite them.");
+        }
+        if (user.Disabled)
+        {
+            throw ProxyError.BadRequest($"{user.Email ?? user.Id} is disabled: enable the account first.", "user_id");
+        }
+        var token = await users.GenerateUserTokenAsync(user, TokenOptions.DefaultProvider, InvitePurpose);
+        await changes.ApplyAsync(() =>
+        {
+            changes.Audit(caller, "user.invite", null, user.Id, new { user.Email });
+            return Task.FromResult(true);
+        }, ct);
+        return (user, token);
+    }
+
+    /// <summary>The invite's holder sets the password. False (and nothing changed) for a used, expired or forged invite.</summary>
+    public async Task<IdentityResult> AcceptInviteAsync(string userId, string token, string password)
+    {
+        var user = await users.FindByIdAsync(userId);
+        if (user is null || user.Disabled || user.PasswordHash is not null
+            || !await users.VerifyUserTokenAsync(user, TokenOptions.DefaultProvider, InvitePurpose, token))
+        {
+            return IdentityResult.Failed(new IdentityError { Code = "InvalidInvite", Description = "This invite link is invalid, expired or already used. Ask your team admin for a new one." });
+        }
+        return await users.AddPasswordAsync(user, password);
+    }
+
+    private const string InvitePurpose = "invite";
+
+    /// <summary>
+    /// A portal sign-in through the company's identity provider (OpenID Connect): the account with this verified
+    /// email, created on first sign-in with no team. With <paramref name="proxyAdmin"/> (the IdP's admin group is
+    /// configured), the IdP decides who is a proxy admin, except for the bootstrap admin <paramref name="bootstrapAdmin"/>.
+    /// </summary>
+    public async Task<PortalUser> SignedOnAsync(string email, bool? proxyAdmin, string? bootstrapAdmin, CancellationToken ct = default)
+    {
+        var address = Check.Email(email, "email")!;
+        return await changes.ApplyAsync(async () =>
+        {
+            var user = await users.FindByEmailAsync(address);
+            if (user is null)
+            {
+                user = new PortalUser { UserName = address, Email = address, EmailConfirmed = true, IsProxyAdmin = proxyAdmin == true, CreatedAt = changes.Now };
+                var created = await users.CreateAsync(user);
+                if (!created.Succeeded)
+                {
+                    throw ProxyError.BadRequest(string.Join(" ", created.Errors.Select(e => e.Description)), "email");
+                }
+                changes.Audit(IdentityProvider, "user.create", null, user.Id, new { user.Email, user.IsProxyAdmin });
+                changes.TouchEverything();
+            }
+            else if (proxyAdmin is { } admin && admin != user.IsProxyAdmin
+                && !string.Equals(user.Email, bootstrapAdmin, StringComparison.OrdinalIgnoreCase))
+            {
+                user.IsProxyAdmin = admin;
+                user.SecurityStamp = Guid.NewGuid().ToString("N");
+                changes.Audit(IdentityProvider, "user.proxy_admin", null, user.Id, new { user.Email, user.IsProxyAdmin });
+                changes.TouchEverything();
+            }
+            return user;
+        }, ct);
+    }
+
+    /// <summary>How the audit log names changes the identity provider made.</summary>
+    private static readonly Caller IdentityProvider = new(CallerKind.PortalUser, "sso", null, null, false, System.Collections.Frozen.FrozenDictionary<string, string>.Empty);
+
     private static void DemandProxyAdmin(Caller caller)
     {
         if (!Rules.CanAdministerProxy(caller))
