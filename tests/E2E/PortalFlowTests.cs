@@ -120,6 +120,40 @@ public sealed class PortalFlowTests(BrowserFixture browser) : IClassFixture<Brow
     }
 
     [Fact]
+    public async Task AMemberAddedByEmail_GetsAnInviteLink_SetsAPassword_AndSeesTheTeam()
+    {
+        var admin = await NewPageAsync();
+        await admin.SignInAsync(GatewayFactory.AdminEmail, GatewayFactory.AdminPassword);
+        await admin.CreateTeamAsync("Invites");
+        await admin.OpenTeamAsync("Invites");
+        await admin.OpenTabAsync("Members");
+
+        // Typed and added as admin at once: the role is the button, nothing arrives late.
+        await admin.Page.FillAsync("#member-email", "invitee@example.com");
+        await admin.Page.ClickAsync("[data-testid=add-admin]");
+        var link = await admin.Page.Locator("[data-testid=invite-link]").InnerTextAsync();
+        await admin.ScreenshotAsync("18-invite-link");
+        await admin.Page.ClickAsync("[data-testid=invite-done]");
+        await admin.Page.Locator("[data-testid=members] tr", new() { HasText = "invitee@example.com" }).GetByText("admin", new() { Exact = true }).WaitForAsync();
+
+        var invitee = await NewPageAsync();
+        await invitee.Page.GotoAsync(link);
+        await invitee.Page.FillAsync("#new-password", "Invitee-Password-1");
+        await invitee.Page.FillAsync("#confirm-password", "Invitee-Password-1");
+        await invitee.Page.ClickAsync("#accept-invite");
+        await invitee.WaitInteractiveAsync();
+        await invitee.Page.Locator("[data-testid=team-link]", new() { HasText = "Invites" }).WaitForAsync();
+
+        // Spent: the same link again is refused.
+        var replay = await NewPageAsync();
+        await replay.Page.GotoAsync(link);
+        await replay.Page.FillAsync("#new-password", "Replay-Password-1");
+        await replay.Page.FillAsync("#confirm-password", "Replay-Password-1");
+        await replay.Page.ClickAsync("#accept-invite");
+        await replay.Page.GetByText("invalid, expired or already used").WaitForAsync();
+    }
+
+    [Fact]
     public async Task TeamAdmin_SetsTheTeamBudgetAndAKeysLimits_AndSeesSpendAgainstThem()
     {
         var admin = _gateway.Client();
