@@ -26,6 +26,11 @@ await app.Services.GetRequiredService<RouteTable>().RefreshAsync();
 app.UseConfiguredForwardedHeaders();
 app.UseCallIds();
 app.UseApiErrors();
+app.UseLlmRoutes();
+// Explicit, so that the LLM routes' branch above runs ahead of them (WebApplication would put them first).
+app.UseRouting();
+app.UseAuthentication();
+app.UseAuthorization();
 app.MapHealthEndpoints();
 app.MapTeamEndpoints();
 app.MapModelEndpoints();

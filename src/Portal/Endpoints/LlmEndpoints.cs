@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.ComponentModel;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -9,6 +10,42 @@ namespace Portal.Endpoints;
 /// <summary>API.md section 6: the OpenAI-compatible routes, forwarded by <see cref="LlmProxy"/>.</summary>
 public static class LlmEndpoints
 {
+    private static readonly FrozenDictionary<string, LlmRoute> Paths = new Dictionary<string, LlmRoute>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["/v1/chat/completions"] = LlmRoute.ChatCompletions, ["/chat/completions"] = LlmRoute.ChatCompletions,
+        ["/v1/completions"] = LlmRoute.Completions, ["/completions"] = LlmRoute.Completions,
+        ["/v1/embeddings"] = LlmRoute.Embeddings, ["/embeddings"] = LlmRoute.Embeddings,
+        ["/v1/responses"] = LlmRoute.Responses, ["/responses"] = LlmRoute.Responses,
+    }.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// The LLM routes' slim branch: their POSTs are answered here, ahead of routing, cookie authentication,
+    /// authorization, antiforgery and the portal, none of which has anything to do for a call whose only credential is
+    /// its key (measured: see the README's Performance section). Call ids, the error envelope and the status-code pages
+    /// still wrap it. The endpoints mapped below stay for everything else: the API document, 405 for other methods,
+    /// and the endpoint this branch sets so that ASP.NET Core's own metrics still name the route.
+    /// </summary>
+    public static WebApplication UseLlmRoutes(this WebApplication app)
+    {
+        var proxy = app.Services.GetRequiredService<LlmProxy>();
+        var sources = app.Services.GetRequiredService<EndpointDataSource>();
+        FrozenDictionary<string, Endpoint>? endpoints = null;
+        app.Use((http, next) =>
+        {
+            var request = http.Request;
+            if (!HttpMethods.IsPost(request.Method) || request.Path.Value is not { } path || !Paths.TryGetValue(path, out var route))
+            {
+                return next(http);
+            }
+            endpoints ??= sources.Endpoints.OfType<RouteEndpoint>().Where(e => e.RoutePattern.RawText is not null)
+                .DistinctBy(e => e.RoutePattern.RawText!, StringComparer.OrdinalIgnoreCase)
+                .ToFrozenDictionary(e => e.RoutePattern.RawText!, e => (Endpoint)e, StringComparer.OrdinalIgnoreCase);
+            http.SetEndpoint(endpoints.GetValueOrDefault(path));
+            return proxy.ForwardAsync(http, route);
+        });
+        return app;
+    }
+
     public static IEndpointRouteBuilder MapLlmEndpoints(this IEndpointRouteBuilder app)
     {
         foreach (var (path, route, summary) in new[]
