@@ -3,6 +3,7 @@ using System.ComponentModel;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.Features;
 using Proxy.Core.Forwarding;
 
 namespace Portal.Endpoints;
@@ -21,15 +22,13 @@ public static class LlmEndpoints
     /// <summary>
     /// The LLM routes' slim branch: their POSTs are answered here, ahead of routing, cookie authentication,
     /// authorization, antiforgery and the portal, none of which has anything to do for a call whose only credential is
-    /// its key (measured: see the README's Performance section). Call ids, the error envelope and the status-code pages
-    /// still wrap it. The endpoints mapped below stay for everything else: the API document, 405 for other methods,
-    /// and the endpoint this branch sets so that ASP.NET Core's own metrics still name the route.
+    /// its key. Call ids, the error envelope and the status-code pages still wrap it. ASP.NET Core's own request
+    /// metrics skip these calls: the gateway's meters count them, by team and public model (measured: see the README's
+    /// Performance section). The endpoints mapped below stay for the API document and for 405s on other methods.
     /// </summary>
     public static WebApplication UseLlmRoutes(this WebApplication app)
     {
         var proxy = app.Services.GetRequiredService<LlmProxy>();
-        var sources = app.Services.GetRequiredService<EndpointDataSource>();
-        FrozenDictionary<string, Endpoint>? endpoints = null;
         app.Use((http, next) =>
         {
             var request = http.Request;
@@ -37,10 +36,10 @@ public static class LlmEndpoints
             {
                 return next(http);
             }
-            endpoints ??= sources.Endpoints.OfType<RouteEndpoint>().Where(e => e.RoutePattern.RawText is not null)
-                .DistinctBy(e => e.RoutePattern.RawText!, StringComparer.OrdinalIgnoreCase)
-                .ToFrozenDictionary(e => e.RoutePattern.RawText!, e => (Endpoint)e, StringComparer.OrdinalIgnoreCase);
-            http.SetEndpoint(endpoints.GetValueOrDefault(path));
+            if (http.Features.Get<IHttpMetricsTagsFeature>() is { } metrics)
+            {
+                metrics.MetricsDisabled = true;
+            }
             return proxy.ForwardAsync(http, route);
         });
         return app;
