@@ -6,7 +6,8 @@
 #     (apt-get install postgresql), and stops/removes it on exit;
 #  3. runs every test project on SQLite, then the Category=Database tests of
 #     tests/Portal.Tests again against PostgreSQL (GATEWAY_TEST_POSTGRES);
-#  4. sums the TRX counters and prints, as the very last line, `N passed, M failed`.
+#  4. runs the benchmark harness small (bench/run.sh --quick) as one more test, unless TEST_FILTER narrows the run;
+#  5. sums the TRX counters and prints, as the very last line, `N passed, M failed`.
 #     Exit status is 0 only when nothing failed.
 #
 # Optional environment:
@@ -148,9 +149,27 @@ elif [ "$PG_START_FAILED" -eq 1 ]; then
   INVOCATION_FAILED=1
 fi
 
+# ---------------------------------------------------------------- bench smoke
+# The benchmark harness run small (bench/run.sh --quick: a few hundred requests per target, no timing assertion), so
+# that it cannot rot between the runs that measure. Counted as one test; skipped by a narrowed run (TEST_FILTER) or
+# BENCH_SMOKE=0.
+BENCH_PASSED=0
+BENCH_FAILED=0
+if [ -z "${TEST_FILTER:-}" ] && [ "${BENCH_SMOKE:-1}" != "0" ]; then
+  echo "Bench smoke: bash bench/run.sh --quick --no-portkey"
+  if timeout 900 bash bench/run.sh --quick --no-portkey >"$RESULTS/bench-smoke.log" 2>&1; then
+    BENCH_PASSED=1
+    echo "Bench smoke passed (bench/out/RESULTS-quick.md)."
+  else
+    BENCH_FAILED=1
+    echo "Bench smoke failed; its last lines:"
+    tail -n 30 "$RESULTS/bench-smoke.log"
+  fi
+fi
+
 # ---------------------------------------------------------------- summary
-PASSED=0
-FAILED=0
+PASSED=$BENCH_PASSED
+FAILED=$BENCH_FAILED
 while IFS= read -r -d '' trx; do
   # One <Counters .../> element per TRX; attributes may come in any order.
   counters="$(tr '\n' ' ' <"$trx" | grep -o '<Counters [^>]*>' | head -n 1 || true)"
