@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Two gateway builds side by side: one stand-in, gateway A and gateway B (each a fresh SQLite file, seeded through
+# the REST API), then wrk against A, B, A, B, ... so that both see the same machine. Prints req/s and CPU µs/request
+# of each run and the mean ratio B/A. For a hot-path change's cost before/after in one session:
+#
+#   git archive HEAD~1 | tar -x -C /tmp/before && dotnet build /tmp/before/src/Portal -c Release
+#   dotnet build src/Portal -c Release
+#   bash bench/side-by-side.sh /tmp/before/src/Portal/bin/Release/net10.0/Portal.dll src/Portal/bin/Release/net10.0/Portal.dll 5
+#
+# Needs the stand-in and load generator that bench/run.sh built (bench/out/tree; run it once, --quick is enough) and wrk.
+# Environment: SECS=8 (seconds per measured run), EXTRA_ENV (settings for both gateways, e.g. "Telemetry__HttpClientMetrics=true").
+set -uo pipefail
+A=$(realpath "$1"); B=$(realpath "$2"); ROUNDS=${3:-3}; SECS=${SECS:-8}
+T="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/out/tree"
+W="$(dirname "$T")/side-by-side"; rm -rf "$W"; mkdir -p "$W"
+[[ -f $T/bench/StandIn/bin/Release/net10.0/StandIn.dll ]] || { echo "run bash bench/run.sh --quick first (it builds the stand-in)"; exit 2; }
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null' EXIT
+dotnet "$T/bench/StandIn/bin/Release/net10.0/StandIn.dll" --urls http://127.0.0.1:18301 >"$W/standin.log" 2>&1 & pids+=($!)
+start() { # start NAME DLL PORT
+  env ASPNETCORE_ENVIRONMENT=Production Proxy__MasterKey=sk-bench-master Proxy__EncryptionKey=bench-encryption-key-0123456789 \
+    ConnectionStrings__Portal="Data Source=$W/$1.db" Logging__LogLevel__Default=Warning ${EXTRA_ENV:-} \
+    dotnet "$2" --urls "http://127.0.0.1:$3" --contentRoot "$T" >"$W/$1.log" 2>&1 & pids+=($!)
+  eval "PID_$1=$!"
+}
+start a "$A" 18302; start b "$B" 18303
+sleep 1
+for port in 18302 18303; do
+  for _ in $(seq 120); do curl -sf "http://127.0.0.1:$port/health/liveliness" >/dev/null 2>&1 && break; sleep 0.5; done
+done
+for n in a b; do
+  port=$([[ $n == a ]] && echo 18302 || echo 18303)
+  timeout 120 dotnet "$T/bench/LoadGen/bin/Release/net10.0/LoadGen.dll" seed --run small --gateway "http://127.0.0.1:$port" --master sk-bench-master \
+    --api-base http://127.0.0.1:18301/v1 --env-out "$W/$n.env" --out "$W/seed-$n.jsonl" >"$W/seed-$n.log" 2>&1 || { echo "seeding $n failed"; cat "$W/seed-$n.log"; exit 1; }
+done
+cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }   # clock ticks (1/100 s)
+run() { # run NAME PORT SECONDS: one wrk run; prints "NAME req/s cpu-µs/request"
+  local pid; eval "pid=\$PID_$1"
+  ( source "$W/$1.env"; export BENCH_KEY BENCH_MODEL
+    c0=$(cpu "$pid")
+    out=$(timeout $(($3 + 30)) wrk -t2 -c64 -d"${3}s" --timeout 10s -s "$T/bench/wrk/chat.lua" "http://127.0.0.1:$2/v1/chat/completions" 2>&1)
+    c1=$(cpu "$pid")
+    total=$(echo "$out" | awk '/requests in/{print $1}')
+    echo "$1 $(echo "$out" | awk '/Requests\/sec/{print $2}') $(( (c1 - c0) * 10000 / (${total:-0} > 0 ? total : 1) ))" )
+}
+for _ in 1 2 3 4; do run a 18302 3 >/dev/null; run b 18303 3 >/dev/null; done   # warm-up (JIT tiers, pools)
+for _ in $(seq "$ROUNDS"); do run a 18302 "$SECS"; run b 18303 "$SECS"; done | tee "$W/results.txt"
+awk '{s[$1]+=$2; c[$1]+=$3; n[$1]++} END {printf "A %.0f req/s %.0f µs/request | B %.0f req/s %.0f µs/request | B/A %.3f\n",
+  s["a"]/n["a"], c["a"]/n["a"], s["b"]/n["b"], c["b"]/n["b"], (s["b"]/n["b"])/(s["a"]/n["a"])}' "$W/results.txt"
