@@ -11,13 +11,18 @@ namespace Portal.Endpoints;
 /// <summary>API.md section 6: the OpenAI-compatible routes, forwarded by <see cref="LlmProxy"/>.</summary>
 public static class LlmEndpoints
 {
-    private static readonly FrozenDictionary<string, LlmRoute> Paths = new Dictionary<string, LlmRoute>(StringComparer.OrdinalIgnoreCase)
-    {
-        ["/v1/chat/completions"] = LlmRoute.ChatCompletions, ["/chat/completions"] = LlmRoute.ChatCompletions,
-        ["/v1/completions"] = LlmRoute.Completions, ["/completions"] = LlmRoute.Completions,
-        ["/v1/embeddings"] = LlmRoute.Embeddings, ["/embeddings"] = LlmRoute.Embeddings,
-        ["/v1/responses"] = LlmRoute.Responses, ["/responses"] = LlmRoute.Responses,
-    }.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+    /// <summary>The OpenAI routes, each at <c>/v1/{path}</c> and <c>/{path}</c>: mapped below, and answered by the slim branch.</summary>
+    private static readonly (string Path, LlmRoute Route, string Summary)[] Routes =
+    [
+        ("chat/completions", LlmRoute.ChatCompletions, "Chat completion (OpenAI), streamed with \"stream\": true"),
+        ("completions", LlmRoute.Completions, "Text completion (OpenAI)"),
+        ("embeddings", LlmRoute.Embeddings, "Embeddings (OpenAI)"),
+        ("responses", LlmRoute.Responses, "Responses (OpenAI)"),
+    ];
+
+    private static readonly FrozenDictionary<string, LlmRoute> Paths = Routes
+        .SelectMany(r => new[] { KeyValuePair.Create($"/v1/{r.Path}", r.Route), KeyValuePair.Create($"/{r.Path}", r.Route) })
+        .ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
     /// The LLM routes' slim branch: their POSTs are answered here, ahead of routing, cookie authentication,
@@ -47,13 +52,7 @@ public static class LlmEndpoints
 
     public static IEndpointRouteBuilder MapLlmEndpoints(this IEndpointRouteBuilder app)
     {
-        foreach (var (path, route, summary) in new[]
-        {
-            ("chat/completions", LlmRoute.ChatCompletions, "Chat completion (OpenAI), streamed with \"stream\": true"),
-            ("completions", LlmRoute.Completions, "Text completion (OpenAI)"),
-            ("embeddings", LlmRoute.Embeddings, "Embeddings (OpenAI)"),
-            ("responses", LlmRoute.Responses, "Responses (OpenAI)"),
-        })
+        foreach (var (path, route, summary) in Routes)
         {
             Document(app.MapPost($"/v1/{path}", (HttpContext http, LlmProxy proxy) => proxy.ForwardAsync(http, route)), route, summary);
             Document(app.MapPost($"/{path}", (HttpContext http, LlmProxy proxy) => proxy.ForwardAsync(http, route)), route, summary);
