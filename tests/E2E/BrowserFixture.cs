@@ -26,6 +26,17 @@ public sealed class BrowserFixture : IAsyncLifetime
         });
     }
 
+    /// <summary>A fresh browser context (its own cookies) on the portal at <paramref name="baseAddress"/>, at a desktop size.</summary>
+    public async Task<PortalPage> NewPortalAsync(Uri baseAddress)
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            Permissions = ["clipboard-read", "clipboard-write"],
+            ViewportSize = new ViewportSize { Width = 1400, Height = 900 },
+        });
+        return new PortalPage(await context.NewPageAsync(), baseAddress);
+    }
+
     public async Task DisposeAsync()
     {
         await Browser.DisposeAsync();

@@ -23,15 +23,7 @@ public sealed class PortalFlowTests(BrowserFixture browser) : IClassFixture<Brow
         await _upstream.DisposeAsync();
     }
 
-    private async Task<PortalPage> NewPageAsync()
-    {
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
-        {
-            Permissions = ["clipboard-read", "clipboard-write"],
-            ViewportSize = new ViewportSize { Width = 1400, Height = 900 },
-        });
-        return new PortalPage(await context.NewPageAsync(), _gateway.BaseAddress);
-    }
+    private Task<PortalPage> NewPageAsync() => browser.NewPortalAsync(_gateway.BaseAddress);
 
     [Fact]
     public async Task AdminCreatesTeamAndTeamAdmin_TeamAdminRegistersModelAndKey_KeyReachesTheTeamsProvider()

@@ -1,4 +1,3 @@
-using Microsoft.Playwright;
 using Portal.Tests.Infrastructure;
 
 namespace E2E;
@@ -21,8 +20,7 @@ public sealed class ProductionTests(BrowserFixture browser) : IClassFixture<Brow
     private async Task CheckAsync(string dll, string screenshot)
     {
         await using var gateway = await GatewayProcess.StartAsync(dll);
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 900 } });
-        var portal = new PortalPage(await context.NewPageAsync(), gateway.BaseAddress);
+        var portal = await browser.NewPortalAsync(gateway.BaseAddress);
 
         await portal.SignInAsync(GatewayProcess.AdminEmail, GatewayProcess.AdminPassword);
 

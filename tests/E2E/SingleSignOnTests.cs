@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Playwright;
 using Portal.Tests.Infrastructure;
 using Proxy.Core.Persistence;
 using Proxy.Core.Users;
@@ -45,8 +44,7 @@ public sealed class SingleSignOnTests(BrowserFixture browser) : IClassFixture<Br
     private async Task<PortalPage> SignInWithSsoAsync(OidcUser user)
     {
         _issuer.NextUser = user;
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 900 } });
-        var portal = new PortalPage(await context.NewPageAsync(), _gateway.BaseAddress);
+        var portal = await browser.NewPortalAsync(_gateway.BaseAddress);
         await portal.Page.GotoAsync(new Uri(_gateway.BaseAddress, "/Account/Login").ToString());
         await portal.Page.ClickAsync("#sign-in-sso");
         return portal;
