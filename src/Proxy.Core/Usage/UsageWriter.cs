@@ -1,10 +1,13 @@
+using System.Globalization;
 using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Proxy.Core.Persistence;
 using Proxy.Core.Spend;
+using SQLitePCL;
 
 namespace Proxy.Core.Usage;
 
@@ -124,7 +127,7 @@ public sealed partial class UsageWriter(IServiceScopeFactory scopes, WriteGate g
         await using var tx = await connection.BeginTransactionAsync();
         if (db.Database.IsSqlite())
         {
-            await InsertRowByRowAsync(connection, tx, batch);
+            InsertRowByRow((SqliteConnection)connection, batch);
         }
         else
         {
@@ -139,31 +142,65 @@ public sealed partial class UsageWriter(IServiceScopeFactory scopes, WriteGate g
     }
 
     /// <summary>
-    /// SQLite runs in-process, so there is no round trip to save: one prepared single-row statement, re-bound per row,
-    /// costs about 6 µs of CPU a row, where a 100-row statement (parsed each time, 1,300 parameters bound by name)
-    /// cost about 70.
+    /// SQLite runs in-process, so there is no round trip to save: one prepared single-row statement, re-bound per row.
+    /// Bound through SQLitePCL by position rather than through SqliteCommand, whose parameters cost a binder object
+    /// and a UTF-8 copy of the parameter's name per value per row (about 1.9 KB a row, the largest allocation of a
+    /// forwarded call's whole life); strings are bound as UTF-16 spans, so a row allocates nothing. The values are
+    /// written in the forms Microsoft.Data.Sqlite writes them, so EF reads them back unchanged.
     /// </summary>
-    private static async Task InsertRowByRowAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction tx, List<UsageRecord> batch)
+    private static void InsertRowByRow(SqliteConnection connection, List<UsageRecord> batch)
     {
-        await using var command = connection.CreateCommand();
-        command.Transaction = tx;
-        command.CommandText = Insert + $"({string.Join(", ", Columns.Select(c => "@" + c))})";
-        var parameters = Columns.Select(column =>
+        var sql = Insert + $"({string.Join(", ", Columns.Select((_, i) => $"?{i + 1}"))})";
+        Check(connection, raw.sqlite3_prepare_v2(connection.Handle, sql, out var statement));
+        using (statement)
         {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = "@" + column;
-            command.Parameters.Add(parameter);
-            return parameter;
-        }).ToArray();
-        await command.PrepareAsync();
-        foreach (var record in batch)
-        {
-            var values = Values(record);
-            for (var column = 0; column < values.Length; column++)
+            Span<char> startedAt = stackalloc char[32];
+            foreach (var r in batch)
             {
-                parameters[column].Value = values[column] ?? DBNull.Value;
+                Text(statement, 1, r.CallId);
+                raw.sqlite3_bind_int64(statement, 2, r.Attempt);
+                Text(statement, 3, r.KeyHash);
+                Text(statement, 4, r.TeamId);
+                Text(statement, 5, r.UserId);
+                Text(statement, 6, r.Model);
+                Text(statement, 7, r.ModelId);
+                Text(statement, 8, r.Deployment);
+                Text(statement, 9, r.Route);
+                raw.sqlite3_bind_int64(statement, 10, r.Status);
+                raw.sqlite3_bind_int64(statement, 11, r.PromptTokens);
+                raw.sqlite3_bind_int64(statement, 12, r.CompletionTokens);
+                raw.sqlite3_bind_int64(statement, 13, r.TotalTokens);
+                raw.sqlite3_bind_int64(statement, 14, r.TokensEstimated ? 1 : 0);
+                raw.sqlite3_bind_double(statement, 15, r.Spend);
+                raw.sqlite3_bind_double(statement, 16, r.LatencyMs);
+                r.StartedAt.TryFormat(startedAt, out var length, "yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture);
+                raw.sqlite3_bind_text16(statement, 17, startedAt[..length]);
+                if (raw.sqlite3_step(statement) != raw.SQLITE_DONE)
+                {
+                    Check(connection, raw.sqlite3_errcode(connection.Handle));
+                }
+                raw.sqlite3_reset(statement);
             }
-            await command.ExecuteNonQueryAsync();
+        }
+    }
+
+    private static void Text(sqlite3_stmt statement, int index, string? value)
+    {
+        if (value is null)
+        {
+            raw.sqlite3_bind_null(statement, index);
+        }
+        else
+        {
+            raw.sqlite3_bind_text16(statement, index, value.AsSpan());
+        }
+    }
+
+    private static void Check(SqliteConnection connection, int result)
+    {
+        if (result != raw.SQLITE_OK)
+        {
+            SqliteException.ThrowExceptionForRC(result, connection.Handle);
         }
     }
 
