@@ -20,6 +20,9 @@ public sealed partial class UsageWriter(IServiceScopeFactory scopes, WriteGate g
     private const int Capacity = 100_000;
     private const int BatchSize = 500;
 
+    /// <summary>How long a batch that is not full gathers before it is written: usage rows and spend lag by this much.</summary>
+    private static readonly TimeSpan GatherTime = TimeSpan.FromMilliseconds(100);
+
     private readonly Channel<UsageRecord> _channel = Channel.CreateBounded<UsageRecord>(
         new BoundedChannelOptions(Capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
 
@@ -50,13 +53,21 @@ public sealed partial class UsageWriter(IServiceScopeFactory scopes, WriteGate g
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var batch = new List<UsageRecord>(BatchSize);
+        var full = false;
         // Deliberately not cancelled by stoppingToken: the loop ends when StopAsync closes the channel and it is empty.
         while (await _channel.Reader.WaitToReadAsync(CancellationToken.None))
         {
+            if (!full && !_stopping)
+            {
+                // A batch's transaction (scope, connection, spend updates, commit) costs as much as tens of rows: let
+                // the batch gather instead of writing each few calls on their own. A backlog is written back to back.
+                await Task.Delay(GatherTime);
+            }
             while (batch.Count < BatchSize && _channel.Reader.TryRead(out var record))
             {
                 batch.Add(record);
             }
+            full = batch.Count == BatchSize;
             await WriteAsync(batch);
             batch.Clear();
         }
