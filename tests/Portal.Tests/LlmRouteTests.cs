@@ -179,11 +179,18 @@ public sealed class LlmRouteTests(LlmFixture fixture) : IClassFixture<LlmFixture
     {
         var setup = await fixture.TeamWithModelAsync();
 
-        var response = await Gateway.Client(setup.Key).PostAsJsonAsync("/v1/chat/completions", new { model = "my-team-model", messages = Array.Empty<object>() });
+        var callIds = new HashSet<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            var response = await Gateway.Client(setup.Key).PostAsJsonAsync("/v1/chat/completions", new { model = "my-team-model", messages = Array.Empty<object>() });
 
-        await response.ReadJsonAsync(HttpStatusCode.OK);
-        Assert.Equal(setup.ModelId, response.Headers.GetValues("x-litellm-model-id").Single());
-        Assert.True(Guid.TryParse(response.Headers.GetValues("x-litellm-call-id").Single(), out _));
+            await response.ReadJsonAsync(HttpStatusCode.OK);
+            Assert.Equal(setup.ModelId, response.Headers.GetValues("x-litellm-model-id").Single());
+            var callId = response.Headers.GetValues("x-litellm-call-id").Single();
+            // A random uuid, as LiteLLM's are: version 4, RFC 4122 variant, new on every call.
+            Assert.Matches("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", callId);
+            Assert.True(callIds.Add(callId), $"call id {callId} was given twice");
+        }
     }
 
     [Fact]
