@@ -8,7 +8,8 @@
 #   bash bench/side-by-side.sh /tmp/before/src/Portal/bin/Release/net10.0/Portal.dll src/Portal/bin/Release/net10.0/Portal.dll 5
 #
 # Needs the stand-in and load generator that bench/run.sh built (bench/out/tree; run it once, --quick is enough) and wrk.
-# Environment: SECS=8 (seconds per measured run), EXTRA_ENV (settings for both gateways, e.g. "Telemetry__HttpClientMetrics=true").
+# Environment: SECS=8 (seconds per measured run), EXTRA_ENV (settings for both gateways, e.g. "Telemetry__HttpClientMetrics=true"),
+# EXTRA_ENV_A / EXTRA_ENV_B (for one of them: a setting's cost is the same DLL twice with EXTRA_ENV_B set).
 set -uo pipefail
 A=$(realpath "$1"); B=$(realpath "$2"); ROUNDS=${3:-3}; SECS=${SECS:-8}
 T="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/out/tree"
@@ -19,11 +20,11 @@ trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null' E
 dotnet "$T/bench/StandIn/bin/Release/net10.0/StandIn.dll" --urls http://127.0.0.1:18301 >"$W/standin.log" 2>&1 & pids+=($!)
 start() { # start NAME DLL PORT
   env ASPNETCORE_ENVIRONMENT=Production Proxy__MasterKey=sk-bench-master Proxy__EncryptionKey=bench-encryption-key-0123456789 \
-    ConnectionStrings__Portal="Data Source=$W/$1.db" Logging__LogLevel__Default=Warning ${EXTRA_ENV:-} \
+    ConnectionStrings__Portal="Data Source=$W/$1.db" Logging__LogLevel__Default=Warning ${EXTRA_ENV:-} $4 \
     dotnet "$2" --urls "http://127.0.0.1:$3" --contentRoot "$T" >"$W/$1.log" 2>&1 & pids+=($!)
   eval "PID_$1=$!"
 }
-start a "$A" 18302; start b "$B" 18303
+start a "$A" 18302 "${EXTRA_ENV_A:-}"; start b "$B" 18303 "${EXTRA_ENV_B:-}"
 sleep 1
 for port in 18302 18303; do
   for _ in $(seq 120); do curl -sf "http://127.0.0.1:$port/health/liveliness" >/dev/null 2>&1 && break; sleep 0.5; done
