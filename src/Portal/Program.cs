@@ -25,8 +25,8 @@ await app.Services.GetRequiredService<RouteTable>().RefreshAsync();
 
 app.UseConfiguredForwardedHeaders();
 app.UseCallIds();
-app.UseApiErrors();
 app.UseLlmRoutes();
+app.UseApiErrors();
 // Explicit, so that the LLM routes' branch above runs ahead of them (WebApplication would put them first).
 app.UseRouting();
 app.UseAuthentication();

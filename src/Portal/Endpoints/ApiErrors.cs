@@ -29,25 +29,7 @@ public static partial class ApiErrors
             StatusCodeSelector = e => Classify(e).Status,
             // A refused request is an answer, not a server fault: only real faults reach the error log, once, below.
             SuppressDiagnosticsCallback = _ => true,
-            ExceptionHandler = http =>
-            {
-                var exception = http.Features.Get<IExceptionHandlerFeature>()?.Error;
-                var error = Classify(exception);
-                var log = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Portal.Errors");
-                if (error.Status == 500 && exception is not null)
-                {
-                    LogUnhandled(log, exception, http.TraceIdentifier);
-                }
-                else if (error.Status >= 500)
-                {
-                    LogUnavailable(log, error.Status, http.Request.Path, exception?.GetType().Name ?? "none");
-                }
-                foreach (var (name, value) in error.Headers)
-                {
-                    http.Response.Headers[name] = value;
-                }
-                return WriteAsync(http, error.Status, error.Type, error.Message, error.Param);
-            },
+            ExceptionHandler = http => AnswerAsync(http, http.Features.Get<IExceptionHandlerFeature>()?.Error),
         });
         app.UseStatusCodePages(async context =>
         {
@@ -76,6 +58,46 @@ public static partial class ApiErrors
             await WriteAsync(http, status, type, message);
         });
         return app;
+    }
+
+    /// <summary>
+    /// For a branch ahead of <see cref="UseApiErrors"/> (the LLM routes): what it throws gets the envelope the exception
+    /// handler would give it. Without a detour through the handler when the task succeeded, which is nearly always.
+    /// </summary>
+    public static Task Enveloped(HttpContext http, Task task) => task.IsCompletedSuccessfully ? Task.CompletedTask : AwaitEnvelopedAsync(http, task);
+
+    private static async Task AwaitEnvelopedAsync(HttpContext http, Task task)
+    {
+        try
+        {
+            await task;
+        }
+        catch (Exception e) when (!http.Response.HasStarted)
+        {
+            // As the exception handler does: nothing the failed request had set survives into the error answer.
+            http.Response.Clear();
+            await AnswerAsync(http, e);
+        }
+    }
+
+    /// <summary>The error answer to an exception: logged when it is the gateway's fault, then the envelope with its headers.</summary>
+    private static Task AnswerAsync(HttpContext http, Exception? exception)
+    {
+        var error = Classify(exception);
+        var log = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Portal.Errors");
+        if (error.Status == 500 && exception is not null)
+        {
+            LogUnhandled(log, exception, http.TraceIdentifier);
+        }
+        else if (error.Status >= 500)
+        {
+            LogUnavailable(log, error.Status, http.Request.Path, exception?.GetType().Name ?? "none");
+        }
+        foreach (var (name, value) in error.Headers)
+        {
+            http.Response.Headers[name] = value;
+        }
+        return WriteAsync(http, error.Status, error.Type, error.Message, error.Param);
     }
 
     /// <summary>The methods the API serves at this exact path, if any: tells "wrong method" apart from "no such route".</summary>

@@ -25,9 +25,10 @@ public static class LlmEndpoints
         .ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
-    /// The LLM routes' slim branch: their POSTs are answered here, ahead of routing, cookie authentication,
-    /// authorization, antiforgery and the portal, none of which has anything to do for a call whose only credential is
-    /// its key. Call ids, the error envelope and the status-code pages still wrap it. ASP.NET Core's own request
+    /// The LLM routes' slim branch: their POSTs are answered here, ahead of the exception handler, the status-code
+    /// pages, routing, cookie authentication, authorization, antiforgery and the portal, none of which has anything to
+    /// do for a call whose only credential is its key. Call ids wrap it; what it throws gets the error envelope from
+    /// <see cref="ApiErrors.Enveloped"/>. ASP.NET Core's own request
     /// metrics skip these calls: the gateway's meters count them, by team and public model (measured: see the README's
     /// Performance section). The endpoints mapped below stay for the API document and for 405s on other methods.
     /// </summary>
@@ -45,7 +46,7 @@ public static class LlmEndpoints
             {
                 metrics.MetricsDisabled = true;
             }
-            return proxy.ForwardAsync(http, route);
+            return ApiErrors.Enveloped(http, proxy.ForwardAsync(http, route));
         });
         return app;
     }

@@ -71,21 +71,21 @@ public static class GatewayTelemetry
     {
         var scoped = string.Equals(app.Configuration["Logging:Console:FormatterName"], ConsoleFormatterNames.Json, StringComparison.OrdinalIgnoreCase);
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Portal.Calls");
-        app.Use(async (http, next) =>
+        app.Use((http, next) =>
         {
             var callId = NewCallId();
             http.TraceIdentifier = callId;
-            if (!scoped)
-            {
-                await next(http);
-                return;
-            }
-            using (log.BeginScope(new CallScope(callId)))
-            {
-                await next(http);
-            }
+            return scoped ? InScopeAsync(http, next, log, callId) : next(http);
         });
         return app;
+    }
+
+    private static async Task InScopeAsync(HttpContext http, RequestDelegate next, ILogger log, string callId)
+    {
+        using (log.BeginScope(new CallScope(callId)))
+        {
+            await next(http);
+        }
     }
 
     /// <summary>
