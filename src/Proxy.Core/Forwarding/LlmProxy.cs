@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Net;
+using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Proxy.Core.Access;
@@ -87,7 +88,8 @@ public sealed partial class LlmProxy(
     /// its fallbacks' groups. An attempt that failed before any byte reached the client is tried again elsewhere
     /// while the call has something left; the last one's answer (or error) is the client's.
     /// </summary>
-    private async Task RouteAsync(Call call, string model, DeploymentEntry[] group, CallPlan plan, RoutingPolicy policy)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask RouteAsync(Call call, string model, DeploymentEntry[] group, CallPlan plan, RoutingPolicy policy)
     {
         var retries = 0;
         var fallbacks = 0;
@@ -137,7 +139,8 @@ public sealed partial class LlmProxy(
     }
 
     /// <summary>One attempt on one deployment. Null when its answer went to the client; otherwise how it failed.</summary>
-    private async Task<Failed?> AttemptAsync(Call call, string model, DeploymentEntry deployment, RoutingPolicy policy, AttemptsLeft left, Attempted attempted)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<Failed?> AttemptAsync(Call call, string model, DeploymentEntry deployment, RoutingPolicy policy, AttemptsLeft left, Attempted attempted)
     {
         var http = call.Http;
         if (!deployment.Api.Serves(call.Route))
@@ -157,8 +160,7 @@ public sealed partial class LlmProxy(
         deployment.State.Enter();
         try
         {
-            error = await forwarder.SendAsync(http, deployment.ApiBase.AbsoluteUri, upstream.Invoker,
-                new ForwarderRequestConfig { ActivityTimeout = deployment.Timeout }, transformer);
+            error = await forwarder.SendAsync(http, deployment.ApiBase.AbsoluteUri, upstream.Invoker, deployment.ForwarderConfig, transformer);
             if (translator is not null && error == ForwarderError.None && transformer.HeldBack is null)
             {
                 await translator.CompleteAsync(http.RequestAborted);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 
 namespace Proxy.Core.Forwarding;
@@ -114,6 +115,12 @@ public readonly struct ModelField
         }
     }
 
+    /// <summary>
+    /// Upstream model names as JSON string content, per name instance: a deployment's name is encoded once, not on
+    /// every call, and forgotten with the deployment.
+    /// </summary>
+    private static readonly ConditionalWeakTable<string, byte[]> EncodedNames = new();
+
     /// <summary>An upper bound of the rewritten body's length, for renting its buffer.</summary>
     public static int MaxRewrittenLength(int bodyLength, string upstreamName) => bodyLength + 16 + 6 * upstreamName.Length;
 
@@ -123,7 +130,7 @@ public readonly struct ModelField
     /// </summary>
     public int Rewrite(ReadOnlySpan<byte> body, string upstreamName, Span<byte> destination)
     {
-        var encoded = JsonEncodedText.Encode(upstreamName).EncodedUtf8Bytes;
+        var encoded = EncodedNames.GetValue(upstreamName, static name => JsonEncodedText.Encode(name).EncodedUtf8Bytes.ToArray());
         var written = 0;
         var read = 0;
         if (Value is null)

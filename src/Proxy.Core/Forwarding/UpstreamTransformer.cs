@@ -41,9 +41,14 @@ internal sealed class UpstreamTransformer(DeploymentEntry deployment, LlmRoute r
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
+        var incoming = httpContext.Request.Headers;
         foreach (var header in CallerHeaders)
         {
-            proxyRequest.Headers.Remove(header);
+            // Looked up where it is cheap (Kestrel's known headers are fields), removed only where it was copied.
+            if (incoming.ContainsKey(header))
+            {
+                proxyRequest.Headers.Remove(header);
+            }
         }
         proxyRequest.RequestUri = deployment.UpstreamUri(route);
         var hops = int.TryParse(httpContext.Request.Headers[HopHeader], out var seen) ? seen : 0;

@@ -149,4 +149,7 @@ public sealed record DeploymentEntry(
         .Select(route => (Providers.Provider.Named(Provider)?.Api ?? Providers.OpenAIApi.Instance).UpstreamUri(ApiBase, UpstreamModel, ApiVersion, route)).ToArray();
 
     public Uri UpstreamUri(Forwarding.LlmRoute route) => _upstreamUris[route.Index];
+
+    /// <summary>YARP's settings for a call to it (its timeout), also built once.</summary>
+    internal Yarp.ReverseProxy.Forwarder.ForwarderRequestConfig ForwarderConfig { get; } = new() { ActivityTimeout = Timeout };
 }
