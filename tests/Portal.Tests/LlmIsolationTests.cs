@@ -36,6 +36,34 @@ public sealed class LlmIsolationTests(LlmFixture fixture) : IClassFixture<LlmFix
     }
 
     [Fact]
+    public async Task OneConnection_TwoTeamsKeysInTurn_EachCallIsItsOwnKeys_AndADeletedKeyStopsAtOnce()
+    {
+        // Keys are hashed once per header string and Kestrel reuses a connection's repeated header strings: what is
+        // reused must never be another call's key, nor a key that has since been deleted.
+        var a = await fixture.TeamWithModelAsync(name: "turn-model");
+        var b = await fixture.TeamWithModelAsync(name: "turn-model");
+        using var connection = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1 }) { BaseAddress = Gateway.BaseAddress };
+
+        async Task<HttpResponseMessage> CallAsync(string key)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = JsonContent.Create(Chat("turn-model")) };
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+            return await connection.SendAsync(request);
+        }
+
+        foreach (var setup in new[] { a, a, b, b, a, b })
+        {
+            var response = await CallAsync(setup.Key);
+            await response.ReadJsonAsync(HttpStatusCode.OK);
+            Assert.Equal(setup.ModelId, response.Headers.GetValues("x-litellm-model-id").Single());
+        }
+        (await Gateway.Client().PostAsJsonAsync("/key/delete", new { keys = new[] { a.Key } })).EnsureSuccessStatusCode();
+
+        await (await CallAsync(a.Key)).ReadErrorAsync(HttpStatusCode.Unauthorized, "auth_error");
+        await (await CallAsync(b.Key)).ReadJsonAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task KeyModelsList_RestrictsEvenTheTeamsOwnModels_OnlyThroughGlobalResolution()
     {
         var setup = await fixture.TeamWithModelAsync(name: "team-visible");

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -18,11 +19,17 @@ public static class PresentedKey
         return caller;
     }
 
+    /// <summary>
+    /// The key within a header value, per value instance: a keep-alive connection's repeated header is one string
+    /// (Kestrel reuses it), so its key is one string too, and <see cref="CallerResolver"/> hashes it once.
+    /// </summary>
+    private static readonly ConditionalWeakTable<string, string> Keys = new();
+
     public static string? From(IHeaderDictionary headers)
     {
         if (headers["x-litellm-api-key"] is [{ Length: > 0 } litellm])
         {
-            return StripBearer(litellm);
+            return Keys.GetValue(litellm, StripBearer);
         }
         if (headers.Authorization is [{ Length: > 0 } authorization])
         {
@@ -30,7 +37,7 @@ public static class PresentedKey
             {
                 throw ProxyError.Unauthorized("Malformed Authorization header: expected 'Authorization: Bearer sk-...'.");
             }
-            return authorization[7..].Trim();
+            return Keys.GetValue(authorization, static value => value[7..].Trim());
         }
         if (headers["api-key"] is [{ Length: > 0 } azure])
         {
