@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -156,7 +157,7 @@ public sealed partial class UsageWriter(IServiceScopeFactory scopes, WriteGate g
     /// SQLite runs in-process, so there is no round trip to save: one prepared single-row statement, re-bound per row.
     /// Bound through SQLitePCL by position rather than through SqliteCommand, whose parameters cost a binder object
     /// and a UTF-8 copy of the parameter's name per value per row (about 1.9 KB a row, the largest allocation of a
-    /// forwarded call's whole life); strings are bound as UTF-16 spans, so a row allocates nothing. The values are
+    /// forwarded call's whole life); strings are bound as UTF-8 spans from the stack, so a row allocates nothing. The values are
     /// written in the forms Microsoft.Data.Sqlite writes them, so EF reads them back unchanged.
     /// </summary>
     private static void InsertRowByRow(SqliteConnection connection, List<UsageRecord> batch)
@@ -165,7 +166,7 @@ public sealed partial class UsageWriter(IServiceScopeFactory scopes, WriteGate g
         Check(connection, raw.sqlite3_prepare_v2(connection.Handle, sql, out var statement));
         using (statement)
         {
-            Span<char> startedAt = stackalloc char[32];
+            Span<byte> startedAt = stackalloc byte[32];
             foreach (var r in batch)
             {
                 Text(statement, 1, r.CallId);
@@ -185,7 +186,7 @@ public sealed partial class UsageWriter(IServiceScopeFactory scopes, WriteGate g
                 raw.sqlite3_bind_double(statement, 15, r.Spend);
                 raw.sqlite3_bind_double(statement, 16, r.LatencyMs);
                 r.StartedAt.TryFormat(startedAt, out var length, "yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture);
-                raw.sqlite3_bind_text16(statement, 17, startedAt[..length]);
+                raw.sqlite3_bind_text(statement, 17, startedAt[..length]);
                 if (raw.sqlite3_step(statement) != raw.SQLITE_DONE)
                 {
                     Check(connection, raw.sqlite3_errcode(connection.Handle));
@@ -201,9 +202,15 @@ public sealed partial class UsageWriter(IServiceScopeFactory scopes, WriteGate g
         {
             raw.sqlite3_bind_null(statement, index);
         }
+        else if (value.Length is 0 or > 170)
+        {
+            raw.sqlite3_bind_text(statement, index, value);
+        }
         else
         {
-            raw.sqlite3_bind_text16(statement, index, value.AsSpan());
+            // UTF-8, the database's own encoding: a UTF-16 value is converted again inside SQLite, per value per row.
+            Span<byte> utf8 = stackalloc byte[512];
+            raw.sqlite3_bind_text(statement, index, utf8[..Encoding.UTF8.GetBytes(value, utf8)]);
         }
     }
 
