@@ -67,7 +67,7 @@ public sealed class CallerResolver(RouteTable routes, IOptions<ProxyOptions> opt
     /// <summary>
     /// SHA-256 of presented keys, per string instance. Kestrel hands a keep-alive connection's repeated header values
     /// over as the same strings (and <see cref="PresentedKey"/> keeps the key within them the same string), so a
-    /// connection's key is hashed once instead of on every call, where the hash cost 2% of a forwarded call. Weak: an
+    /// connection's key is hashed once instead of on every call, where the hash was 1.4% of a forwarded call's CPU. Weak: an
     /// entry goes with its string.
     /// </summary>
     private static readonly ConditionalWeakTable<string, byte[]> Hashes = new();

@@ -157,7 +157,7 @@ public sealed partial class UsageWriter(IServiceScopeFactory scopes, WriteGate g
     /// SQLite runs in-process, so there is no round trip to save: one prepared single-row statement, re-bound per row.
     /// Bound through SQLitePCL by position rather than through SqliteCommand, whose parameters cost a binder object
     /// and a UTF-8 copy of the parameter's name per value per row (about 1.9 KB a row, the largest allocation of a
-    /// forwarded call's whole life); strings are bound as UTF-8 spans from the stack, so a row allocates nothing. The values are
+    /// forwarded call's whole life); strings are bound as UTF-8 spans from the stack, so a row of ordinary values allocates nothing. The values are
     /// written in the forms Microsoft.Data.Sqlite writes them, so EF reads them back unchanged.
     /// </summary>
     private static void InsertRowByRow(SqliteConnection connection, List<UsageRecord> batch)
@@ -202,7 +202,7 @@ public sealed partial class UsageWriter(IServiceScopeFactory scopes, WriteGate g
         {
             raw.sqlite3_bind_null(statement, index);
         }
-        else if (value.Length is 0 or > 170)
+        else if (value.Length == 0 || Encoding.UTF8.GetMaxByteCount(value.Length) > 512)
         {
             raw.sqlite3_bind_text(statement, index, value);
         }
