@@ -9,7 +9,9 @@
 #
 # Needs the stand-in and load generator that bench/run.sh built (bench/out/tree; run it once, --quick is enough) and wrk.
 # Environment: SECS=8 (seconds per measured run), EXTRA_ENV (settings for both gateways, e.g. "Telemetry__HttpClientMetrics=true"),
-# EXTRA_ENV_A / EXTRA_ENV_B (for one of them: a setting's cost is the same DLL twice with EXTRA_ENV_B set).
+# EXTRA_ENV_A / EXTRA_ENV_B (for one of them: a setting's cost is the same DLL twice with EXTRA_ENV_B set),
+# SCALE=1: both gateways start on copies of one bench/Seeder file (10,000 teams, 50,000 team models, 100,000 keys) and
+# wrk cycles through 1,000 of its teams' keys and models, as the scale run of bench/run.sh does.
 set -uo pipefail
 A=$(realpath "$1"); B=$(realpath "$2"); ROUNDS=${3:-3}; SECS=${SECS:-8}
 T="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/out/tree"
@@ -24,6 +26,13 @@ start() { # start NAME DLL PORT
     dotnet "$2" --urls "http://127.0.0.1:$3" --contentRoot "$T" >"$W/$1.log" 2>&1 & pids+=($!)
   eval "PID_$1=$!"
 }
+if [[ ${SCALE:-0} == 1 ]]; then
+  timeout 900 dotnet "$T/bench/Seeder/bin/Release/net10.0/Seeder.dll" --db "$W/scale.db" --encryption-key bench-encryption-key-0123456789 \
+    --api-base http://127.0.0.1:18301/v1 --teams 10000 --models 50000 --keys 100000 --pairs-out "$W/pairs.txt" --pairs 1000 \
+    --out "$W/seeder.jsonl" >"$W/seeder.log" 2>&1 || { echo "seeding the scale file failed"; tail "$W/seeder.log"; exit 1; }
+  cp "$W/scale.db" "$W/a.db"; cp "$W/scale.db" "$W/b.db"
+  export BENCH_PAIRS="$W/pairs.txt"
+fi
 start a "$A" 18302 "${EXTRA_ENV_A:-}"; start b "$B" 18303 "${EXTRA_ENV_B:-}"
 sleep 1
 for port in 18302 18303; do
@@ -31,7 +40,7 @@ for port in 18302 18303; do
 done
 for n in a b; do
   port=$([[ $n == a ]] && echo 18302 || echo 18303)
-  timeout 120 dotnet "$T/bench/LoadGen/bin/Release/net10.0/LoadGen.dll" seed --run small --gateway "http://127.0.0.1:$port" --master sk-bench-master \
+  timeout 120 dotnet "$T/bench/LoadGen/bin/Release/net10.0/LoadGen.dll" seed --run "$([[ ${SCALE:-0} == 1 ]] && echo scale || echo small)" --gateway "http://127.0.0.1:$port" --master sk-bench-master \
     --api-base http://127.0.0.1:18301/v1 --env-out "$W/$n.env" --out "$W/seed-$n.jsonl" >"$W/seed-$n.log" 2>&1 || { echo "seeding $n failed"; cat "$W/seed-$n.log"; exit 1; }
 done
 cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }   # clock ticks (1/100 s)
