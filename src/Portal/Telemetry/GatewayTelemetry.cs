@@ -107,10 +107,13 @@ public static class GatewayTelemetry
     {
         app.MapPrometheusScrapingEndpoint(MetricsPath, meterProvider: null, configureBranchedPipeline: branch => branch.Use((http, next) =>
         {
-            var presented = PresentedKey.From(http.Request.Headers) ?? throw ProxyError.Unauthorized(
-                "/metrics needs the master key or Telemetry:ScrapeToken: Authorization: Bearer <token>.");
+            var presented = PresentedKey.From(http.Request.Headers);
+            if (presented.IsEmpty)
+            {
+                throw ProxyError.Unauthorized("/metrics needs the master key or Telemetry:ScrapeToken: Authorization: Bearer <token>.");
+            }
             var token = http.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<TelemetryOptions>>().Value.ScrapeToken;
-            if (token is { Length: > 0 } && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(token)))
+            if (token is { Length: > 0 } && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented.ToString()), Encoding.UTF8.GetBytes(token)))
             {
                 return next(http);
             }

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -20,16 +19,14 @@ public static class PresentedKey
     }
 
     /// <summary>
-    /// The key within a header value, per value instance: a keep-alive connection's repeated header is one string
-    /// (Kestrel reuses it), so its key is one string too, and <see cref="CallerResolver"/> hashes it once.
+    /// The key as presented, within its header's value: no copy is made, and nothing of it is kept after the call.
+    /// Empty when the request names no key.
     /// </summary>
-    private static readonly ConditionalWeakTable<string, string> Keys = new();
-
-    public static string? From(IHeaderDictionary headers)
+    public static ReadOnlySpan<char> From(IHeaderDictionary headers)
     {
         if (headers["x-litellm-api-key"] is [{ Length: > 0 } litellm])
         {
-            return Keys.GetValue(litellm, StripBearer);
+            return StripBearer(litellm);
         }
         if (headers.Authorization is [{ Length: > 0 } authorization])
         {
@@ -37,15 +34,15 @@ public static class PresentedKey
             {
                 throw ProxyError.Unauthorized("Malformed Authorization header: expected 'Authorization: Bearer sk-...'.");
             }
-            return Keys.GetValue(authorization, static value => value[7..].Trim());
+            return authorization.AsSpan(7).Trim();
         }
         if (headers["api-key"] is [{ Length: > 0 } azure])
         {
-            return azure.Trim();
+            return azure.AsSpan().Trim();
         }
-        return headers["x-api-key"] is [{ Length: > 0 } anthropic] ? anthropic.Trim() : null;
+        return headers["x-api-key"] is [{ Length: > 0 } anthropic] ? anthropic.AsSpan().Trim() : default;
     }
 
-    private static string StripBearer(string value) =>
-        value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? value[7..].Trim() : value.Trim();
+    private static ReadOnlySpan<char> StripBearer(string value) =>
+        value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? value.AsSpan(7).Trim() : value.AsSpan().Trim();
 }

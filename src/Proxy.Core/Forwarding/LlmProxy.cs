@@ -27,7 +27,7 @@ public sealed partial class LlmProxy(
         string? resolved = null;
         try
         {
-            caller = callers.FromKey(PresentedKey.From(http.Request.Headers));
+            caller = callers.FromCall(http);
             if (!Rules.CanCallModels(caller))
             {
                 throw ProxyError.Forbidden("This key is a management key: it cannot call models. Use a default or llm_api key.");
