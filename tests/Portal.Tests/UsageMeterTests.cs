@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Proxy.Core.Usage;
 
 namespace Portal.Tests;
@@ -12,7 +13,7 @@ public sealed class UsageMeterTests
         var http = new DefaultHttpContext();
         http.Response.ContentType = contentType;
         var sink = new MemoryStream();
-        var meter = new UsageMeter(sink, http.Response);
+        var meter = new UsageMeter(new StreamResponseBodyFeature(sink), http.Response);
         var bytes = Encoding.UTF8.GetBytes(body);
         for (var at = 0; at < bytes.Length; at += chunk)
         {

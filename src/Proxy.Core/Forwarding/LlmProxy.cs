@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Proxy.Core.Access;
 using Proxy.Core.Routing;
@@ -151,10 +152,11 @@ public sealed partial class LlmProxy(
         var bodyLength = body.Length;
         http.Request.Body = new MemoryStream(call.Body!, 0, bodyLength, writable: false);
         http.Request.ContentLength = bodyLength;
-        var meter = new UsageMeter(http.Response.Body, http.Response);
+        var meter = new UsageMeter(http.Features.GetRequiredFeature<IHttpResponseBodyFeature>(), http.Response);
         // A translating dialect writes OpenAI's shape into the meter; an OpenAI-shaped answer goes to the meter as is.
         var translator = deployment.Api.Translate(meter, http.Response, body, meter);
-        http.Response.Body = (Stream?)translator ?? meter;
+        meter.Front = translator;
+        meter.Attach(http.Features);
         var transformer = new UpstreamTransformer(deployment, call.Route, call.CallId, left, attempted);
         ForwarderError error;
         deployment.State.Enter();
@@ -169,7 +171,7 @@ public sealed partial class LlmProxy(
         finally
         {
             deployment.State.Leave();
-            http.Response.Body = meter.Inner;
+            await meter.DetachAsync(http.Features);
             translator?.Dispose();
         }
         meter.Complete();
@@ -342,7 +344,7 @@ public sealed partial class LlmProxy(
         var buffer = ArrayPool<byte>.Shared.Rent(ModelField.MaxRewrittenLength(request.Length, deployment.UpstreamModel));
         var http = new DefaultHttpContext();
         var answer = new MemoryStream();
-        var meter = new UsageMeter(answer, http.Response);
+        var meter = new UsageMeter(new StreamResponseBodyFeature(answer), http.Response);
         try
         {
             var body = deployment.Api.WriteBody(ModelField.Find(request), request, deployment.UpstreamModel, ref buffer);
@@ -351,7 +353,8 @@ public sealed partial class LlmProxy(
             http.Request.Body = new MemoryStream(buffer, 0, body.Length, writable: false);
             http.Request.ContentLength = body.Length;
             using var translator = deployment.Api.Translate(meter, http.Response, body, meter);
-            http.Response.Body = (Stream?)translator ?? meter;
+            meter.Front = translator;
+            meter.Attach(http.Features);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(TimeSpan.FromSeconds(30));
             http.RequestAborted = timeout.Token;

@@ -1,19 +1,29 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace Proxy.Core.Usage;
 
 /// <summary>
 /// Passes the provider's answer through to the client untouched, and reads the token counts on the way: from the
 /// final JSON, or from the SSE chunk that carries <c>usage</c>. It never holds back or coalesces a write.
+/// <para>
+/// It is also the attempt's response body feature, set in place of the client's for the attempt and set back after.
+/// Setting <see cref="HttpResponse.Body"/> instead would wrap it in a new StreamResponseBodyFeature and register an
+/// OnCompleted callback, on every call.
+/// </para>
 /// </summary>
-public sealed class UsageMeter(Stream inner, Microsoft.AspNetCore.Http.HttpResponse response) : Stream
+public sealed class UsageMeter(IHttpResponseBodyFeature client, HttpResponse response) : Stream, IHttpResponseBodyFeature
 {
     /// <summary>A JSON answer's <c>usage</c> comes last: only this much of its end is kept, however long the answer.</summary>
     private const int TailBytes = 8 * 1024;
     private const int MaxLineBytes = 1024 * 1024;
 
-    private readonly ArrayBufferWriter<byte> _buffer = new();
+    private readonly Stream _inner = client.Stream;
+    private ArrayBufferWriter<byte>? _line;
+    private PipeWriter? _writer;
     private byte[]? _tail;
     private int _tailLength;
     private bool? _isEventStream;
@@ -21,7 +31,35 @@ public sealed class UsageMeter(Stream inner, Microsoft.AspNetCore.Http.HttpRespo
     /// <summary>Decided at the first byte, when the provider's headers are known.</summary>
     private bool IsEventStream => _isEventStream ??= response.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true;
 
-    public Stream Inner => inner;
+    /// <summary>Where the answer is written: a translator in front of the meter (which writes OpenAI's shape into it), or the meter.</summary>
+    public Stream? Front { get; set; }
+
+    Stream IHttpResponseBodyFeature.Stream => Front ?? this;
+
+    PipeWriter IHttpResponseBodyFeature.Writer => _writer ??= PipeWriter.Create(Front ?? this, new StreamPipeWriterOptions(leaveOpen: true));
+
+    void IHttpResponseBodyFeature.DisableBuffering() => client.DisableBuffering();
+
+    Task IHttpResponseBodyFeature.StartAsync(CancellationToken cancellationToken) => client.StartAsync(cancellationToken);
+
+    Task IHttpResponseBodyFeature.SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken) =>
+        SendFileFallback.SendFileAsync(Front ?? this, path, offset, count, cancellationToken);
+
+    /// <summary>Flushes what was written through <see cref="IHttpResponseBodyFeature.Writer"/>; the client's response is completed by its own feature.</summary>
+    Task IHttpResponseBodyFeature.CompleteAsync() => _writer is null ? Task.CompletedTask : _writer.CompleteAsync().AsTask();
+
+    /// <summary>Makes the meter the response body of <paramref name="features"/> until <see cref="DetachAsync"/>.</summary>
+    public void Attach(IFeatureCollection features) => features.Set<IHttpResponseBodyFeature>(this);
+
+    /// <summary>What was written through the pipe writer goes out, and the client's own body feature is set back.</summary>
+    public async ValueTask DetachAsync(IFeatureCollection features)
+    {
+        if (_writer is not null)
+        {
+            await _writer.CompleteAsync();
+        }
+        features.Set(client);
+    }
     public int PromptTokens { get; private set; }
     public int CompletionTokens { get; private set; }
     public int TotalTokens { get; private set; }
@@ -42,7 +80,7 @@ public sealed class UsageMeter(Stream inner, Microsoft.AspNetCore.Http.HttpRespo
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        await inner.WriteAsync(buffer, cancellationToken);
+        await _inner.WriteAsync(buffer, cancellationToken);
         Observe(buffer.Span);
     }
 
@@ -51,13 +89,13 @@ public sealed class UsageMeter(Stream inner, Microsoft.AspNetCore.Http.HttpRespo
 
     public override void Write(byte[] buffer, int offset, int count)
     {
-        inner.Write(buffer, offset, count);
+        _inner.Write(buffer, offset, count);
         Observe(buffer.AsSpan(offset, count));
     }
 
-    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+    public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
 
-    public override void Flush() => inner.Flush();
+    public override void Flush() => _inner.Flush();
 
     /// <summary>Counts a translated answer's usage, read from the provider's own shape (Anthropic's input/output tokens).</summary>
     public void Report(int promptTokens, int completionTokens)
@@ -106,17 +144,18 @@ public sealed class UsageMeter(Stream inner, Microsoft.AspNetCore.Http.HttpRespo
             var newline = data.IndexOf((byte)'\n');
             if (newline < 0)
             {
-                if (_buffer.WrittenCount + data.Length <= MaxLineBytes)
+                _line ??= new ArrayBufferWriter<byte>();
+                if (_line.WrittenCount + data.Length <= MaxLineBytes)
                 {
-                    _buffer.Write(data);
+                    _line.Write(data);
                 }
                 return;
             }
-            if (_buffer.WrittenCount > 0)
+            if (_line is { WrittenCount: > 0 })
             {
-                _buffer.Write(data[..newline]);
-                ReadEventLine(_buffer.WrittenSpan);
-                _buffer.ResetWrittenCount();
+                _line.Write(data[..newline]);
+                ReadEventLine(_line.WrittenSpan);
+                _line.ResetWrittenCount();
             }
             else
             {
