@@ -19,10 +19,14 @@ namespace Proxy.Core.Usage;
 public sealed partial class UsageWriter(IServiceScopeFactory scopes, WriteGate gate, SpendLedger ledger, ILogger<UsageWriter> log) : BackgroundService
 {
     private const int Capacity = 100_000;
-    private const int BatchSize = 500;
+    private const int BatchSize = 10_000;
 
-    /// <summary>How long a batch that is not full gathers before it is written: usage rows and spend lag by this much.</summary>
-    private static readonly TimeSpan GatherTime = TimeSpan.FromMilliseconds(100);
+    /// <summary>
+    /// How long a batch that is not full gathers before it is written: usage rows and stored spend lag by this much.
+    /// A batch updates the spend of every key, team and user it names, one row each: with many keys calling (the scale
+    /// benchmark's 1,000 in turn) a 100 ms batch updated more rows than it inserted. A second's batch names each once.
+    /// </summary>
+    private static readonly TimeSpan GatherTime = TimeSpan.FromSeconds(1);
 
     private readonly Channel<UsageRecord> _channel = Channel.CreateBounded<UsageRecord>(
         new BoundedChannelOptions(Capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
