@@ -143,7 +143,7 @@ public sealed partial class UsageWriter(IServiceScopeFactory scopes, WriteGate g
         await using var tx = await connection.BeginTransactionAsync();
         if (db.Database.IsSqlite())
         {
-            InsertRowByRow((SqliteConnection)connection, batch);
+            InsertByPosition((SqliteConnection)connection, batch);
         }
         else
         {
@@ -157,47 +157,82 @@ public sealed partial class UsageWriter(IServiceScopeFactory scopes, WriteGate g
         }
     }
 
+    /// <summary>Rows per prepared SQLite statement: one step inserts them all, and AUTOINCREMENT's bookkeeping is done once for them.</summary>
+    private const int RowsPerSqliteStatement = 32;
+
     /// <summary>
-    /// SQLite runs in-process, so there is no round trip to save: one prepared single-row statement, re-bound per row.
-    /// Bound through SQLitePCL by position rather than through SqliteCommand, whose parameters cost a binder object
-    /// and a UTF-8 copy of the parameter's name per value per row (about 1.9 KB a row, the largest allocation of a
-    /// forwarded call's whole life); strings are bound as UTF-8 spans from the stack, so a row of ordinary values allocates nothing. The values are
-    /// written in the forms Microsoft.Data.Sqlite writes them, so EF reads them back unchanged.
+    /// SQLite runs in-process, so there is no round trip to save: prepared statements of 32 rows (and of one, for the
+    /// rest), re-bound per row. Bound through SQLitePCL by position rather than through SqliteCommand, whose parameters
+    /// cost a binder object and a UTF-8 copy of the parameter's name per value per row (about 1.9 KB a row, the largest
+    /// allocation of a forwarded call's whole life); strings are bound as UTF-8 spans from the stack, so a row of
+    /// ordinary values allocates nothing. The values are written in the forms Microsoft.Data.Sqlite writes them, so EF
+    /// reads them back unchanged.
     /// </summary>
-    private static void InsertRowByRow(SqliteConnection connection, List<UsageRecord> batch)
+    private static void InsertByPosition(SqliteConnection connection, List<UsageRecord> batch)
     {
-        var sql = Insert + $"({string.Join(", ", Columns.Select((_, i) => $"?{i + 1}"))})";
-        Check(connection, raw.sqlite3_prepare_v2(connection.Handle, sql, out var statement));
-        using (statement)
+        var at = 0;
+        if (batch.Count >= RowsPerSqliteStatement)
         {
-            Span<byte> startedAt = stackalloc byte[32];
-            foreach (var r in batch)
+            using var many = Prepare(connection, RowsPerSqliteStatement);
+            for (; at + RowsPerSqliteStatement <= batch.Count; at += RowsPerSqliteStatement)
             {
-                Text(statement, 1, r.CallId);
-                raw.sqlite3_bind_int64(statement, 2, r.Attempt);
-                Text(statement, 3, r.KeyHash);
-                Text(statement, 4, r.TeamId);
-                Text(statement, 5, r.UserId);
-                Text(statement, 6, r.Model);
-                Text(statement, 7, r.ModelId);
-                Text(statement, 8, r.Deployment);
-                Text(statement, 9, r.Route);
-                raw.sqlite3_bind_int64(statement, 10, r.Status);
-                raw.sqlite3_bind_int64(statement, 11, r.PromptTokens);
-                raw.sqlite3_bind_int64(statement, 12, r.CompletionTokens);
-                raw.sqlite3_bind_int64(statement, 13, r.TotalTokens);
-                raw.sqlite3_bind_int64(statement, 14, r.TokensEstimated ? 1 : 0);
-                raw.sqlite3_bind_double(statement, 15, r.Spend);
-                raw.sqlite3_bind_double(statement, 16, r.LatencyMs);
-                r.StartedAt.TryFormat(startedAt, out var length, "yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture);
-                raw.sqlite3_bind_text(statement, 17, startedAt[..length]);
-                if (raw.sqlite3_step(statement) != raw.SQLITE_DONE)
+                for (var row = 0; row < RowsPerSqliteStatement; row++)
                 {
-                    Check(connection, raw.sqlite3_errcode(connection.Handle));
+                    Bind(many, row * Columns.Length, batch[at + row]);
                 }
-                raw.sqlite3_reset(statement);
+                Step(connection, many);
             }
         }
+        if (at < batch.Count)
+        {
+            using var one = Prepare(connection, 1);
+            for (; at < batch.Count; at++)
+            {
+                Bind(one, 0, batch[at]);
+                Step(connection, one);
+            }
+        }
+    }
+
+    private static sqlite3_stmt Prepare(SqliteConnection connection, int rows)
+    {
+        var values = string.Join(", ", Enumerable.Range(0, rows).Select(row =>
+            $"({string.Join(", ", Columns.Select((_, column) => $"?{(row * Columns.Length) + column + 1}"))})"));
+        Check(connection, raw.sqlite3_prepare_v2(connection.Handle, Insert + values, out var statement));
+        return statement;
+    }
+
+    /// <summary>Binds one row's values to parameters <paramref name="offset"/> + 1 to <paramref name="offset"/> + 17.</summary>
+    private static void Bind(sqlite3_stmt statement, int offset, UsageRecord r)
+    {
+        Text(statement, offset + 1, r.CallId);
+        raw.sqlite3_bind_int64(statement, offset + 2, r.Attempt);
+        Text(statement, offset + 3, r.KeyHash);
+        Text(statement, offset + 4, r.TeamId);
+        Text(statement, offset + 5, r.UserId);
+        Text(statement, offset + 6, r.Model);
+        Text(statement, offset + 7, r.ModelId);
+        Text(statement, offset + 8, r.Deployment);
+        Text(statement, offset + 9, r.Route);
+        raw.sqlite3_bind_int64(statement, offset + 10, r.Status);
+        raw.sqlite3_bind_int64(statement, offset + 11, r.PromptTokens);
+        raw.sqlite3_bind_int64(statement, offset + 12, r.CompletionTokens);
+        raw.sqlite3_bind_int64(statement, offset + 13, r.TotalTokens);
+        raw.sqlite3_bind_int64(statement, offset + 14, r.TokensEstimated ? 1 : 0);
+        raw.sqlite3_bind_double(statement, offset + 15, r.Spend);
+        raw.sqlite3_bind_double(statement, offset + 16, r.LatencyMs);
+        Span<byte> startedAt = stackalloc byte[32];
+        r.StartedAt.TryFormat(startedAt, out var length, "yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture);
+        raw.sqlite3_bind_text(statement, offset + 17, startedAt[..length]);
+    }
+
+    private static void Step(SqliteConnection connection, sqlite3_stmt statement)
+    {
+        if (raw.sqlite3_step(statement) != raw.SQLITE_DONE)
+        {
+            Check(connection, raw.sqlite3_errcode(connection.Handle));
+        }
+        raw.sqlite3_reset(statement);
     }
 
     private static void Text(sqlite3_stmt statement, int index, string? value)
