@@ -3,6 +3,7 @@
 # file, seeded through the REST API), wrk -t2 -c64 for 8 s on each in turn (Y G Y G) while dotnet-counters reads the
 # runtime's dotnet.gc.heap.total_allocated. Usage: bash bench/allocations.sh [Portal.dll] (default: src/Portal's
 # Release build). Needs bench/out/tree from a bench/run.sh run and dotnet-counters (dotnet tool install -g dotnet-counters).
+# JSONL=FILE appends each run as a record for bench/LoadGen's report (bench/run.sh does, for bench/RESULTS.md).
 set -uo pipefail
 B="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"; T=$B/out/tree; W=$B/out/allocations; rm -rf $W; mkdir -p $W
 GATEWAY_DLL=$(realpath "${1:-$B/../src/Portal/bin/Release/net10.0/Portal.dll}")
@@ -27,5 +28,7 @@ for n in y g y g; do
   wait $c 2>/dev/null
   total=$(echo "$out" | awk '/requests in/{print $1}')
   bytes=$(awk -F, 'NR>1 && $5>1000000 {s+=$5} END {printf "%d", s}' $W/$n.csv)
-  echo "$([[ $n == y ]] && echo bare-yarp || echo gateway) requests=$total allocated=$bytes bytes/request=$((bytes / total))"
+  target=$([[ $n == y ]] && echo bare-yarp || echo gateway)
+  echo "$target requests=$total allocated=$bytes bytes/request=$((bytes / total))"
+  [[ -n ${JSONL:-} ]] && echo "{\"kind\":\"alloc\",\"run\":\"small\",\"target\":\"$target\",\"requests\":$total,\"bytes\":$bytes,\"bytes_per_request\":$((bytes / total))}" >>"$JSONL"
 done

@@ -35,7 +35,8 @@
 #   portkey    optional peer reference, @portkey-ai/gateway on node, x-portkey-custom-host = the stand-in
 # and measures, each target in turn and repeated (A B C A B C) so that ratios hold on a noisy machine:
 #   saturation throughput (wrk), latency at a fixed 500 req/s (bench/LoadGen, open loop), streaming time to
-#   first byte at 500 req/s, the time from POST /model/new until the model is callable, start-up time and VmRSS.
+#   first byte at 500 req/s, the time from POST /model/new until the model is callable, start-up time and VmRSS;
+#   then (not with --quick) the bytes allocated per forwarded call, gateway vs bare YARP (bench/allocations.sh).
 # The scale run loads its data with bench/Seeder into the SQLite file before the gateway starts.
 # Every process it starts is stopped on exit; every load loop is bounded in count and time.
 set -euo pipefail
@@ -479,6 +480,16 @@ info small rss_loaded_kb "$(rss_kb "$GATEWAY_PID")"
 echo "   gateway VmRSS after the small run: $(( $(rss_kb "$GATEWAY_PID") / 1024 )) MB"
 stop "$GATEWAY_PID"
 [[ $PORTKEY_OK == 1 ]] && stop "$PORTKEY_PID"
+
+# ---------------------------------------------------------------- allocations (issue 13)
+if [[ $QUICK == 0 ]]; then
+  log "[small] allocated bytes per forwarded call: bare YARP and the gateway in turn under wrk (bench/allocations.sh)"
+  command -v dotnet-counters >/dev/null || export PATH="$PATH:$HOME/.dotnet/tools"
+  command -v dotnet-counters >/dev/null || timeout 300 dotnet tool install -g dotnet-counters >"$WORK/dotnet-counters-install.log" 2>&1 || true
+  if ! JSONL="$RESULTS" timeout 300 bash "$BENCH/allocations.sh" "$TREE/src/Portal/bin/Release/$BIN/Portal.dll" | sed 's/^/   /'; then
+    record '{"kind":"unavailable","run":"small","target":"allocations","reason":"not measured: bench/allocations.sh failed (dotnet-counters missing?)"}'
+  fi
+fi
 
 # ---------------------------------------------------------------- scale run
 if [[ $SCALE == 1 ]]; then

@@ -63,6 +63,8 @@ public static class Report
             md.AppendLine();
         }
 
+        Issue13(md, small, scale);
+
         if (scale is not null)
         {
             md.AppendLine(Inv($"## Scale run: {Info(records, "seeder", "teams")} teams, {Info(records, "seeder", "models")} team models, {Info(records, "seeder", "keys")} keys")).AppendLine();
@@ -187,6 +189,48 @@ public static class Report
         }
     }
 
+    /// <summary>Issue 13's targets: throughput near a bare YARP forward with every feature on, latency, scale and allocations.</summary>
+    private static void Issue13(StringBuilder md, RunData small, RunData? scale)
+    {
+        md.AppendLine("## Throughput near the floor (issue 13)").AppendLine();
+        md.AppendLine("Every feature on is *gateway-limits*: its key and team have budgets, rpm/tpm limits and max_parallel_requests, and its calls are routed, "
+            + "metered, priced and written to the usage log like every call. Added latency is against *direct* at the fixed rate (open loop, as in the table above), "
+            + "median of per-round differences. Allocations: bench/allocations.sh, the runtime's total allocated bytes over wrk runs, gateway and bare YARP in turn.").AppendLine();
+        md.AppendLine("| check | measured | target | result |").AppendLine("|---|---|---|---|");
+        void AtLeast(string what, RunData run, string a, string b, double limit)
+        {
+            var ratio = run.RatioMedian(a, b);
+            md.AppendLine(Inv($"| {what} (median of per-round ratios: {run.RatioRounds(a, b)}) | {ratio:0.00} ({run.Saturation(a):0} / {run.Saturation(b):0} req/s, means) | ≥ {limit:0.00} | ")
+                + (double.IsNaN(ratio) ? "n/a |" : ratio >= limit ? "PASS |" : Inv($"MISS by {limit - ratio:0.00} |")));
+        }
+        var all = small.Has("gateway-limits") ? "gateway-limits" : "gateway";
+        AtLeast($"saturation throughput, {all} / bare YARP", small, all, "bare-yarp", 0.85);
+        if (all != "gateway")
+        {
+            AtLeast("saturation throughput, gateway (no limits) / bare YARP", small, "gateway", "bare-yarp", 0.85);
+        }
+        Check(md, $"added latency p50, {all} − direct", small.Paired("chat", "p50", all, "direct"), 0.15, "ms");
+        Check(md, $"added latency p99, {all} − direct", small.Paired("chat", "p99", all, "direct"), 1.0, "ms");
+        if (scale is not null)
+        {
+            AtLeast("at scale: saturation throughput, gateway / bare YARP", scale, "gateway", "bare-yarp", 0.80);
+        }
+        var bare = small.Allocated("bare-yarp");
+        var gateway = small.Allocated("gateway");
+        if (bare.Count > 0 && gateway.Count > 0)
+        {
+            var beyond = gateway.Average() - bare.Average();
+            md.AppendLine(Inv($"| allocated bytes per forwarded call, gateway − bare YARP (runs: gateway {string.Join(" / ", gateway.Select(b => b.ToString("N0", CultureInfo.InvariantCulture)))}, ")
+                + Inv($"bare YARP {string.Join(" / ", bare.Select(b => b.ToString("N0", CultureInfo.InvariantCulture)))}) | {beyond:N0} B | ≤ 2,048 B | ")
+                + (beyond <= 2048 ? "PASS |" : Inv($"MISS by {beyond - 2048:N0} B |")));
+        }
+        else
+        {
+            Info(md, "allocated bytes per forwarded call", small.Unavailable("allocations") ?? "not measured (--quick)");
+        }
+        md.AppendLine();
+    }
+
     private static void SpendControlChecks(StringBuilder md, RunData run)
     {
         var ratio = run.RatioMedian("gateway-limits", "gateway");
@@ -283,6 +327,10 @@ public static class Report
             var rb = Lat(kind, b)?["per_round"] as JsonArray;
             return ra is null || rb is null ? "" : string.Join(", ", ra.Zip(rb).Select(p => Ms(D(p.First as JsonObject, field) - D(p.Second as JsonObject, field), 2)));
         }
+
+        /// <summary>Bytes allocated per forwarded call, one value per measured run of <paramref name="target"/>.</summary>
+        public List<double> Allocated(string target) =>
+            [.. _mine.Where(r => Str(r, "kind") == "alloc" && Str(r, "target") == target).Select(r => D(r, "bytes_per_request") ?? double.NaN)];
 
         public JsonObject? Lat(string kind, string target) => _mine.LastOrDefault(r => Str(r, "kind") == kind && Str(r, "target") == target);
 
