@@ -15,7 +15,10 @@ dotnet $T/bench/StandIn/bin/Release/net10.0/StandIn.dll --urls http://127.0.0.1:
 dotnet $T/bench/BareYarp/bin/Release/net10.0/BareYarp.dll --urls http://127.0.0.1:18402 --upstream http://127.0.0.1:18401 >$W/y.log 2>&1 & pids+=($!); Y=$!
 ASPNETCORE_ENVIRONMENT=Production Proxy__MasterKey=sk-bench-master Proxy__EncryptionKey=bench-encryption-key-0123456789 ConnectionStrings__Portal="Data Source=$W/g.db" Logging__LogLevel__Default=Warning \
   dotnet "$GATEWAY_DLL" --urls http://127.0.0.1:18403 --contentRoot $T >$W/g.log 2>&1 & pids+=($!); G=$!
-for i in $(seq 60); do curl -sf http://127.0.0.1:18403/health/liveliness >/dev/null && break; sleep 0.5; done
+# The stand-in too: seeding calls through the gateway to it, and a cold start of it can be the slower one.
+for url in http://127.0.0.1:18401/v1/models http://127.0.0.1:18403/health/liveliness; do
+  for _ in $(seq 120); do curl -s -o /dev/null "$url" && break; sleep 0.5; done
+done
 dotnet $T/bench/LoadGen/bin/Release/net10.0/LoadGen.dll seed --run small --gateway http://127.0.0.1:18403 --master sk-bench-master --api-base http://127.0.0.1:18401/v1 --env-out $W/g.env --out $W/seed.jsonl >$W/seed.log 2>&1 || { cat $W/seed.log; exit 1; }
 source $W/g.env; export BENCH_KEY BENCH_MODEL
 for n in y g y g; do
@@ -30,5 +33,7 @@ for n in y g y g; do
   bytes=$(awk -F, 'NR>1 && $5>1000000 {s+=$5} END {printf "%d", s}' $W/$n.csv)
   target=$([[ $n == y ]] && echo bare-yarp || echo gateway)
   echo "$target requests=$total allocated=$bytes bytes/request=$((bytes / total))"
-  [[ -n ${JSONL:-} ]] && echo "{\"kind\":\"alloc\",\"run\":\"small\",\"target\":\"$target\",\"requests\":$total,\"bytes\":$bytes,\"bytes_per_request\":$((bytes / total))}" >>"$JSONL"
+  if [[ -n ${JSONL:-} ]]; then
+    echo "{\"kind\":\"alloc\",\"run\":\"small\",\"target\":\"$target\",\"requests\":$total,\"bytes\":$bytes,\"bytes_per_request\":$((bytes / total))}" >>"$JSONL"
+  fi
 done

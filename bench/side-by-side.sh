@@ -38,6 +38,8 @@ sleep 1
 for port in 18302 18303; do
   for _ in $(seq 120); do curl -sf "http://127.0.0.1:$port/health/liveliness" >/dev/null 2>&1 && break; sleep 0.5; done
 done
+# The stand-in too: seeding calls through the gateways to it, and a cold start of it can be the slower one.
+for _ in $(seq 120); do curl -s -o /dev/null http://127.0.0.1:18301/v1/models && break; sleep 0.5; done
 for n in a b; do
   port=$([[ $n == a ]] && echo 18302 || echo 18303)
   timeout 120 dotnet "$T/bench/LoadGen/bin/Release/net10.0/LoadGen.dll" seed --run "$([[ ${SCALE:-0} == 1 ]] && echo scale || echo small)" --gateway "http://127.0.0.1:$port" --master sk-bench-master \
