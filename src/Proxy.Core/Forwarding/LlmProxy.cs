@@ -155,8 +155,7 @@ public sealed partial class LlmProxy(
         var meter = new UsageMeter(http.Features.GetRequiredFeature<IHttpResponseBodyFeature>(), http.Response);
         // A translating dialect writes OpenAI's shape into the meter; an OpenAI-shaped answer goes to the meter as is.
         var translator = deployment.Api.Translate(meter, http.Response, body, meter);
-        meter.Front = translator;
-        meter.Attach(http.Features);
+        meter.Attach(http.Features, translator);
         var transformer = new UpstreamTransformer(deployment, call.Route, call.CallId, left, attempted);
         ForwarderError error;
         deployment.State.Enter();
@@ -353,8 +352,7 @@ public sealed partial class LlmProxy(
             http.Request.Body = new MemoryStream(buffer, 0, body.Length, writable: false);
             http.Request.ContentLength = body.Length;
             using var translator = deployment.Api.Translate(meter, http.Response, body, meter);
-            meter.Front = translator;
-            meter.Attach(http.Features);
+            meter.Attach(http.Features, translator);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(TimeSpan.FromSeconds(30));
             http.RequestAborted = timeout.Token;

@@ -159,7 +159,8 @@ public sealed class SpendAccount(AccountKind kind, string id)
         }
     }
 
-    private static void Add(ref double target, double amount)
+    /// <summary>Adds to a running USD total that other threads add to as well.</summary>
+    internal static void Add(ref double target, double amount)
     {
         var current = Volatile.Read(ref target);
         while (true)

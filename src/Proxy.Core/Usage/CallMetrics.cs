@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using Proxy.Core.Spend;
 
 namespace Proxy.Core.Usage;
 
@@ -113,13 +114,7 @@ public sealed class CallMetrics
             }
             if (cost > 0)
             {
-                double seen, sum;
-                do
-                {
-                    seen = Volatile.Read(ref Spend);
-                    sum = seen + cost;
-                }
-                while (Interlocked.CompareExchange(ref Spend, sum, seen) != seen);
+                SpendAccount.Add(ref Spend, cost);
             }
         }
     }

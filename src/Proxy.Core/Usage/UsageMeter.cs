@@ -31,25 +31,34 @@ public sealed class UsageMeter(IHttpResponseBodyFeature client, HttpResponse res
     /// <summary>Decided at the first byte, when the provider's headers are known.</summary>
     private bool IsEventStream => _isEventStream ??= response.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true;
 
+    private Stream? _translator;
+
     /// <summary>Where the answer is written: a translator in front of the meter (which writes OpenAI's shape into it), or the meter.</summary>
-    public Stream? Front { get; set; }
+    private Stream Front => _translator ?? this;
 
-    Stream IHttpResponseBodyFeature.Stream => Front ?? this;
+    Stream IHttpResponseBodyFeature.Stream => Front;
 
-    PipeWriter IHttpResponseBodyFeature.Writer => _writer ??= PipeWriter.Create(Front ?? this, new StreamPipeWriterOptions(leaveOpen: true));
+    PipeWriter IHttpResponseBodyFeature.Writer => _writer ??= PipeWriter.Create(Front, new StreamPipeWriterOptions(leaveOpen: true));
 
     void IHttpResponseBodyFeature.DisableBuffering() => client.DisableBuffering();
 
     Task IHttpResponseBodyFeature.StartAsync(CancellationToken cancellationToken) => client.StartAsync(cancellationToken);
 
     Task IHttpResponseBodyFeature.SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken) =>
-        SendFileFallback.SendFileAsync(Front ?? this, path, offset, count, cancellationToken);
+        SendFileFallback.SendFileAsync(Front, path, offset, count, cancellationToken);
 
     /// <summary>Flushes what was written through <see cref="IHttpResponseBodyFeature.Writer"/>; the client's response is completed by its own feature.</summary>
     Task IHttpResponseBodyFeature.CompleteAsync() => _writer is null ? Task.CompletedTask : _writer.CompleteAsync().AsTask();
 
-    /// <summary>Makes the meter the response body of <paramref name="features"/> until <see cref="DetachAsync"/>.</summary>
-    public void Attach(IFeatureCollection features) => features.Set<IHttpResponseBodyFeature>(this);
+    /// <summary>
+    /// Makes the meter the response body of <paramref name="features"/> until <see cref="DetachAsync"/>, with the
+    /// dialect's <paramref name="translator"/> (if any) in front of it.
+    /// </summary>
+    public void Attach(IFeatureCollection features, Stream? translator)
+    {
+        _translator = translator;
+        features.Set<IHttpResponseBodyFeature>(this);
+    }
 
     /// <summary>What was written through the pipe writer goes out, and the client's own body feature is set back.</summary>
     public async ValueTask DetachAsync(IFeatureCollection features)
