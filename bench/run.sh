@@ -35,7 +35,7 @@
 #   portkey    optional peer reference, @portkey-ai/gateway on node, x-portkey-custom-host = the stand-in
 # and measures, each target in turn and repeated (A B C A B C) so that ratios hold on a noisy machine:
 #   saturation throughput (wrk), latency at a fixed 500 req/s (bench/LoadGen, open loop), streaming time to
-#   first byte at 500 req/s, the time from POST /model/new until the model is callable, start-up time and VmRSS;
+#   first byte at 500 req/s, latency at one connection (each call sent when the last has answered), the time from POST /model/new until the model is callable, start-up time and VmRSS;
 #   then (not with --quick) the bytes allocated per forwarded call, gateway vs bare YARP (bench/allocations.sh).
 # The scale run loads its data with bench/Seeder into the SQLite file before the gateway starts.
 # Every process it starts is stopped on exit; every load loop is bounded in count and time.
@@ -422,8 +422,12 @@ measure() { # measure RUN: saturation, fixed-rate chat and streaming latency ove
     for spec in "${TARGETS[@]}"; do wrk_measured "$run" "$spec" "$round"; done
   done
   local budget=$(( ${#TARGETS[@]} * ROUNDS * (LAT_SECONDS + 5) + 90 ))
-  for mode in chat stream; do
-    log "[$run] $mode at a fixed $RATE req/s (open loop), $ROUNDS rounds of ${LAT_SECONDS} s per target"
+  for mode in chat stream serial; do
+    if [[ $mode == serial ]]; then
+      log "[$run] chat at one connection (each call sent when the last has answered), $ROUNDS rounds of ${LAT_SECONDS} s per target"
+    else
+      log "[$run] $mode at a fixed $RATE req/s (open loop), $ROUNDS rounds of ${LAT_SECONDS} s per target"
+    fi
     local args=()
     for spec in "${TARGETS[@]}"; do
       [[ $mode == stream && $spec == portkey\|* && $PORTKEY_STREAM == 0 ]] && continue

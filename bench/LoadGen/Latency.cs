@@ -13,6 +13,8 @@ namespace LoadGen;
 /// Open-loop load at a fixed rate: request i is due at start + i/rps whatever happened to earlier ones, and its
 /// latency is measured from that due time (not from when it was actually sent), so a stalled server cannot hide
 /// its stall by slowing the generator down (no coordinated omission). Targets run interleaved A B C A B C.
+/// Mode <c>serial</c> is the other way to measure a proxy's own cost: one connection, each call sent when the last
+/// has answered, so no call ever waits behind another (the rate is whatever the target sustains).
 /// </summary>
 public static class Latency
 {
@@ -22,9 +24,9 @@ public static class Latency
     {
         var run = args.Get("run");
         var mode = args.Get("mode");
-        if (mode is not ("chat" or "stream"))
+        if (mode is not ("chat" or "stream" or "serial"))
         {
-            throw new ArgumentException("--mode is chat or stream");
+            throw new ArgumentException("--mode is chat, stream or serial");
         }
         var stream = mode == "stream";
         var rps = args.Int("rps", 500);
@@ -48,12 +50,12 @@ public static class Latency
                 var warm = round == 1 ? firstWarmup : warmup;
                 if (warm > 0)
                 {
-                    await RunPhaseAsync(target, rps, warm);
+                    await (mode == "serial" ? RunSerialAsync(target, warm) : RunPhaseAsync(target, rps, warm));
                 }
-                var phase = await RunPhaseAsync(target, rps, seconds);
+                var phase = await (mode == "serial" ? RunSerialAsync(target, seconds) : RunPhaseAsync(target, rps, seconds));
                 merged[target.Name].Add(phase);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  [{run} {mode} {rps} rps] {target.Name,-10} round {round}: {phase.Summary(stream)}"));
+                    $"  [{run} {mode}{(mode == "serial" ? " 1 connection" : $" {rps} rps")}] {target.Name,-10} round {round}: {phase.Summary(stream)}"));
             }
         }
 
@@ -67,7 +69,7 @@ public static class Latency
                 ["kind"] = mode,
                 ["run"] = run,
                 ["target"] = target.Name,
-                ["rps"] = rps,
+                ["rps"] = mode == "serial" ? 0 : rps,
                 ["seconds_per_round"] = seconds,
                 ["rounds"] = rounds,
                 ["n"] = all.Ok,
@@ -132,6 +134,19 @@ public static class Latency
         scheduler.Start();
         await Task.Run(scheduler.Join);
         await Task.WhenAll(tasks);
+        return phase;
+    }
+
+    /// <summary>Calls one after another on one connection for <paramref name="seconds"/>: each call's latency from its own send.</summary>
+    private static async Task<Phase> RunSerialAsync(Target target, double seconds)
+    {
+        // Room for 50,000 calls a second; the slots of calls never sent stay 0 and count as not sampled.
+        var phase = new Phase((int)Math.Ceiling(seconds * 50_000));
+        var end = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
+        for (var i = 0; i < phase.Latency.Length && Stopwatch.GetTimestamp() < end; i++)
+        {
+            await SendAsync(target, i, Stopwatch.GetTimestamp(), phase);
+        }
         return phase;
     }
 

@@ -99,6 +99,7 @@ public static class Report
 - **Targets.** *direct*: the stand-in upstream (bench/StandIn, Kestrel, static chat.completion JSON; with `"stream":true` an SSE answer whose first chunk is flushed at once and two more follow after 5 ms each, then usage and `[DONE]`). *bare-yarp*: bench/BareYarp, YARP's `IHttpForwarder` with one shared `SocketsHttpHandler`, no auth, no body read: the floor for a .NET proxy. *gateway*: src/Portal in Release, Production environment, logging at Warning, SQLite file, seeded through its REST API with the master key (team, team key, team model whose api_base is the stand-in). *portkey*: `@portkey-ai/gateway` from npm on node, with `x-portkey-provider: openai` and `x-portkey-custom-host` pointing at the stand-in.
 - **Saturation**: `wrk -t2 -c64` with a POST chat body, each target in turn, repeated per round (A B C A B C); the table shows the mean of the rounds.
 - **Fixed rate**: bench/LoadGen sends 500 req/s on a fixed timeline (open loop) for each target in turn, A B C A B C, after a warm-up at the same rate; latency runs from the scheduled send time to the last body byte (chat) or to the first body byte (stream TTFB). "stream total" is the time to the end of the SSE answer (about 2 × 5 ms by construction: a proxy that buffered would show a TTFB near that too), "reads" the median number of reads that returned data per streamed answer (3 or more: chunks were not coalesced).
+- **One connection**: bench/LoadGen sends each chat call when the last has answered, on one kept-alive connection, for the same seconds per target and round; latency runs from the send to the last body byte. No call waits behind another, so this is a proxy's own cost per call.
 - **Added latency** = difference of percentiles (gateway pNN − baseline pNN), not a percentile of differences.
 - The client, wrk and every server share 2 cores: a busy generator and a busy proxy compete for the same CPU, which inflates tails (p99) for every target alike.
 """);
@@ -194,8 +195,8 @@ public static class Report
     {
         md.AppendLine("## Throughput near the floor (issue 13)").AppendLine();
         md.AppendLine("Every feature on is *gateway-limits*: its key and team have budgets, rpm/tpm limits and max_parallel_requests, and its calls are routed, "
-            + "metered, priced and written to the usage log like every call. Added latency is against *direct* at the fixed rate (open loop, as in the table above), "
-            + "median of per-round differences. Allocations: bench/allocations.sh, the runtime's total allocated bytes over wrk runs, gateway and bare YARP in turn.").AppendLine();
+            + "metered, priced and written to the usage log like every call. Added latency is against *direct*, median of per-round differences: "
+            + "the targets at one connection (bench/LoadGen latency --mode serial: each call sent when the last has answered), and at the fixed rate (open loop, as in the table above) for information. Allocations: bench/allocations.sh, the runtime's total allocated bytes over wrk runs, gateway and bare YARP in turn.").AppendLine();
         md.AppendLine("| check | measured | target | result |").AppendLine("|---|---|---|---|");
         void AtLeast(string what, RunData run, string a, string b, double limit)
         {
@@ -209,8 +210,16 @@ public static class Report
         {
             AtLeast("saturation throughput, gateway (no limits) / bare YARP", small, "gateway", "bare-yarp", 0.85);
         }
-        Check(md, $"added latency p50, {all} − direct", small.Paired("chat", "p50", all, "direct"), 0.15, "ms");
-        Check(md, $"added latency p99, {all} − direct", small.Paired("chat", "p99", all, "direct"), 1.0, "ms");
+        // The issue states its latency targets at one connection, where a call never waits behind another.
+        if (small.Lat("serial", all) is not null)
+        {
+            Check(md, $"added latency p50 at one connection, {all} − direct (rounds: {small.Rounds("serial", "p50", all, "direct")})", small.Paired("serial", "p50", all, "direct"), 0.15, "ms");
+            Check(md, $"added latency p99 at one connection, {all} − direct (rounds: {small.Rounds("serial", "p99", all, "direct")})", small.Paired("serial", "p99", all, "direct"), 1.0, "ms");
+            Info(md, "added latency p50 / p99 at one connection, bare YARP − direct", $"{Ms(small.Paired("serial", "p50", "bare-yarp", "direct"))} / {Ms(small.Paired("serial", "p99", "bare-yarp", "direct"))} ms");
+        }
+        Info(md, Inv($"added latency p50 / p99 at the fixed {D(small.Lat("chat", all), "rps"):0} req/s, {all} − direct (bare YARP − direct)"),
+            $"{Ms(small.Paired("chat", "p50", all, "direct"))} / {Ms(small.Paired("chat", "p99", all, "direct"))} ms "
+            + $"({Ms(small.Paired("chat", "p50", "bare-yarp", "direct"))} / {Ms(small.Paired("chat", "p99", "bare-yarp", "direct"))} ms)");
         if (scale is not null)
         {
             AtLeast("at scale: saturation throughput, gateway / bare YARP", scale, "gateway", "bare-yarp", 0.80);
