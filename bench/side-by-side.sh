@@ -11,7 +11,8 @@
 # Environment: SECS=8 (seconds per measured run), EXTRA_ENV (settings for both gateways, e.g. "Telemetry__HttpClientMetrics=true"),
 # EXTRA_ENV_A / EXTRA_ENV_B (for one of them: a setting's cost is the same DLL twice with EXTRA_ENV_B set),
 # SCALE=1: both gateways start on copies of one bench/Seeder file (10,000 teams, 50,000 team models, 100,000 keys) and
-# wrk cycles through 1,000 of its teams' keys and models, as the scale run of bench/run.sh does.
+# wrk cycles through 1,000 of its teams' keys and models, as the scale run of bench/run.sh does; SQL_B (with SCALE=1):
+# SQL run on B's copy before it starts, e.g. SQL_B='DROP INDEX "IX_usage_records_TeamId_StartedAt"' for an index's cost (needs sqlite3).
 set -uo pipefail
 A=$(realpath "$1"); B=$(realpath "$2"); ROUNDS=${3:-3}; SECS=${SECS:-8}
 T="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/out/tree"
@@ -31,6 +32,7 @@ if [[ ${SCALE:-0} == 1 ]]; then
     --api-base http://127.0.0.1:18301/v1 --teams 10000 --models 50000 --keys 100000 --pairs-out "$W/pairs.txt" --pairs 1000 \
     --out "$W/seeder.jsonl" >"$W/seeder.log" 2>&1 || { echo "seeding the scale file failed"; tail "$W/seeder.log"; exit 1; }
   cp "$W/scale.db" "$W/a.db"; cp "$W/scale.db" "$W/b.db"
+  if [[ -n ${SQL_B:-} ]]; then sqlite3 "$W/b.db" "$SQL_B" || { echo "SQL_B failed"; exit 1; }; fi
   export BENCH_PAIRS="$W/pairs.txt"
 fi
 start a "$A" 18302 "${EXTRA_ENV_A:-}"; start b "$B" 18303 "${EXTRA_ENV_B:-}"
