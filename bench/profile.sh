@@ -3,7 +3,8 @@
 # the gateway (a fresh SQLite file, seeded through the REST API; SCALE=1: the scale run's data and 1,000 keys in turn),
 # each under wrk -t2 -c64 for 8 s in turn (Y G Y G) while `perf record -F 1999` samples it with perf maps on. The last
 # pair is reported: what the gateway spends beyond YARP's own forward, where. Usage: bash bench/profile.sh [Portal.dll]
-# [TOP] (default: src/Portal's Release build, 40 symbols). Needs bench/out/tree from a bench/run.sh run, perf
+# [TOP] (default: src/Portal's Release build, 40 symbols); CONNECTIONS=1: wrk -t1 -c1, one call at a time (the cost on a
+# call's own path, as the one-connection latency sees it). Needs bench/out/tree from a bench/run.sh run, perf
 # (apt-get install linux-perf) and wrk. The samples stay in bench/out/profile/{y,g}.txt for a closer look.
 set -uo pipefail
 B="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"; T=$B/out/tree; W=$B/out/profile; rm -rf "$W"; mkdir -p "$W"
@@ -32,12 +33,13 @@ timeout 120 dotnet "$T/bench/LoadGen/bin/Release/net10.0/LoadGen.dll" seed --run
   --gateway http://127.0.0.1:18403 --master sk-bench-master --api-base http://127.0.0.1:18401/v1 --env-out "$W/g.env" --out "$W/seed.jsonl" \
   >"$W/seed.log" 2>&1 || { echo "seeding failed"; cat "$W/seed.log"; exit 1; }
 source "$W/g.env"; export BENCH_KEY BENCH_MODEL
+LOAD=$([[ ${CONNECTIONS:-64} == 1 ]] && echo "-t1 -c1" || echo "-t2 -c${CONNECTIONS:-64}")
 for n in y g y g; do
   pid=$([[ $n == y ]] && echo $Y || echo $G); port=$([[ $n == y ]] && echo 18402 || echo 18403)
-  wrk -t2 -c64 -d4s -s "$T/bench/wrk/chat.lua" "http://127.0.0.1:$port/v1/chat/completions" >/dev/null 2>&1   # warm
+  wrk $LOAD -d4s -s "$T/bench/wrk/chat.lua" "http://127.0.0.1:$port/v1/chat/completions" >/dev/null 2>&1   # warm
   perf record -F 1999 -p "$pid" -o "$W/$n.data" -- sleep 8.5 >"$W/perf-$n.log" 2>&1 &
   recorder=$!; sleep 0.3
-  out=$(wrk -t2 -c64 -d8s -s "$T/bench/wrk/chat.lua" "http://127.0.0.1:$port/v1/chat/completions" 2>&1)
+  out=$(wrk $LOAD -d8s -s "$T/bench/wrk/chat.lua" "http://127.0.0.1:$port/v1/chat/completions" 2>&1)
   wait $recorder
   requests=$(echo "$out" | awk '/requests in/ {print $1}')
   echo "$([[ $n == y ]] && echo bare-yarp || echo gateway): $requests calls, $(echo "$out" | awk '/Requests\/sec/ {print $2}') req/s"
