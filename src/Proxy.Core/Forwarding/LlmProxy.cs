@@ -26,6 +26,7 @@ public sealed partial class LlmProxy(
         var started = Stopwatch.GetTimestamp();
         Caller? caller = null;
         string? resolved = null;
+        metrics.Started();
         try
         {
             caller = callers.FromCall(http);
@@ -73,6 +74,10 @@ public sealed partial class LlmProxy(
         catch (ProxyError refused) when (Refused(refused, caller, resolved, started))
         {
             // Never reached: the filter counts the refusal and lets it go on to the error envelope.
+        }
+        finally
+        {
+            metrics.Ended();
         }
     }
 

@@ -34,6 +34,8 @@ public sealed class CallMetrics
     /// </summary>
     private readonly ConcurrentDictionary<LabelSet, Totals> _totals = new();
 
+    private long _inFlight;
+
     public CallMetrics(IMeterFactory meters)
     {
         var meter = meters.Create(MeterName);
@@ -44,7 +46,17 @@ public sealed class CallMetrics
         meter.CreateObservableCounter("gateway.errors", ObserveErrors, "{request}", "LLM calls answered with an error, by team, model and error type");
         meter.CreateObservableCounter("gateway.tokens", ObserveTokens, "{token}", "Tokens, by team, model and type (prompt or completion)");
         meter.CreateObservableCounter("gateway.spend.usd", ObserveSpend, "{USD}", "Spend in USD, by team and model");
+        meter.CreateObservableUpDownCounter("gateway.active_requests", () => Volatile.Read(ref _inFlight), "{request}", "LLM calls in flight");
     }
+
+    /// <summary>
+    /// A call has come in (counted until <see cref="Ended"/>): read when metrics are collected, in place of ASP.NET
+    /// Core's http.server.active_requests, which counts every request through OpenTelemetry's label lookup twice and
+    /// is not exported (GatewayTelemetry).
+    /// </summary>
+    internal void Started() => Interlocked.Increment(ref _inFlight);
+
+    internal void Ended() => Interlocked.Decrement(ref _inFlight);
 
     /// <summary>
     /// One finished call. <paramref name="errorType"/> is the error envelope's type for a refusal or a gateway error,

@@ -83,6 +83,40 @@ public sealed partial class MetricsTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task CallsInFlight_AreAGauge_ThatFallsBackWhenTheyEnd_AndNoMeterRecordsEveryCallTwice()
+    {
+        var admin = _gateway.Client();
+        var team = (await (await admin.PostAsJsonAsync("/team/new", new { team_alias = "Norway" })).ReadJsonAsync(HttpStatusCode.OK))["team_id"]!.GetValue<string>();
+        var key = await _gateway.GenerateKeyAsync(team);
+        (await _gateway.Client(key).PostAsJsonAsync("/model/new", new
+        {
+            model_name = "held-model",
+            litellm_params = new { model = "openai/gpt-4o", api_base = _upstream.ApiBase("gated", out var held), api_key = "sk-provider-held-1" },
+            model_info = new { team_id = team },
+        })).EnsureSuccessStatusCode();
+
+        // A streamed answer the stand-in holds after its first chunk: the call stays in flight until it is released.
+        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = JsonContent.Create(new { model = "held-model", stream = true, messages = new[] { new { role = "user", content = "hi" } } }),
+        };
+        using var response = await _gateway.Client(key).SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        Assert.Contains("Sunny", await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10)));
+
+        var during = await ScrapeUntilAsync("gateway_active_requests", l => Series().Match(l).Groups["value"].Value == "1");
+        Assert.Equal(1, Value(during, "gateway_active_requests"));
+        // ASP.NET Core's active requests and Kestrel's per-block pool counters are left out for their cost per call.
+        Assert.DoesNotContain("http_server_active_requests", during);
+        Assert.DoesNotContain("aspnetcore_memory_pool_rented", during);
+
+        _upstream.Release(held);
+        Assert.Contains("[DONE]", await reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10)));
+        var after = await ScrapeUntilAsync("gateway_active_requests", l => Series().Match(l).Groups["value"].Value == "0");
+        Assert.Equal(0, Value(after, "gateway_active_requests"));
+    }
+
     private static object Chat(string model) => new { model, messages = new[] { new { role = "user", content = "hi" } } };
 
     /// <summary>The exporter caches a scrape briefly: read until the awaited series shows up.</summary>
