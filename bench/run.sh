@@ -35,7 +35,8 @@
 #   portkey    optional peer reference, @portkey-ai/gateway on node, x-portkey-custom-host = the stand-in
 # and measures, each target in turn and repeated (A B C A B C) so that ratios hold on a noisy machine:
 #   saturation throughput (wrk), latency at a fixed 500 req/s (bench/LoadGen, open loop), streaming time to
-#   first byte at 500 req/s, latency at one connection (each call sent when the last has answered), the time from POST /model/new until the model is callable, start-up time and VmRSS;
+#   first byte at 500 req/s, latency at one connection (each call sent when the last has answered), the time
+#   from POST /model/new until the model is callable, start-up time and VmRSS;
 #   then (not with --quick) the bytes allocated per forwarded call, gateway vs bare YARP (bench/allocations.sh).
 # The scale run loads its data with bench/Seeder into the SQLite file before the gateway starts.
 # Every process it starts is stopped on exit; every load loop is bounded in count and time.

@@ -39,9 +39,9 @@ public static class GatewayTelemetry
                     .AddView(instrument => instrument.Meter.Name == CallMetrics.MeterName ? new MetricStreamConfiguration { CardinalityLimit = MaxSeriesPerMetric } : null)
                     // Instruments that record on every LLM call through OpenTelemetry's label lookup (OpenTelemetry went
                     // from 6.5–7.2 to 2.1–2.2 samples per 1000 calls without them, CONNECTIONS=1 bench/profile.sh, about
-                    // 2 µs a call): ASP.NET Core's active requests count every request
-                    // before the LLM branch can leave it out (gateway.active_requests counts LLM calls instead), and
-                    // Kestrel's memory pool counts every block rented and returned. The pool's growth stays (allocated, evicted).
+                    // 2 µs a call): ASP.NET Core's active requests count every request before the LLM branch can leave
+                    // it out (gateway.active_requests counts LLM calls instead), and Kestrel's memory pool counts every
+                    // block rented and returned. The pool's growth is still exported (allocated, evicted).
                     .AddView("http.server.active_requests", MetricStreamConfiguration.Drop)
                     .AddView("aspnetcore.memory_pool.rented", MetricStreamConfiguration.Drop)
                     .AddView("aspnetcore.memory_pool.pooled", MetricStreamConfiguration.Drop)
