@@ -48,7 +48,9 @@ public sealed class UsageMeter(IHttpResponseBodyFeature client, HttpResponse res
         SendFileFallback.SendFileAsync(Front, path, offset, count, cancellationToken);
 
     /// <summary>Flushes what was written through <see cref="IHttpResponseBodyFeature.Writer"/>; the client's response is completed by its own feature.</summary>
-    Task IHttpResponseBodyFeature.CompleteAsync() => _writer is null ? Task.CompletedTask : _writer.CompleteAsync().AsTask();
+    Task IHttpResponseBodyFeature.CompleteAsync() => CompleteWriterAsync();
+
+    private Task CompleteWriterAsync() => _writer is null ? Task.CompletedTask : _writer.CompleteAsync().AsTask();
 
     /// <summary>
     /// Makes the meter the response body of <paramref name="features"/> until <see cref="DetachAsync"/>, with the
@@ -63,12 +65,10 @@ public sealed class UsageMeter(IHttpResponseBodyFeature client, HttpResponse res
     /// <summary>What was written through the pipe writer goes out, and the client's own body feature is set back.</summary>
     public async ValueTask DetachAsync(IFeatureCollection features)
     {
-        if (_writer is not null)
-        {
-            await _writer.CompleteAsync();
-        }
+        await CompleteWriterAsync();
         features.Set(client);
     }
+
     public int PromptTokens { get; private set; }
     public int CompletionTokens { get; private set; }
     public int TotalTokens { get; private set; }
