@@ -7,20 +7,9 @@
 set -uo pipefail
 B="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"; T=$B/out/tree; W=$B/out/allocations; rm -rf $W; mkdir -p $W
 GATEWAY_DLL=$(realpath "${1:-$B/../src/Portal/bin/Release/net10.0/Portal.dll}")
-[[ -f $T/bench/BareYarp/bin/Release/net10.0/BareYarp.dll ]] || { echo "run bash bench/run.sh --quick first (it builds the stand-in and bare YARP)"; exit 2; }
 command -v dotnet-counters >/dev/null || export PATH="$PATH:$HOME/.dotnet/tools"
 command -v dotnet-counters >/dev/null || { echo "needs dotnet-counters: dotnet tool install -g dotnet-counters"; exit 2; }
-pids=(); trap 'for p in "${pids[@]}"; do kill $p 2>/dev/null; done; wait 2>/dev/null' EXIT
-dotnet $T/bench/StandIn/bin/Release/net10.0/StandIn.dll --urls http://127.0.0.1:18401 >$W/s.log 2>&1 & pids+=($!)
-dotnet $T/bench/BareYarp/bin/Release/net10.0/BareYarp.dll --urls http://127.0.0.1:18402 --upstream http://127.0.0.1:18401 >$W/y.log 2>&1 & pids+=($!); Y=$!
-ASPNETCORE_ENVIRONMENT=Production Proxy__MasterKey=sk-bench-master Proxy__EncryptionKey=bench-encryption-key-0123456789 ConnectionStrings__Portal="Data Source=$W/g.db" Logging__LogLevel__Default=Warning \
-  dotnet "$GATEWAY_DLL" --urls http://127.0.0.1:18403 --contentRoot $T >$W/g.log 2>&1 & pids+=($!); G=$!
-# The stand-in too: seeding calls through the gateway to it, and a cold start of it can be the slower one.
-for url in http://127.0.0.1:18401/v1/models http://127.0.0.1:18403/health/liveliness; do
-  for _ in $(seq 120); do curl -s -o /dev/null "$url" && break; sleep 0.5; done
-done
-dotnet $T/bench/LoadGen/bin/Release/net10.0/LoadGen.dll seed --run small --gateway http://127.0.0.1:18403 --master sk-bench-master --api-base http://127.0.0.1:18401/v1 --env-out $W/g.env --out $W/seed.jsonl >$W/seed.log 2>&1 || { cat $W/seed.log; exit 1; }
-source $W/g.env; export BENCH_KEY BENCH_MODEL
+source "$B/yarp-and-gateway.sh"
 for n in y g y g; do
   pid=$([[ $n == y ]] && echo $Y || echo $G); port=$([[ $n == y ]] && echo 18402 || echo 18403)
   wrk -t2 -c64 -d4s -s $T/bench/wrk/chat.lua http://127.0.0.1:$port/v1/chat/completions >/dev/null 2>&1   # warm

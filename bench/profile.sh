@@ -9,30 +9,9 @@
 set -uo pipefail
 B="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"; T=$B/out/tree; W=$B/out/profile; rm -rf "$W"; mkdir -p "$W"
 GATEWAY_DLL=$(realpath "${1:-$B/../src/Portal/bin/Release/net10.0/Portal.dll}"); TOP=${2:-40}
-[[ -f $T/bench/BareYarp/bin/Release/net10.0/BareYarp.dll ]] || { echo "run bash bench/run.sh --quick first (it builds the stand-in and bare YARP)"; exit 2; }
 command -v perf >/dev/null || { echo "needs perf: apt-get install linux-perf"; exit 2; }
 cd "$W"
-pids=(); trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null' EXIT
-if [[ ${SCALE:-0} == 1 ]]; then
-  timeout 900 dotnet "$T/bench/Seeder/bin/Release/net10.0/Seeder.dll" --db "$W/g.db" --encryption-key bench-encryption-key-0123456789 \
-    --api-base http://127.0.0.1:18401/v1 --teams 10000 --models 50000 --keys 100000 --pairs-out "$W/pairs.txt" --pairs 1000 \
-    --out "$W/seeder.jsonl" >"$W/seeder.log" 2>&1 || { echo "seeding the scale file failed"; tail "$W/seeder.log"; exit 1; }
-  export BENCH_PAIRS="$W/pairs.txt"
-fi
-dotnet "$T/bench/StandIn/bin/Release/net10.0/StandIn.dll" --urls http://127.0.0.1:18401 >"$W/standin.log" 2>&1 & pids+=($!)
-export DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0
-dotnet "$T/bench/BareYarp/bin/Release/net10.0/BareYarp.dll" --urls http://127.0.0.1:18402 --upstream http://127.0.0.1:18401 >"$W/yarp.log" 2>&1 & pids+=($!); Y=$!
-ASPNETCORE_ENVIRONMENT=Production Proxy__MasterKey=sk-bench-master Proxy__EncryptionKey=bench-encryption-key-0123456789 \
-  ConnectionStrings__Portal="Data Source=$W/g.db" Logging__LogLevel__Default=Warning \
-  dotnet "$GATEWAY_DLL" --urls http://127.0.0.1:18403 --contentRoot "$T" >"$W/gateway.log" 2>&1 & pids+=($!); G=$!
-unset DOTNET_PerfMapEnabled DOTNET_EnableWriteXorExecute
-for url in http://127.0.0.1:18401/v1/models http://127.0.0.1:18403/health/liveliness; do
-  for _ in $(seq 120); do curl -s -o /dev/null "$url" && break; sleep 0.5; done
-done
-timeout 120 dotnet "$T/bench/LoadGen/bin/Release/net10.0/LoadGen.dll" seed --run "$([[ ${SCALE:-0} == 1 ]] && echo scale || echo small)" \
-  --gateway http://127.0.0.1:18403 --master sk-bench-master --api-base http://127.0.0.1:18401/v1 --env-out "$W/g.env" --out "$W/seed.jsonl" \
-  >"$W/seed.log" 2>&1 || { echo "seeding failed"; cat "$W/seed.log"; exit 1; }
-source "$W/g.env"; export BENCH_KEY BENCH_MODEL
+PROCESS_ENV="DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0" source "$B/yarp-and-gateway.sh"
 LOAD=$([[ ${CONNECTIONS:-64} == 1 ]] && echo "-t1 -c1" || echo "-t2 -c${CONNECTIONS:-64}")
 for n in y g y g; do
   pid=$([[ $n == y ]] && echo $Y || echo $G); port=$([[ $n == y ]] && echo 18402 || echo 18403)
