@@ -114,6 +114,7 @@ public sealed class DatabaseFaultTests(ITestOutputHelper output)
     /// thread runs the command).
     /// </summary>
     [Fact]
+    [Trait("Category", "Timing")]
     public async Task LlmCalls_WhileManagementWritesWaitOnALockedDatabase_AreNotStalled()
     {
         if (GatewayFactory.OnPostgres)

@@ -14,6 +14,7 @@ namespace Portal.Tests.Reliability;
 public sealed class SpendDurabilityTests
 {
     [Fact]
+    [Trait("Category", "Timing")]
     public async Task KillDashNine_KeepsTheSpendOfEveryCallAnsweredASecondBefore_AndSpendEqualsTheSpendLogs()
     {
         if (GatewayFactory.OnPostgres)
