@@ -120,8 +120,8 @@ fi
 INVOCATION_FAILED=0
 
 # Tests that bound a time the user would notice (Category=Timing: an LLM call is not stalled by a locked database,
-# a kill -9 keeps every call answered a second before it) run alone after the rest: on 2 shared cores the parallel
-# suite and the browser tests beside them stall any process now and then for more than those bounds.
+# a kill -9 keeps every call answered a second before it) run after the rest, one at a time: on 2 shared cores the
+# parallel suite, its browser or another gateway under load stall any process now and then beyond those bounds.
 SQLITE_FILTER="Category!=Timing"
 TIMING_FILTER="Category=Timing"
 if [ -n "${TEST_FILTER:-}" ]; then
