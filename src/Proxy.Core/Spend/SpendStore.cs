@@ -172,20 +172,35 @@ internal static class SpendStore
 /// <remarks>Teams before keys before users: the order team deletion locks them in, so PostgreSQL sees no deadlock.</remarks>
 internal readonly record struct SpendIncrement(AccountKind Kind, string Id, double Amount)
 {
-    public static List<SpendIncrement> Of(IEnumerable<Usage.UsageRecord> batch)
+    /// <summary>Summed per account, without an object per record: at scale a batch holds thousands of them.</summary>
+    public static List<SpendIncrement> Of(List<Usage.UsageRecord> batch)
     {
         var sums = new Dictionary<(AccountKind, string), double>();
-        foreach (var record in batch.Where(r => r.Spend > 0))
+        foreach (var record in batch)
         {
-            foreach (var (kind, id) in new[] { (AccountKind.Team, record.TeamId), (AccountKind.Key, (string?)record.KeyHash), (AccountKind.User, record.UserId) })
+            if (record.Spend > 0)
             {
-                if (id is not null)
-                {
-                    sums[(kind, id)] = sums.GetValueOrDefault((kind, id)) + record.Spend;
-                }
+                Add(sums, AccountKind.Team, record.TeamId, record.Spend);
+                Add(sums, AccountKind.Key, record.KeyHash, record.Spend);
+                Add(sums, AccountKind.User, record.UserId, record.Spend);
             }
         }
-        return sums.Select(s => new SpendIncrement(s.Key.Item1, s.Key.Item2, s.Value))
-            .OrderBy(s => s.Kind switch { AccountKind.Team => 0, AccountKind.Key => 1, _ => 2 }).ThenBy(s => s.Id, StringComparer.Ordinal).ToList();
+        var increments = new List<SpendIncrement>(sums.Count);
+        foreach (var ((kind, id), amount) in sums)
+        {
+            increments.Add(new SpendIncrement(kind, id, amount));
+        }
+        increments.Sort(static (a, b) => LockOrder(a.Kind).CompareTo(LockOrder(b.Kind)) is var byKind and not 0 ? byKind : string.CompareOrdinal(a.Id, b.Id));
+        return increments;
     }
+
+    private static void Add(Dictionary<(AccountKind, string), double> sums, AccountKind kind, string? id, double amount)
+    {
+        if (id is not null)
+        {
+            System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(sums, (kind, id), out _) += amount;
+        }
+    }
+
+    private static int LockOrder(AccountKind kind) => kind switch { AccountKind.Team => 0, AccountKind.Key => 1, _ => 2 };
 }
