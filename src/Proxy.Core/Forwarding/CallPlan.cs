@@ -12,7 +12,8 @@ namespace Proxy.Core.Forwarding;
 /// </summary>
 internal sealed class CallPlan
 {
-    private static readonly CallPlan None = new([], []);
+    private static readonly (string, DeploymentEntry[])[] NoFallbacks = [];
+    private static readonly CallPlan None = new(NoFallbacks, NoFallbacks);
 
     private readonly IReadOnlyList<(string Model, DeploymentEntry[] Group)> _fallbacks;
     private readonly IReadOnlyList<(string Model, DeploymentEntry[] Group)> _contextWindowFallbacks;
@@ -32,20 +33,22 @@ internal sealed class CallPlan
     public static CallPlan For(Caller caller, string model, CallOptions? options, RoutingPolicy policy, ModelCatalog catalog, Func<string, string, ProxyError> invalid)
     {
         var settings = policy.Settings;
-        var general = options?.Fallbacks is { } asked
-            ? Required(asked, "fallbacks")
-            : settings.Fallbacks.TryGetValue(model, out var configured) ? Callable(configured) : [];
-        var contextWindow = options?.ContextWindowFallbacks is { } askedContext
-            ? Required(askedContext, "context_window_fallbacks")
-            : settings.ContextWindowFallbacks.TryGetValue(model, out var configuredContext) ? Callable(configuredContext) : [];
+        // Most calls have no fallbacks: they share one empty list instead of two new ones each.
+        IReadOnlyList<(string, DeploymentEntry[])> general = options?.Fallbacks is { } asked
+            ? Required(asked, "fallbacks", caller, catalog, invalid)
+            : settings.Fallbacks.TryGetValue(model, out var configured) ? Callable(configured, caller, catalog) : NoFallbacks;
+        IReadOnlyList<(string, DeploymentEntry[])> contextWindow = options?.ContextWindowFallbacks is { } askedContext
+            ? Required(askedContext, "context_window_fallbacks", caller, catalog, invalid)
+            : settings.ContextWindowFallbacks.TryGetValue(model, out var configuredContext) ? Callable(configuredContext, caller, catalog) : NoFallbacks;
         return general.Count == 0 && contextWindow.Count == 0 ? None : new CallPlan(general, contextWindow);
-
-        List<(string, DeploymentEntry[])> Required(IEnumerable<string> names, string param) =>
-            [.. names.Select(name => (name, catalog.Resolve(caller, name) ?? throw invalid(name, param)))];
-
-        List<(string, DeploymentEntry[])> Callable(IEnumerable<string> names) =>
-            [.. names.Select(name => (name, Group: catalog.Resolve(caller, name))).Where(f => f.Group is not null).Select(f => (f.name, f.Group!))];
     }
+
+    // Static, so that For captures nothing: a closure over its parameters would be allocated on every call.
+    private static List<(string, DeploymentEntry[])> Required(IEnumerable<string> names, string param, Caller caller, ModelCatalog catalog, Func<string, string, ProxyError> invalid) =>
+        [.. names.Select(name => (name, catalog.Resolve(caller, name) ?? throw invalid(name, param)))];
+
+    private static List<(string, DeploymentEntry[])> Callable(IEnumerable<string> names, Caller caller, ModelCatalog catalog) =>
+        [.. names.Select(name => (name, Group: catalog.Resolve(caller, name))).Where(f => f.Group is not null).Select(f => (f.name, f.Group!))];
 
     /// <summary>The next model group for a call whose attempts at the current one failed this way; null when there is none.</summary>
     public (string Model, DeploymentEntry[] Group)? Next(UpstreamFailure failure) => failure switch

@@ -423,7 +423,9 @@ public sealed partial class LlmProxy(
         return e.Message.TrimEnd('.');
     }
 
-    private static async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpContext http)
+    /// <summary>The request body in a pooled buffer; a ValueTask, as Kestrel usually has a small body at hand already.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<(byte[] Buffer, int Length)> ReadBodyAsync(HttpContext http)
     {
         var length = 0;
         var buffer = ArrayPool<byte>.Shared.Rent(http.Request.ContentLength is > 0 and < 1024 * 1024 ? (int)http.Request.ContentLength + 1 : 16 * 1024);
