@@ -12,6 +12,7 @@ builder.Services.AddProxyCore(builder.Configuration.GetConnectionString("Portal"
 builder.AddGatewayTelemetry();
 builder.Services.AddApiDocument();
 builder.AddPortal();
+builder.Services.AddLlmRoutes();
 
 var app = builder.Build();
 

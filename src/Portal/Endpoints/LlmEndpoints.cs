@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Proxy.Core.Forwarding;
 
 namespace Portal.Endpoints;
@@ -37,8 +38,7 @@ public static class LlmEndpoints
         var proxy = app.Services.GetRequiredService<LlmProxy>();
         app.Use((http, next) =>
         {
-            var request = http.Request;
-            if (!HttpMethods.IsPost(request.Method) || request.Path.Value is not { } path || !Paths.TryGetValue(path, out var route))
+            if (!IsLlmCall(http.Request, out var route))
             {
                 return next(http);
             }
@@ -49,6 +49,41 @@ public static class LlmEndpoints
             return ApiErrors.Enveloped(http, proxy.ForwardAsync(http, route));
         });
         return app;
+    }
+
+    private static bool IsLlmCall(HttpRequest request, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out LlmRoute route)
+    {
+        if (HttpMethods.IsPost(request.Method) && request.Path.Value is { } path)
+        {
+            return Paths.TryGetValue(path, out route);
+        }
+        route = null;
+        return false;
+    }
+
+    /// <summary>
+    /// ASP.NET Core sets <see cref="IHttpContextAccessor"/> as each request starts (Identity registers it for the
+    /// portal): an AsyncLocal, so a new ExecutionContext that every await of the request then carries and restores.
+    /// Nothing on an LLM call's path reads it, so LLM calls are left out of it and run in the default context.
+    /// </summary>
+    public static IServiceCollection AddLlmRoutes(this IServiceCollection services) =>
+        services.Replace(ServiceDescriptor.Singleton<IHttpContextAccessor, AccessorForAllButLlmCalls>());
+
+    private sealed class AccessorForAllButLlmCalls : IHttpContextAccessor
+    {
+        private readonly HttpContextAccessor _accessor = new();
+
+        public HttpContext? HttpContext
+        {
+            get => _accessor.HttpContext;
+            set
+            {
+                if (value is null || !IsLlmCall(value.Request, out _))
+                {
+                    _accessor.HttpContext = value;
+                }
+            }
+        }
     }
 
     public static IEndpointRouteBuilder MapLlmEndpoints(this IEndpointRouteBuilder app)
