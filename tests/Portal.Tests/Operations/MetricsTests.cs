@@ -6,7 +6,18 @@ using Portal.Tests.Infrastructure;
 
 namespace Portal.Tests.Operations;
 
+/// <summary>
+/// ASP.NET Core's meters are listened to by name, so in this process they would also count the requests of the other
+/// test hosts: the tests that read them run with nothing beside them (CI once counted two other hosts' 400s as LLM calls).
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class MetricsCollection
+{
+    public const string Name = "Metrics (runs alone)";
+}
+
 /// <summary>/metrics as Prometheus scrapes it: who may read it, and what the gateway's own meters say after real calls.</summary>
+[Collection(MetricsCollection.Name)]
 public sealed partial class MetricsTests : IAsyncLifetime
 {
     private const string ScrapeToken = "scrape-token-for-prometheus-0123";
