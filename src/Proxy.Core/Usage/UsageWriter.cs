@@ -141,17 +141,19 @@ public sealed partial class UsageWriter(IServiceScopeFactory scopes, WriteGate g
         var connection = db.Database.GetDbConnection();
         await connection.OpenAsync();
         var increments = SpendIncrement.Of(batch);
-        if (connection is SqliteConnection sqlite)
+        var sqlite = connection as SqliteConnection;
+        if (sqlite is not null)
         {
+            // Outside the transaction: SQLite refuses to change temp_store within one.
             Check(sqlite, raw.sqlite3_exec(sqlite.Handle, WriterPragmas));
         }
         // In team order, each page of the usage log's (TeamId, StartedAt) index is visited once per batch, not once
         // per row of its team in arrival order; the rows keep their StartedAt, which is what the log is read by.
         batch.Sort(ByTeamThenTime);
         await using var tx = await connection.BeginTransactionAsync();
-        if (db.Database.IsSqlite())
+        if (sqlite is not null)
         {
-            InsertByPosition((SqliteConnection)connection, batch);
+            InsertByPosition(sqlite, batch);
         }
         else
         {
