@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -25,15 +24,10 @@ public sealed class UsageWriterTests
         await using var gateway = new GatewayFactory();
         var team = await gateway.CreateTeamAsync();
         var key = await gateway.GenerateKeyAsync(team);
-        (await gateway.Client(key).PostAsJsonAsync("/model/new", new
-        {
-            model_name = "logged",
-            litellm_params = new { model = "openai/gpt-4o", api_base = upstream.ApiBase("ok", out _), api_key = "sk-provider-logged-1234" },
-            model_info = new { team_id = team },
-        })).EnsureSuccessStatusCode();
+        await gateway.AddTeamModelAsync(key, team, apiBase: upstream.ApiBase("ok", out _));
         for (var i = 0; i < 5; i++)
         {
-            await Calls.CallAsync(gateway, key, "logged");
+            await Calls.CallAsync(gateway, key);
         }
         Assert.Equal(5, (await Calls.LogsAsync(gateway, team, 5)).Count);
 
