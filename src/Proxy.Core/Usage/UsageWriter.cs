@@ -145,14 +145,15 @@ public sealed partial class UsageWriter(IServiceScopeFactory scopes, WriteGate g
         // In team order, each page of the usage log's (TeamId, StartedAt) index is visited once per batch, not once
         // per row of its team in arrival order; the rows keep their StartedAt, which is what the log is read by.
         batch.Sort(ByTeamThenTime);
-        if (sqlite is not null)
-        {
-            // Outside the transaction: SQLite refuses to change temp_store within one.
-            Check(sqlite, raw.sqlite3_exec(sqlite.Handle, BatchPragmas));
-        }
         double?[] stored;
         try
         {
+            if (sqlite is not null)
+            {
+                // Before the transaction: SQLite refuses to change temp_store within one. Inside the try, so that a
+                // failure after cache_size took effect still resets it.
+                Check(sqlite, raw.sqlite3_exec(sqlite.Handle, BatchPragmas));
+            }
             await using var tx = await connection.BeginTransactionAsync();
             if (sqlite is not null)
             {
