@@ -53,6 +53,7 @@ public sealed class BadInputTests(GatewayFactory gateway) : IClassFixture<Gatewa
         { "POST", "/team/delete", "{\"team_ids\": []}", 400, "team_ids" },
         { "GET", "/audit?team_id={TEAM}&page=0", "", 400, "page" },
         { "GET", "/no/such/route", "", 404, "does not exist" },
+        { "GET", "/no/such/route", "", 404, "See /docs for the routes" },
         { "DELETE", "/team/new", "", 405, "not allowed" },
         { "GET", "/team/new", "", 405, "not allowed" },
     };

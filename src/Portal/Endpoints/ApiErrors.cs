@@ -8,7 +8,7 @@ using Proxy.Core;
 namespace Portal.Endpoints;
 
 /// <summary>
-/// Every failure on the REST and LLM surfaces leaves as the OpenAI error envelope of API.md section 2, including
+/// Every failure on the REST and LLM surfaces leaves as the OpenAI error envelope of docs/api.md section 2, including
 /// the ones ASP.NET would otherwise answer in its own shapes (unknown route, wrong method, malformed request).
 /// </summary>
 public static partial class ApiErrors
@@ -47,7 +47,7 @@ public static partial class ApiErrors
             }
             var (type, message) = status switch
             {
-                404 => ("not_found_error", $"Route {http.Request.Method} {http.Request.Path} does not exist. See API.md for the routes this gateway serves."),
+                404 => ("not_found_error", $"Route {http.Request.Method} {http.Request.Path} does not exist. See /docs for the routes this gateway serves."),
                 405 => ("invalid_request_error", $"Method {http.Request.Method} is not allowed on {http.Request.Path}."),
                 413 => ("invalid_request_error", "Request body is too large."),
                 415 => ("invalid_request_error", "Unsupported content type: send application/json."),
@@ -137,7 +137,7 @@ public static partial class ApiErrors
     private static partial void LogUnhandled(ILogger log, Exception exception, string traceId);
 }
 
-/// <summary>API.md section 2: every error on the REST and LLM surfaces.</summary>
+/// <summary>docs/api.md section 2: every error on the REST and LLM surfaces.</summary>
 public sealed record ErrorEnvelope(ErrorBody Error);
 
 public sealed record ErrorBody(
