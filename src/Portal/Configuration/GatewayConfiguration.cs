@@ -78,7 +78,7 @@ public static class GatewayConfiguration
 
         // These categories log full URLs, and a URL may carry a key (/key/info?key=sk-..., /key/sk-.../regenerate):
         // raising the log level must never write a key. Hosting's is off altogether: while it is on at any level,
-        // every request starts an Activity and a log scope (about 1 KB, bench/allocations.sh) only to correlate
+        // every request starts an Activity and a log scope (its cost: docs/performance.md) only to correlate
         // lines it never writes; the call id scopes every line instead. A start-up failure still ends the process with
         // its exception.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);

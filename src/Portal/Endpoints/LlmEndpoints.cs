@@ -30,8 +30,8 @@ public static class LlmEndpoints
     /// pages, routing, cookie authentication, authorization, antiforgery and the portal, none of which has anything to
     /// do for a call whose only credential is its key. Call ids wrap it; what it throws gets the error envelope from
     /// <see cref="ApiErrors.Enveloped"/>. ASP.NET Core's own request
-    /// metrics skip these calls: the gateway's meters count them, by team and public model (measured: see the README's
-    /// Performance section). The endpoints mapped below stay for the API document and for 405s on other methods.
+    /// metrics skip these calls: the gateway's meters count them, by team and public model (what this saves:
+    /// docs/performance.md). The endpoints mapped below stay for the API document and for 405s on other methods.
     /// </summary>
     public static WebApplication UseLlmRoutes(this WebApplication app)
     {

@@ -23,8 +23,8 @@ public static class GatewayTelemetry
     /// <summary>
     /// ASP.NET Core's own meters, listened to directly. OpenTelemetry's AddAspNetCoreInstrumentation() adds the same
     /// list on .NET 8 and later, and also a middleware ahead of everything that awaits every request to tag a 5xx with
-    /// error.type: one more state machine per LLM call (3.5% of the bytes a call allocated, dotnet-trace), for a
-    /// request meter the LLM calls are left out of anyway.
+    /// error.type: one more state machine per LLM call (measured in docs/performance.md), for a request meter the LLM
+    /// calls are left out of anyway.
     /// </summary>
     private static readonly string[] AspNetCoreMeters =
     [
@@ -42,8 +42,8 @@ public static class GatewayTelemetry
     {
         builder.Services.AddOptions<TelemetryOptions>().BindConfiguration(TelemetryOptions.Section);
         var otlp = !string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
-        // HttpClient's meters record every provider call (with ASP.NET Core's request meter on LLM calls they cost 16% of
-        // the throughput, bench/side-by-side.sh): opt in. The gateway's own meters already time every call per model.
+        // HttpClient's meters record every provider call, at a cost in throughput (docs/performance.md): opt in. The
+        // gateway's own meters already time every call per model.
         var clientMetrics = builder.Configuration.GetValue<bool>(TelemetryOptions.Section + ":" + nameof(TelemetryOptions.HttpClientMetrics));
         var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(builder.Configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } name ? name : "llm-gateway"))
@@ -52,11 +52,10 @@ public static class GatewayTelemetry
                 metrics.AddMeter(CallMetrics.MeterName)
                     .AddMeter(AspNetCoreMeters)
                     .AddView(instrument => instrument.Meter.Name == CallMetrics.MeterName ? new MetricStreamConfiguration { CardinalityLimit = MaxSeriesPerMetric } : null)
-                    // Instruments that record on every LLM call through OpenTelemetry's label lookup (OpenTelemetry went
-                    // from 6.5–7.2 to 2.1–2.2 samples per 1000 calls without them, CONNECTIONS=1 bench/profile.sh, about
-                    // 2 µs a call): ASP.NET Core's active requests count every request before the LLM branch can leave
-                    // it out (gateway.active_requests counts LLM calls instead), and Kestrel's memory pool counts every
-                    // block rented and returned. The pool's growth is still exported (allocated, evicted).
+                    // Instruments that record on every LLM call through OpenTelemetry's label lookup (their cost:
+                    // docs/performance.md): ASP.NET Core's active requests count every request before the LLM branch
+                    // can leave it out (gateway.active_requests counts LLM calls instead), and Kestrel's memory pool
+                    // counts every block rented and returned. The pool's growth is still exported (allocated, evicted).
                     .AddView("http.server.active_requests", MetricStreamConfiguration.Drop)
                     .AddView("aspnetcore.memory_pool.rented", MetricStreamConfiguration.Drop)
                     .AddView("aspnetcore.memory_pool.pooled", MetricStreamConfiguration.Drop)
@@ -113,8 +112,8 @@ public static class GatewayTelemetry
 
     /// <summary>
     /// A random uuid (version 4) from the thread's non-cryptographic generator, itself seeded from the system's: a call
-    /// id must be unique, not unguessable (it grants nothing), and Guid.NewGuid's system call cost 2.4% of a forwarded
-    /// call's CPU.
+    /// id must be unique, not unguessable (it grants nothing), and Guid.NewGuid's system call is a measurable part of a
+    /// forwarded call's CPU (docs/performance.md).
     /// </summary>
     internal static string NewCallId()
     {
