@@ -47,7 +47,11 @@ public static class ProxyCoreSetup
         services.AddOptions<UpstreamOptions>().BindConfiguration(UpstreamOptions.Section);
         services.AddMetrics();
         services.AddSingleton<CallMetrics>();
+        services.AddSingleton<CallAccounting>();
+        services.AddSingleton<Attempt>();
+        services.AddSingleton<CallLoop>();
         services.AddSingleton<LlmProxy>();
+        services.AddSingleton<ConnectionProbe>();
         services.AddSingleton<UsageWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<UsageWriter>());
         services.AddScoped<UsageLog>();

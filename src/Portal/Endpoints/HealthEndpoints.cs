@@ -22,9 +22,9 @@ public static class HealthEndpoints
     }
 
     /// <summary>LiteLLM's shape: healthy and unhealthy endpoints with their counts; api_base but never a key.</summary>
-    private static async Task<Ok<ModelHealthResponse>> Models(HttpContext http, LlmProxy proxy, string? model)
+    private static async Task<Ok<ModelHealthResponse>> Models(HttpContext http, ConnectionProbe probe, string? model)
     {
-        var checks = await proxy.CheckHealthAsync(http.Caller(), model, http.RequestAborted);
+        var checks = await probe.CheckHealthAsync(http.Caller(), model, http.RequestAborted);
         static EndpointHealthJson Entry(DeploymentHealth h) => new(h.Model, h.Deployment.ModelId, h.Deployment.Provider, h.Deployment.ApiBase.AbsoluteUri,
             h.Test.Status, Math.Round(h.Test.Elapsed.TotalMilliseconds, 1), h.Test.Succeeded ? null : h.Test.Message, h.CoolingDownUntil);
         var healthy = checks.Where(c => c.Test.Succeeded).Select(Entry).ToList();

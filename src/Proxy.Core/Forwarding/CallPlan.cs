@@ -58,6 +58,3 @@ internal sealed class CallPlan
         _ => null,
     };
 }
-
-/// <summary>How one attempt (or a whole model group) failed, with what the client gets if nothing better comes.</summary>
-internal sealed record Failed(string Model, UpstreamFailure Kind, DeploymentEntry? Deployment, int Status, HeldBackAnswer? HeldBack, string? Message);

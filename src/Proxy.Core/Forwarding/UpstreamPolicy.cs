@@ -6,20 +6,6 @@ using Microsoft.Extensions.Options;
 
 namespace Proxy.Core.Forwarding;
 
-/// <summary>The <c>Proxy:Upstreams</c> configuration section: where a model's <c>api_base</c> may point.</summary>
-public sealed class UpstreamOptions
-{
-    public const string Section = "Proxy:Upstreams";
-
-    /// <summary>
-    /// Networks no upstream may be in. The default covers link-local addresses, where every cloud keeps its instance
-    /// metadata service (169.254.169.254 and friends), and the "this host" block. Loopback and private networks stay
-    /// allowed by default, because a team's own model server (vLLM, Ollama) usually lives there; add
-    /// <c>10.0.0.0/8</c>, <c>127.0.0.0/8</c>, ... here to close them.
-    /// </summary>
-    public List<string> DeniedNetworks { get; set; } = ["169.254.0.0/16", "fe80::/10", "0.0.0.0/8", "100.100.100.200/32", "fd00:ec2::254/128"];
-}
-
 /// <summary>
 /// Server-side request forgery guard for <c>api_base</c>: checked when a model is registered (for a literal address or
 /// this gateway itself) and again when each upstream connection is made (for names that resolve into a denied network,
@@ -28,6 +14,29 @@ public sealed class UpstreamOptions
 public sealed class UpstreamPolicy(IOptions<UpstreamOptions> options, IServiceProvider services)
 {
     private readonly IPNetwork[] _denied = options.Value.DeniedNetworks.Select(IPNetwork.Parse).ToArray();
+
+    /// <summary>
+    /// A typed <c>api_base</c> as a registration takes it (absolute http(s), no credentials, query or fragment, allowed
+    /// by <see cref="CheckRegistration"/>), without its trailing slash; else a 400 naming the field.
+    /// </summary>
+    public string ValidApiBase(string value)
+    {
+        var text = Check.Required(value, "litellm_params.api_base", 2048);
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || string.IsNullOrEmpty(uri.Host))
+        {
+            throw ProxyError.BadRequest("litellm_params.api_base must be an absolute http(s) URL, e.g. https://api.openai.com/v1.", "litellm_params.api_base");
+        }
+        if (!string.IsNullOrEmpty(uri.UserInfo))
+        {
+            throw ProxyError.BadRequest("litellm_params.api_base must not contain credentials; pass the key as litellm_params.api_key.", "litellm_params.api_base");
+        }
+        if (!string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment))
+        {
+            throw ProxyError.BadRequest("litellm_params.api_base must not have a query string or fragment.", "litellm_params.api_base");
+        }
+        CheckRegistration(uri);
+        return text.TrimEnd('/');
+    }
 
     /// <summary>Throws a 400 naming the setting when <paramref name="apiBase"/> may not be used.</summary>
     public void CheckRegistration(Uri apiBase)

@@ -12,7 +12,7 @@ namespace Proxy.Core.Models;
 /// Model deployments, global and team-owned. A team model lives under an internal name
 /// <c>model_name_{team_id}_{uuid}</c> that the team's alias table maps its public name to.
 /// </summary>
-public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable routes, Forwarding.UpstreamPolicy upstreams, Forwarding.UpstreamClient client, ModelCatalog catalog)
+public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable routes, Forwarding.UpstreamPolicy upstreams)
 {
     private PortalDb Db => changes.Db;
 
@@ -119,49 +119,6 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
         else
         {
             changes.TouchTeam(d.TeamId);
-        }
-    }
-
-    /// <summary>
-    /// The models a provider offers (<c>GET {api_base}/models</c> with the team's key), for the portal's form to pick
-    /// from. The key is the one typed in the form, or, editing <paramref name="modelId"/>, the stored one. Only those who
-    /// may register models for the team may ask; the api_base passes the same checks as a registration.
-    /// </summary>
-    public async Task<IReadOnlyList<string>> ProviderModelsAsync(Caller caller, string? teamId, string providerName, string? apiBase, string? apiKey, string? modelId, CancellationToken ct = default)
-    {
-        DemandManage(caller, teamId);
-        var provider = Provider.Named(providerName) ?? throw ProxyError.BadRequest($"Provider '{providerName}' is not supported.", "provider");
-        var baseUri = provider.BaseFor(apiBase is null ? null : ValidApiBase(apiBase));
-        var key = string.IsNullOrEmpty(apiKey) && modelId is not null && catalog.Deployment(modelId) is { } stored && stored.TeamId == teamId ? stored.ApiKey : apiKey;
-        var uri = provider.Api.ModelsUri(baseUri) ?? throw ProxyError.BadRequest($"{provider.Name} has no model list: type the deployment name.", "provider");
-        using var request = new HttpRequestMessage(HttpMethod.Get, uri);
-        provider.Api.Authenticate(request, string.IsNullOrEmpty(key) ? null : key);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(15));
-        HttpResponseMessage response;
-        try
-        {
-            response = await client.Invoker.SendAsync(request, timeout.Token);
-        }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
-        {
-            throw new ProxyError(502, "upstream_error", $"The provider could not be reached at {baseUri.Host}: {(e is OperationCanceledException ? "no answer within 15 seconds" : e.InnerException?.Message ?? e.Message)}.");
-        }
-        using (response)
-        {
-            if (!response.IsSuccessStatusCode)
-            {
-                throw new ProxyError(502, "upstream_error", $"The provider answered {(int)response.StatusCode} to GET {uri.AbsolutePath}: check the API key and base.");
-            }
-            try
-            {
-                var json = await System.Text.Json.JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(timeout.Token), cancellationToken: timeout.Token);
-                return [.. json.RootElement.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()!).Order(StringComparer.Ordinal)];
-            }
-            catch (Exception e) when (e is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
-            {
-                throw new ProxyError(502, "upstream_error", $"The provider's model list at {uri.AbsolutePath} is not the {{\"data\": [{{\"id\": ...}}]}} it should be.");
-            }
         }
     }
 

@@ -110,7 +110,7 @@ public sealed class ProviderTests(LlmFixture fixture) : IClassFixture<LlmFixture
         var (team, _) = await TeamAsync();
         var apiBase = Upstream.ApiBase("ok", out var upstream);
         await using var scope = Gateway.Services.CreateAsyncScope();
-        var models = scope.ServiceProvider.GetRequiredService<ModelService>();
+        var models = scope.ServiceProvider.GetRequiredService<Proxy.Core.Forwarding.ConnectionProbe>();
 
         var listed = await models.ProviderModelsAsync(Caller.MasterKey, team, "groq", apiBase, "sk-provider-listing-0001", null);
         var anthropic = await models.ProviderModelsAsync(Caller.MasterKey, team, "anthropic", Upstream.ApiBase("claude", out _), "sk-ant-listing", null);

@@ -57,5 +57,5 @@ internal sealed class AnthropicApi : IProviderApi
     public int ClientStatus(int providerStatus) => providerStatus == Overloaded ? 503 : providerStatus;
 
     public HeldBackAnswer ForClient(HeldBackAnswer answer) =>
-        new(ClientStatus(answer.Status), "application/json", AnthropicAnswer.Error(ClientStatus(answer.Status), answer.Body));
+        new(ClientStatus(answer.Status), "application/json", AnthropicCompletion.Error(ClientStatus(answer.Status), answer.Body));
 }

@@ -1,0 +1,127 @@
+using System.Runtime.CompilerServices;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using Proxy.Core.Routing;
+using Proxy.Core.Usage;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Proxy.Core.Forwarding;
+
+/// <summary>
+/// One attempt on one deployment, in three steps: <see cref="Prepare"/> the body in the deployment's dialect,
+/// <see cref="SendAsync"/> it through YARP and the shared pool (also the connection probe's send), and
+/// <see cref="Conclude"/>: classify how it went, tell the router, report it to <see cref="CallAccounting"/>.
+/// Three calls rather than one async method around them, so that a call awaits no more state machines than it did.
+/// </summary>
+/// <remarks>Logs as <see cref="LlmProxy"/>: operators filter upstream failures by that category.</remarks>
+public sealed partial class Attempt(IHttpForwarder forwarder, UpstreamClient upstream, Router router, CallAccounting accounting, ILogger<LlmProxy> log)
+{
+    /// <summary>The call's body for <paramref name="deployment"/> as the request's body, its meter and its transformer.</summary>
+    internal static PreparedAttempt Prepare(Call call, string model, DeploymentEntry deployment, AttemptsLeft left, Attempted attempted)
+    {
+        var http = call.Http;
+        if (!deployment.Api.Serves(call.Route))
+        {
+            throw ProxyError.BadRequest($"Model {model} is served by {deployment.Provider}, which answers chat/completions only: /{call.Route.Operation} is not available for it.", "model");
+        }
+        var body = call.RewriteFor(deployment);
+        http.Request.Body = new MemoryStream(call.Body!, 0, body.Length, writable: false);
+        http.Request.ContentLength = body.Length;
+        var meter = new UsageMeter(http.Features.GetRequiredFeature<IHttpResponseBodyFeature>(), http.Response);
+        return new PreparedAttempt(body, meter, new UpstreamTransformer(deployment, call.Route, call.CallId, left, attempted));
+    }
+
+    /// <summary>
+    /// Sends the request in <paramref name="http"/> to <paramref name="deployment"/>; its answer goes through the
+    /// dialect's translation (if any) and the meter into the response. <paramref name="countsAsTraffic"/>: the
+    /// deployment's in-flight count includes it (not for a probe).
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    internal async ValueTask<ForwarderError> SendAsync(HttpContext http, DeploymentEntry deployment, PreparedAttempt prepared, ForwarderRequestConfig config, bool countsAsTraffic)
+    {
+        var meter = prepared.Meter;
+        var transformer = prepared.Transformer;
+        // A translating dialect writes OpenAI's shape into the meter; an OpenAI-shaped answer goes to the meter as is.
+        var translator = deployment.Api.Translate(meter, http.Response, prepared.Body, meter);
+        meter.Attach(http.Features, translator);
+        ForwarderError error;
+        if (countsAsTraffic)
+        {
+            deployment.State.Enter();
+        }
+        try
+        {
+            error = await forwarder.SendAsync(http, deployment.ApiBase.AbsoluteUri, upstream.Invoker, config, transformer);
+            if (translator is not null && error == ForwarderError.None && transformer.HeldBack is null)
+            {
+                await translator.CompleteAsync(http.RequestAborted);
+            }
+        }
+        finally
+        {
+            if (countsAsTraffic)
+            {
+                deployment.State.Leave();
+            }
+            await meter.DetachAsync(http.Features);
+            translator?.Dispose();
+        }
+        meter.Complete();
+        return error;
+    }
+
+    /// <summary>What came of the attempt: null when its answer went to the client; otherwise how it failed.</summary>
+    internal FailedAttempt? Conclude(Call call, string model, DeploymentEntry deployment, RoutingPolicy policy, PreparedAttempt prepared, ForwarderError error)
+    {
+        var http = call.Http;
+        var transformer = prepared.Transformer;
+        var failed = Classify(http, model, deployment, error, transformer);
+        // The deployment's score counts every failure, also one whose answer went to the client.
+        var failure = failed?.Kind ?? (transformer.Status is { } answered ? UpstreamFailures.OfStatus(answered) : UpstreamFailure.None);
+        if (failure is UpstreamFailure.Retryable or UpstreamFailure.Refused)
+        {
+            router.Failed(deployment, policy, immediately: failure == UpstreamFailure.Refused);
+        }
+        var status = failed?.Status ?? (error == ForwarderError.None ? http.Response.StatusCode : UpstreamFailures.StatusOf(error));
+        accounting.AttemptEnded(call, model, deployment, prepared.Meter, prepared.Body.Length, status, answered: failed is null);
+
+        if (error != ForwarderError.None && failed is null)
+        {
+            // The answer had started: the client has part of it, and YARP has ended the response. Never retried.
+            LogUpstreamFailed(model, deployment.ModelId, error, UpstreamFailures.Reason(http, error));
+        }
+        if (failed is not null)
+        {
+            // Nothing reached the client: the next attempt starts from a clean response.
+            http.Response.Clear();
+            http.Features.Set<IForwarderErrorFeature>(null);
+        }
+        return failed;
+    }
+
+    /// <summary>How an attempt failed before anything reached the client; null when its outcome is the client's.</summary>
+    private FailedAttempt? Classify(HttpContext http, string model, DeploymentEntry deployment, ForwarderError error, UpstreamTransformer transformer)
+    {
+        if (transformer.HeldBack is { } held)
+        {
+            var kind = held.Status == 400 ? UpstreamFailure.ContextWindow : UpstreamFailures.OfStatus(held.Status);
+            return new FailedAttempt(model, kind, deployment, held.Status, held, null);
+        }
+        if (error == ForwarderError.None || http.Response.HasStarted)
+        {
+            return null;
+        }
+        var reason = UpstreamFailures.Reason(http, error);
+        LogUpstreamFailed(model, deployment.ModelId, error, reason);
+        // A client that went away is not retried for.
+        var unreached = UpstreamFailures.IsRetryable(error) && !http.RequestAborted.IsCancellationRequested ? UpstreamFailure.Retryable : UpstreamFailure.None;
+        var message = error == ForwarderError.RequestTimedOut
+            ? $"The provider of model {model} did not answer within {deployment.Timeout.TotalSeconds:0} seconds."
+            : $"The provider of model {model} could not be reached: {reason}.";
+        return new FailedAttempt(model, unreached, deployment, UpstreamFailures.StatusOf(error), null, message);
+    }
+
+    [LoggerMessage(20, LogLevel.Warning, "Upstream call for model {Model} (deployment {ModelId}) failed: {Error} ({Reason})")]
+    private partial void LogUpstreamFailed(string model, string modelId, ForwarderError error, string reason);
+}

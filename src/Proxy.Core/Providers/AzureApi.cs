@@ -1,0 +1,35 @@
+using Microsoft.AspNetCore.Http;
+using Proxy.Core.Forwarding;
+
+namespace Proxy.Core.Providers;
+
+/// <summary>Azure OpenAI: <c>{api_base}/openai/deployments/{deployment}/{operation}?api-version=…</c> with an <c>api-key</c> header.</summary>
+internal sealed class AzureApi : IProviderApi
+{
+    public static readonly AzureApi Instance = new();
+
+    public bool Serves(LlmRoute route) => true;
+
+    public Uri UpstreamUri(Uri apiBase, string upstreamName, string? apiVersion, LlmRoute route) =>
+        new($"{apiBase.AbsoluteUri.TrimEnd('/')}/openai/deployments/{Uri.EscapeDataString(upstreamName)}/{route.Operation}?api-version={Uri.EscapeDataString(apiVersion ?? Provider.AzureDefaultApiVersion)}");
+
+    /// <summary>An Azure resource's deployments are the team's own names: there is no list to pick from.</summary>
+    public Uri? ModelsUri(Uri apiBase) => null;
+
+    public void Authenticate(HttpRequestMessage request, string? apiKey)
+    {
+        if (apiKey is not null)
+        {
+            request.Headers.TryAddWithoutValidation("api-key", apiKey);
+        }
+    }
+
+    public UpstreamBody WriteBody(in ModelField field, ReadOnlyMemory<byte> clientBody, string upstreamName, ref byte[] buffer) =>
+        new(OpenAIBody.Write(field, clientBody.Span, upstreamName, ref buffer));
+
+    public AnswerTranslator? Translate(Stream toClient, HttpResponse response, UpstreamBody body, Usage.UsageMeter meter) => null;
+
+    public int ClientStatus(int providerStatus) => providerStatus;
+
+    public HeldBackAnswer ForClient(HeldBackAnswer answer) => answer;
+}

@@ -1,0 +1,33 @@
+using Microsoft.AspNetCore.Http;
+using Proxy.Core.Forwarding;
+
+namespace Proxy.Core.Providers;
+
+/// <summary>OpenAI's own API, and every server that speaks it: <c>{api_base}/{operation}</c> with a Bearer key.</summary>
+internal sealed class OpenAIApi : IProviderApi
+{
+    public static readonly OpenAIApi Instance = new();
+
+    public bool Serves(LlmRoute route) => true;
+
+    public Uri UpstreamUri(Uri apiBase, string upstreamName, string? apiVersion, LlmRoute route) => new($"{apiBase.AbsoluteUri.TrimEnd('/')}/{route.Operation}");
+
+    public Uri? ModelsUri(Uri apiBase) => new($"{apiBase.AbsoluteUri.TrimEnd('/')}/models");
+
+    public void Authenticate(HttpRequestMessage request, string? apiKey)
+    {
+        if (apiKey is not null)
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
+        }
+    }
+
+    public UpstreamBody WriteBody(in ModelField field, ReadOnlyMemory<byte> clientBody, string upstreamName, ref byte[] buffer) =>
+        new(OpenAIBody.Write(field, clientBody.Span, upstreamName, ref buffer));
+
+    public AnswerTranslator? Translate(Stream toClient, HttpResponse response, UpstreamBody body, Usage.UsageMeter meter) => null;
+
+    public int ClientStatus(int providerStatus) => providerStatus;
+
+    public HeldBackAnswer ForClient(HeldBackAnswer answer) => answer;
+}
