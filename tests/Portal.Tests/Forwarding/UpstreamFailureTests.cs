@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using Portal.Tests.Infrastructure;
 
-namespace Portal.Tests;
+namespace Portal.Tests.Forwarding;
 
 /// <summary>When the provider fails, the caller gets the provider's own error or a clear 502/504, and the gateway keeps serving.</summary>
 public sealed class UpstreamFailureTests(LlmFixture fixture) : IClassFixture<LlmFixture>

@@ -8,7 +8,7 @@ using Proxy.Core;
 using Proxy.Core.Access;
 using Proxy.Core.Users;
 
-namespace Portal.Tests;
+namespace Portal.Tests.Users;
 
 /// <summary>
 /// Members added by email get an account without a password; an invite link lets them set one: once, before it
