@@ -126,7 +126,7 @@ public sealed class DatabaseFaultTests(ITestOutputHelper output)
         try
         {
             // Writes may wait 20 s for the lock, so that all sixteen queued behind the 4 s lock go through on a slow machine too.
-            await using var gateway = await GatewayProcess.StartAsync(file, TimeSpan.FromSeconds(60), lockWaitSeconds: 20);
+            await using var gateway = await GatewayProcess.StartAsync(databaseFile: file, lockWaitSeconds: 20, settings: ReliabilityKit.WarningsOnly);
             using var admin = gateway.Client(timeout: TimeSpan.FromSeconds(60));
             Assert.True((await admin.PostAsync("/team/new", new { team_id = "stall-team" })).Ok);
             var key = (await admin.PostAsync("/key/generate", new { team_id = "stall-team" })).Json["key"]!.GetValue<string>();
@@ -344,7 +344,7 @@ public sealed class DatabaseFaultTests(ITestOutputHelper output)
             }
 
             var killedAfter = 0;
-            var first = await GatewayProcess.StartAsync(file, TimeSpan.FromSeconds(60));
+            var first = await GatewayProcess.StartAsync(databaseFile: file, settings: ReliabilityKit.WarningsOnly);
             await using (first)
             {
                 using var admin = first.Client(timeout: TimeSpan.FromSeconds(20));
@@ -382,7 +382,7 @@ public sealed class DatabaseFaultTests(ITestOutputHelper output)
             Assert.True(killedAfter >= ops.Count / 4, $"the burst was too slow to reach the kill point: {killedAfter} answers");
             Assert.True(failed.Count == 0, "answers other than 200 before the kill: " + string.Join("; ", failed.Take(5).Select(f => $"{f.Key}: {f.Value}")));
 
-            await using (var second = await GatewayProcess.StartAsync(file, TimeSpan.FromSeconds(60)))
+            await using (var second = await GatewayProcess.StartAsync(databaseFile: file, settings: ReliabilityKit.WarningsOnly))
             {
                 using var admin = second.Client(timeout: TimeSpan.FromSeconds(20));
                 var list = await admin.ReadAsync("/team/list");
