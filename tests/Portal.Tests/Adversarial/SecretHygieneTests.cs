@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -106,18 +105,12 @@ public sealed class SecretHygieneTests(LlmFixture fixture) : IClassFixture<LlmFi
             model_info = new { team_id = team },
         });
         var teamModelId = teamModel["model_id"]!.GetValue<string>();
-        using (var listener = new TcpListener(IPAddress.Loopback, 0))
+        await Call(HttpMethod.Post, "/model/new", adminKey, new
         {
-            listener.Start();
-            var closedPort = ((IPEndPoint)listener.LocalEndpoint).Port;
-            listener.Stop();
-            await Call(HttpMethod.Post, "/model/new", adminKey, new
-            {
-                model_name = "hy-failing-model",
-                litellm_params = new { model = "openai/gpt-4o", api_key = failingKey.Raw, api_base = $"http://127.0.0.1:{closedPort}/v1" },
-                model_info = new { team_id = team },
-            });
-        }
+            model_name = "hy-failing-model",
+            litellm_params = new { model = "openai/gpt-4o", api_key = failingKey.Raw, api_base = $"http://127.0.0.1:{Loopback.FreePort()}/v1" },
+            model_info = new { team_id = team },
+        });
         // A new api_key replaces the stored one; then a PATCH that leaves it alone.
         await Admin("/model/update", new { model_info = new { id = teamModelId }, litellm_params = new { api_key = teamKeyV2.Raw } });
         var okBase = fixture.Upstream.ApiBase("ok", out var teamUpstream);

@@ -1,32 +1,35 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 
 namespace Portal.Tests.Infrastructure;
 
 /// <summary>
 /// The gateway as operators run it: <c>dotnet Portal.dll</c> in its own process (from the build output or a publish
-/// folder), configured only by environment variables, its console captured line by line.
+/// folder), configured only by environment variables, on a loopback port, its console captured line by line. It finds
+/// its content root as an installed gateway does (no <c>--contentRoot</c>), and runs from a fresh folder of its own.
 /// </summary>
 public sealed class GatewayProcess : IAsyncDisposable
 {
-    public const string MasterKey = "sk-process-master-key-0123456789";
-    public const string AdminEmail = "ops@example.com";
-    public const string AdminPassword = "Ops-Password-12";
+    // The same secrets as GatewayFactory's, so a process and an in-memory gateway can take turns on one database file.
+    public const string MasterKey = GatewayFactory.MasterKey;
+    public const string AdminEmail = GatewayFactory.AdminEmail;
+    public const string AdminPassword = GatewayFactory.AdminPassword;
 
     private readonly Process _process;
-    private readonly string _dataDirectory;
+    private readonly string _workingDirectory;
 
-    private GatewayProcess(Process process, Uri baseAddress, string dataDirectory)
+    private GatewayProcess(Process process, Uri baseAddress, string workingDirectory)
     {
         _process = process;
         BaseAddress = baseAddress;
-        _dataDirectory = dataDirectory;
+        _workingDirectory = workingDirectory;
     }
 
     public Uri BaseAddress { get; }
     public ConcurrentQueue<string> Output { get; } = new();
+    public int ProcessId => _process.Id;
+    public bool HasExited => _process.HasExited;
 
     /// <summary>The repository checkout these tests run from (the folder with Portal.sln).</summary>
     public static string RepositoryRoot
@@ -64,47 +67,67 @@ public sealed class GatewayProcess : IAsyncDisposable
         return code == 0 ? Path.Combine(output, "Portal.dll") : throw new InvalidOperationException($"dotnet publish failed ({code}):\n{log}");
     }
 
-    /// <summary>Starts <paramref name="dll"/> with a fresh SQLite file and the secrets set, from a working directory elsewhere.</summary>
-    public static async Task<GatewayProcess> StartAsync(string dll, string environment = "Production", Dictionary<string, string>? settings = null)
+    /// <summary>Starts the gateway and waits until <c>/health/readiness</c> answers 200.</summary>
+    /// <param name="dll">The Portal.dll to run: <see cref="BuildOutputDll"/> when null, or a publish folder's.</param>
+    /// <param name="databaseFile">The SQLite file, for a test that restarts on it or opens it itself; a fresh one in the process's folder when null.</param>
+    /// <param name="lockWaitSeconds">SQLite's <c>Default Timeout</c>: how long a write waits for the lock (the product's default 5 s when null).</param>
+    /// <param name="settings">More environment variables (<c>Section__Key</c>), applied last.</param>
+    /// <param name="readyWithin">How long start-up may take: 60 s when null.</param>
+    public static async Task<GatewayProcess> StartAsync(
+        string? dll = null,
+        string environment = "Production",
+        string? databaseFile = null,
+        int? lockWaitSeconds = null,
+        Dictionary<string, string>? settings = null,
+        TimeSpan? readyWithin = null)
     {
-        var port = FreePort();
-        var data = Path.Combine(Path.GetTempPath(), $"gateway-process-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(data);
+        dll ??= BuildOutputDll;
+        var port = Loopback.FreePort();
+        var folder = Directory.CreateTempSubdirectory("gateway-process-").FullName;
+        databaseFile ??= Path.Combine(folder, "gateway.db");
         var start = new ProcessStartInfo("dotnet")
         {
             ArgumentList = { dll, "--urls", $"http://127.0.0.1:{port}" },
-            WorkingDirectory = data,
+            WorkingDirectory = folder,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        // What the test runner's own environment could otherwise slip into the gateway's configuration.
+        foreach (var inherited in new[] { "ASPNETCORE_URLS", "DOTNET_ENVIRONMENT", "LITELLM_MASTER_KEY", "ASPNETCORE_HOSTINGSTARTUPASSEMBLIES" })
+        {
+            start.Environment.Remove(inherited);
+        }
         start.Environment["ASPNETCORE_ENVIRONMENT"] = environment;
         start.Environment["Proxy__MasterKey"] = MasterKey;
-        start.Environment["Proxy__EncryptionKey"] = "process-test-encryption-key";
+        start.Environment["Proxy__EncryptionKey"] = GatewayFactory.EncryptionKey;
         start.Environment["Portal__AdminEmail"] = AdminEmail;
         start.Environment["Portal__AdminPassword"] = AdminPassword;
-        start.Environment["ConnectionStrings__Portal"] = $"Data Source={Path.Combine(data, "gateway.db")}";
+        start.Environment["ConnectionStrings__Portal"] = $"Data Source={databaseFile}" + (lockWaitSeconds is { } wait ? $";Default Timeout={wait}" : "");
         foreach (var (name, value) in settings ?? [])
         {
             start.Environment[name] = value;
         }
-        var process = Process.Start(start)!;
-        var gateway = new GatewayProcess(process, new Uri($"http://127.0.0.1:{port}"), data);
+
+        var process = new Process { StartInfo = start };
+        var gateway = new GatewayProcess(process, new Uri($"http://127.0.0.1:{port}"), folder);
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) gateway.Output.Enqueue(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) gateway.Output.Enqueue(e.Data); };
+        if (!process.Start())
+        {
+            throw new InvalidOperationException($"dotnet {dll} did not start.");
+        }
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        using var http = new HttpClient { BaseAddress = gateway.BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
+
+        var within = readyWithin ?? TimeSpan.FromSeconds(60);
+        using var probe = new HttpClient { BaseAddress = gateway.BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
+        var watch = Stopwatch.StartNew();
+        while (!process.HasExited && watch.Elapsed < within)
         {
-            if (process.HasExited)
-            {
-                throw new InvalidOperationException($"The gateway exited with {process.ExitCode}:\n{string.Join("\n", gateway.Output)}");
-            }
             try
             {
-                if ((await http.GetAsync("/health/readiness")).StatusCode == HttpStatusCode.OK)
+                if ((await probe.GetAsync("/health/readiness")).StatusCode == HttpStatusCode.OK)
                 {
                     return gateway;
                 }
@@ -113,18 +136,22 @@ public sealed class GatewayProcess : IAsyncDisposable
             {
                 // Not listening yet.
             }
-            if (DateTime.UtcNow > deadline)
-            {
-                await gateway.DisposeAsync();
-                throw new TimeoutException($"The gateway was not ready within 60 s:\n{string.Join("\n", gateway.Output)}");
-            }
-            await Task.Delay(200);
+            await Task.Delay(100);
         }
+        var why = process.HasExited ? $"exited with {process.ExitCode}" : $"was not ready within {within.TotalSeconds} s";
+        var output = string.Join('\n', gateway.Output);
+        await gateway.DisposeAsync();
+        throw new InvalidOperationException($"The gateway process {why}. Its output:\n{output}");
     }
 
-    public HttpClient Client(string? key = MasterKey)
+    /// <summary>An HttpClient for many parallel calls with one key (none if null); <paramref name="timeout"/> bounds every call (30 s when null).</summary>
+    public HttpClient Client(string? key = MasterKey, TimeSpan? timeout = null)
     {
-        var client = new HttpClient { BaseAddress = BaseAddress };
+        var client = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) })
+        {
+            BaseAddress = BaseAddress,
+            Timeout = timeout ?? TimeSpan.FromSeconds(30),
+        };
         if (key is not null)
         {
             client.DefaultRequestHeaders.Authorization = new("Bearer", key);
@@ -132,29 +159,29 @@ public sealed class GatewayProcess : IAsyncDisposable
         return client;
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>SIGKILL, no shutdown hooks: what kill -9 does.</summary>
+    public void KillHard()
     {
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
         }
+        _process.WaitForExit(10_000);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        KillHard();
         _process.Dispose();
         try
         {
-            Directory.Delete(_dataDirectory, recursive: true);
+            Directory.Delete(_workingDirectory, recursive: true);
         }
         catch (IOException)
         {
             // A file still held by a dying child: the temp folder is cleaned by the OS.
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        return ValueTask.CompletedTask;
     }
 
     private static async Task<(int Code, string Log)> RunAsync(string file, string[] args)

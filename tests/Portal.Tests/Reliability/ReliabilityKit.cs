@@ -1,9 +1,6 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -146,14 +143,8 @@ public static class ReliabilityKit
         return last;
     }
 
-    public static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
+    /// <summary>The log level of a gateway process under load: warnings and errors only, so its console does not slow it.</summary>
+    public static Dictionary<string, string> WarningsOnly => new() { ["Logging__LogLevel__Default"] = "Warning" };
 
     public static async Task<long> ScalarAsync(this SqliteConnection connection, string sql)
     {
@@ -231,120 +222,5 @@ public sealed class SqliteWriteLock : IAsyncDisposable
     {
         await ReleaseAsync();
         await _connection.DisposeAsync();
-    }
-}
-
-/// <summary>
-/// The gateway as an operator runs it: <c>dotnet Portal.dll</c> in a process of its own (Production environment,
-/// settings from environment variables), on a loopback port, with a SQLite file the test chooses.
-/// </summary>
-public sealed class GatewayProcess : IAsyncDisposable
-{
-    private readonly Process _process;
-    private readonly string _contentRoot;
-
-    private GatewayProcess(Process process, Uri baseAddress, string contentRoot)
-    {
-        _process = process;
-        BaseAddress = baseAddress;
-        _contentRoot = contentRoot;
-    }
-
-    public Uri BaseAddress { get; }
-    public ConcurrentQueue<string> Output { get; } = new();
-    public int ProcessId => _process.Id;
-    public bool HasExited => _process.HasExited;
-
-    /// <param name="lockWaitSeconds">SQLite's <c>Default Timeout</c>: how long a write waits for the lock (the product's default 5 s when null).</param>
-    public static async Task<GatewayProcess> StartAsync(string databaseFile, TimeSpan readyWithin, int? lockWaitSeconds = null)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "Portal.dll");
-        Assert.True(File.Exists(dll), $"Portal.dll not found next to the test assembly ({dll})");
-        var port = ReliabilityKit.FreeLoopbackPort();
-        var contentRoot = Directory.CreateTempSubdirectory("gateway-process-").FullName;
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = contentRoot,
-        };
-        start.ArgumentList.Add(dll);
-        start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add($"http://127.0.0.1:{port}");
-        start.ArgumentList.Add("--contentRoot");
-        start.ArgumentList.Add(contentRoot);
-        foreach (var inherited in new[] { "ASPNETCORE_URLS", "DOTNET_ENVIRONMENT", "LITELLM_MASTER_KEY", "ASPNETCORE_HOSTINGSTARTUPASSEMBLIES" })
-        {
-            start.Environment.Remove(inherited);
-        }
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.Environment["Proxy__MasterKey"] = GatewayFactory.MasterKey;
-        start.Environment["Proxy__EncryptionKey"] = GatewayFactory.EncryptionKey;
-        start.Environment["Portal__AdminEmail"] = GatewayFactory.AdminEmail;
-        start.Environment["Portal__AdminPassword"] = GatewayFactory.AdminPassword;
-        start.Environment["ConnectionStrings__Portal"] = $"Data Source={databaseFile}" + (lockWaitSeconds is { } wait ? $";Default Timeout={wait}" : "");
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
-
-        var process = new Process { StartInfo = start };
-        var gateway = new GatewayProcess(process, new Uri($"http://127.0.0.1:{port}"), contentRoot);
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) gateway.Output.Enqueue(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) gateway.Output.Enqueue(e.Data); };
-        Assert.True(process.Start(), "dotnet Portal.dll did not start");
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-
-        using var probe = new HttpClient { BaseAddress = gateway.BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
-        var watch = Stopwatch.StartNew();
-        while (watch.Elapsed < readyWithin)
-        {
-            if (process.HasExited)
-            {
-                break;
-            }
-            try
-            {
-                if ((await probe.GetAsync("/health/readiness")).StatusCode == HttpStatusCode.OK)
-                {
-                    return gateway;
-                }
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-                // Not listening yet.
-            }
-            await Task.Delay(100);
-        }
-        var output = string.Join('\n', gateway.Output);
-        await gateway.DisposeAsync();
-        Assert.Fail($"The gateway process was not ready within {readyWithin.TotalSeconds} s. Its output:\n{output}");
-        return null!;
-    }
-
-    /// <summary>SIGKILL, no shutdown hooks: what kill -9 does.</summary>
-    public void KillHard()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-        }
-        _process.WaitForExit(10_000);
-    }
-
-    public HttpClient Client(string? key = GatewayFactory.MasterKey, TimeSpan? timeout = null) => ReliabilityKit.Client(BaseAddress, key, timeout);
-
-    public ValueTask DisposeAsync()
-    {
-        KillHard();
-        _process.Dispose();
-        try
-        {
-            Directory.Delete(_contentRoot, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Best effort: a temp folder.
-        }
-        return ValueTask.CompletedTask;
     }
 }

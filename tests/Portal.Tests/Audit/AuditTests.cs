@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Portal.Tests.Infrastructure;
 
-namespace Portal.Tests;
+namespace Portal.Tests.Audit;
 
 [Trait("Category", "Database")]
 public sealed class AuditTests(GatewayFactory gateway) : IClassFixture<GatewayFactory>

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Portal.Tests.Infrastructure;
 
-namespace Portal.Tests;
+namespace Portal.Tests.Access;
 
 /// <summary>A team's models are its own: another team's key can neither change nor see them.</summary>
 [Trait("Category", "Database")]

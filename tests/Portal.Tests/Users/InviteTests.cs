@@ -8,7 +8,7 @@ using Proxy.Core;
 using Proxy.Core.Access;
 using Proxy.Core.Users;
 
-namespace Portal.Tests;
+namespace Portal.Tests.Users;
 
 /// <summary>
 /// Members added by email get an account without a password; an invite link lets them set one: once, before it
@@ -73,6 +73,8 @@ public sealed class InviteTests : IAsyncLifetime
     {
         var userId = await AddMemberAsync("late@example.com");
         var (_, token) = await AsAsync(Caller.MasterKey, (u, c) => u.InviteAsync(c, userId));
+        // Real time, not a FakeTimeProvider: invite links are ASP.NET Identity's DataProtectorTokenProvider tokens, whose
+        // expiry check reads the system clock (it takes no TimeProvider), so the 3 s lifetime set above must pass.
         await Task.Delay(TimeSpan.FromSeconds(4));
         using var forms = new PortalForms(_gateway.BaseAddress);
 

@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Portal.Tests.Infrastructure;
 using Proxy.Core.Persistence;
 
-namespace Portal.Tests;
+namespace Portal.Tests.Endpoints;
 
 [Trait("Category", "Database")]
 public sealed class HealthTests(GatewayFactory gateway) : IClassFixture<GatewayFactory>

@@ -5,7 +5,7 @@ using Portal.Tests.Infrastructure;
 using Proxy.Core.Persistence;
 using Calls = Portal.Tests.Spend.Spend;
 
-namespace Portal.Tests;
+namespace Portal.Tests.Usage;
 
 public sealed class UsageWriterTests
 {

@@ -3,7 +3,7 @@ using Portal.Components.Pages.Teams;
 using Proxy.Core.Keys;
 using Proxy.Core.Teams;
 
-namespace Portal.Tests.PortalUi;
+namespace Portal.Tests.Components;
 
 /// <summary>What a user may not do is not offered: members see the team, admins get the actions.</summary>
 public sealed class AccessRenderingTests : PortalUiContext

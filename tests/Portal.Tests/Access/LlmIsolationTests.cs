@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Portal.Tests.Infrastructure;
 
-namespace Portal.Tests;
+namespace Portal.Tests.Access;
 
 /// <summary>Nobody but the team reaches a team's model, and a refused call never reaches any provider.</summary>
 public sealed class LlmIsolationTests(LlmFixture fixture) : IClassFixture<LlmFixture>

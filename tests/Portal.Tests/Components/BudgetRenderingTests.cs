@@ -5,7 +5,7 @@ using Portal.Components.Pages.Teams;
 using Portal.Components.Shared;
 using Proxy.Core.Keys;
 
-namespace Portal.Tests.PortalUi;
+namespace Portal.Tests.Components;
 
 /// <summary>Spend against budgets as the portal shows it, and the limits form as it edits them.</summary>
 public sealed class BudgetRenderingTests : PortalUiContext

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Portal.Tests.Infrastructure;
 
-namespace Portal.Tests;
+namespace Portal.Tests.Teams;
 
 [Trait("Category", "Database")]
 public sealed class TeamTests(GatewayFactory gateway) : IClassFixture<GatewayFactory>

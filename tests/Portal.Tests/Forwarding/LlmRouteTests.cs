@@ -7,7 +7,7 @@ using OpenAI.Chat;
 using OpenAI.Embeddings;
 using Portal.Tests.Infrastructure;
 
-namespace Portal.Tests;
+namespace Portal.Tests.Forwarding;
 
 /// <summary>A team's model, called with the team's key, through the official OpenAI .NET SDK, reaches the team's endpoint with the team's key.</summary>
 [Trait("Category", "Database")]

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using Portal.Tests.Infrastructure;
 
-namespace Portal.Tests;
+namespace Portal.Tests.Endpoints;
 
 /// <summary>Wrong requests get a 4xx OpenAI-shaped error that names the problem, and the database stays exactly as it was.</summary>
 [Trait("Category", "Database")]

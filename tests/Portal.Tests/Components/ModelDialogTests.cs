@@ -5,7 +5,7 @@ using Portal.Components.Pages.Teams;
 using Proxy.Core.Models;
 using Proxy.Core.Providers;
 
-namespace Portal.Tests.PortalUi;
+namespace Portal.Tests.Components;
 
 /// <summary>The register-model form tells the user what is wrong before anything is sent.</summary>
 public sealed class ModelDialogTests : PortalUiContext

@@ -1,9 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using Portal.Tests.Infrastructure;
 
-namespace Portal.Tests;
+namespace Portal.Tests.Forwarding;
 
 /// <summary>When the provider fails, the caller gets the provider's own error or a clear 502/504, and the gateway keeps serving.</summary>
 public sealed class UpstreamFailureTests(LlmFixture fixture) : IClassFixture<LlmFixture>
@@ -36,10 +35,7 @@ public sealed class UpstreamFailureTests(LlmFixture fixture) : IClassFixture<Llm
     [Fact]
     public async Task ConnectionRefused_Is502UpstreamError_NamingTheModelNotTheKey()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
+        var port = Loopback.FreePort();
         var setup = await TeamModelAtAsync($"http://127.0.0.1:{port}/v1");
 
         var response = await Gateway.Client(setup.Key).PostAsJsonAsync("/v1/chat/completions", Chat("fragile-model"));

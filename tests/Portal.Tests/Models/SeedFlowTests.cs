@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Portal.Tests.Infrastructure;
 
-namespace Portal.Tests;
+namespace Portal.Tests.Models;
 
 /// <summary>The feature page's flow, verbatim: master key → team → team key → the team key registers its own model.</summary>
 [Trait("Category", "Database")]

@@ -6,7 +6,7 @@ using MudBlazor.Services;
 using Portal.Components;
 using Proxy.Core;
 
-namespace Portal.Tests.PortalUi;
+namespace Portal.Tests.Components;
 
 /// <summary>bUnit with MudBlazor: loose JS interop, Mud services, and the portal's session over the real core.</summary>
 public abstract class PortalUiContext : IAsyncLifetime

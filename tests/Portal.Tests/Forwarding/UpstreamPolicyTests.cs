@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Portal.Tests.Infrastructure;
 
-namespace Portal.Tests;
+namespace Portal.Tests.Forwarding;
 
 /// <summary>Where api_base may point (server-side request forgery): metadata and link-local never, this gateway never, more by configuration.</summary>
 public sealed class UpstreamPolicyTests

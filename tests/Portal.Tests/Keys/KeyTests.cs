@@ -4,7 +4,7 @@ using Microsoft.Extensions.Time.Testing;
 using Portal.Tests.Infrastructure;
 using Proxy.Core.Keys;
 
-namespace Portal.Tests;
+namespace Portal.Tests.Keys;
 
 [Trait("Category", "Database")]
 public sealed class KeyTests(GatewayFactory gateway) : IClassFixture<GatewayFactory>

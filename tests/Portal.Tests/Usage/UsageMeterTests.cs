@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Proxy.Core.Usage;
 
-namespace Portal.Tests;
+namespace Portal.Tests.Usage;
 
 /// <summary>Token counts are read from the answer as it passes, however it is split into writes, without holding it back.</summary>
 public sealed class UsageMeterTests

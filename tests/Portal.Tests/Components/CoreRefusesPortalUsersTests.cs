@@ -8,7 +8,7 @@ using Proxy.Core.Keys;
 using Proxy.Core.Models;
 using Proxy.Core.Teams;
 
-namespace Portal.Tests.PortalUi;
+namespace Portal.Tests.Components;
 
 /// <summary>Hidden buttons are a courtesy; the core refuses a portal member's changes whatever the page shows.</summary>
 [Trait("Category", "Database")]

@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using Microsoft.Data.Sqlite;
 using Portal.Tests.Infrastructure;
 
-namespace Portal.Tests;
+namespace Portal.Tests.Configuration;
 
 /// <summary>Start-up behaviour operators rely on: missing secrets stop the gateway, the SQLite file is in WAL mode, encryption keys rotate.</summary>
 public sealed class ConfigurationTests

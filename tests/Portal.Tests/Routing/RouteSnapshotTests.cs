@@ -7,7 +7,7 @@ using Proxy.Core.Routing;
 using Proxy.Core.Secrets;
 using Proxy.Core.Spend;
 
-namespace Portal.Tests;
+namespace Portal.Tests.Routing;
 
 /// <summary>The snapshot a change leaves behind, built by replacing only the changed teams, equals a full reload.</summary>
 [Trait("Category", "Database")]
