@@ -17,14 +17,17 @@ public enum TeamPermission
 
 /// <summary>
 /// The rule book: every permission of API.md section 1, in one place. The REST endpoints, the LLM routes and the
-/// portal all ask here; none of them checks a role itself.
+/// portal all ask here; none of them checks a role itself. What a caller may see of many rows at once is decided beside
+/// it, as query filters that the single-row checks share: <see cref="TeamVisibility"/>, <see cref="KeyVisibility"/>,
+/// <see cref="ModelVisibility"/>, <see cref="TeamRecords"/> (every team-owned entity is listed in <see cref="TeamScope"/>);
+/// <see cref="Demand"/> turns refusals into the statuses callers see.
 /// </summary>
 public static class Rules
 {
     public static bool Can(Caller caller, TeamPermission permission, string teamId) => permission switch
     {
         _ when caller.IsProxyAdmin => true,
-        TeamPermission.Read => caller.KeyTeamId == teamId || caller.Roles.ContainsKey(teamId),
+        TeamPermission.Read => TeamVisibility.Allows(caller, teamId),
         TeamPermission.ManageModels => IsTeamKeyFor(caller, teamId) || IsTeamAdmin(caller, teamId),
         TeamPermission.Administer => IsTeamAdmin(caller, teamId),
         _ => false,
@@ -73,18 +76,14 @@ public static class Rules
     /// </summary>
     public static bool CanUseManagementRoutes(Caller caller) => caller.Key?.KeyType != KeyType.LlmApi;
 
-    /// <summary>A key is visible to the proxy admin, to itself, to its owner and to its team's admins.</summary>
-    public static bool CanSeeKey(Caller caller, string keyHash, string? keyTeamId, string? keyUserId) =>
-        caller.IsProxyAdmin
-        || caller.Key?.Hash == keyHash
-        || (keyUserId is not null && caller.UserId == keyUserId && caller.Key?.KeyType != KeyType.LlmApi)
-        || (keyTeamId is not null && IsTeamAdmin(caller, keyTeamId));
-
     /// <summary>A user is visible to the proxy admin, to themself (their portal session or their own key), and to admins of their teams.</summary>
     public static bool CanSeeUser(Caller caller, string userId, IEnumerable<string> userTeams) =>
         caller.IsProxyAdmin
         || caller.UserId == userId
         || userTeams.Any(team => IsTeamAdmin(caller, team));
+
+    /// <summary>The teams the caller administers (for the proxy admin, only those it is also an admin member of).</summary>
+    public static IEnumerable<string> AdministeredTeams(Caller caller) => caller.Roles.Keys.Where(team => IsTeamAdmin(caller, team));
 
     /// <summary>Changing, regenerating and deleting a key: the proxy admin, or an admin of the key's team.</summary>
     public static bool CanManageKey(Caller caller, string? keyTeamId) =>

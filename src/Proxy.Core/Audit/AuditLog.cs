@@ -10,7 +10,7 @@ public sealed class AuditLog(PortalDb db)
     public async Task<(IReadOnlyList<AuditEvent> Events, int Total)> ListAsync(Caller caller, string? teamId, int page, int pageSize, CancellationToken ct = default)
     {
         Rules.DemandTeamRecords(caller, teamId, "audit log");
-        var query = db.AuditEvents.AsNoTracking();
+        var query = db.AuditEvents.AsNoTracking().Where(TeamRecords.Of<AuditEvent>(caller, e => e.TeamId));
         if (teamId is not null)
         {
             if (!await db.Teams.AnyAsync(t => t.TeamId == teamId, ct) && !await query.AnyAsync(e => e.TeamId == teamId, ct))

@@ -14,12 +14,7 @@ public sealed class KeyService(Changes changes, TeamService teams)
     public async Task<IssuedKey> GenerateAsync(Caller caller, KeyInput input, CancellationToken ct = default)
     {
         var teamId = input.TeamId is null ? null : Check.Required(input.TeamId, "team_id", 128);
-        if (teamId is null ? !Rules.CanAdministerProxy(caller) : !Rules.Can(caller, TeamPermission.Administer, teamId))
-        {
-            throw ProxyError.Forbidden(teamId is null
-                ? "Only the proxy admin can create keys without a team. Pass team_id to create a key for your team."
-                : $"Only the proxy admin or an admin of team {teamId} can create its keys.");
-        }
+        Demand.CreateKey(caller, teamId);
         var raw = KeyMaterial.NewKey();
         var now = changes.Now;
         var key = new VirtualKey
@@ -56,24 +51,16 @@ public sealed class KeyService(Changes changes, TeamService teams)
         var hash = key is null
             ? caller.Key?.Hash ?? throw ProxyError.BadRequest("key is required: pass ?key=sk-... (the master key has no key info).", "key")
             : KeyMaterial.ToHash(key);
-        var found = await Db.Keys.AsNoTracking().SingleOrDefaultAsync(k => k.Token == hash, ct);
-        return Visible(caller, found) ?? throw KeyNotFound();
+        return Demand.VisibleKey(caller, await Db.Keys.AsNoTracking().SingleOrDefaultAsync(k => k.Token == hash, ct));
     }
 
-    /// <summary>Keys the caller may see, newest first, one page at a time.</summary>
+    /// <summary>Keys the caller may see (the same rule as <see cref="InfoAsync"/>), newest first, one page at a time.</summary>
     public async Task<(IReadOnlyList<VirtualKey> Keys, int Total)> ListAsync(Caller caller, string? teamId, int page, int pageSize, CancellationToken ct = default)
     {
-        var query = Db.Keys.AsNoTracking();
+        var query = Db.Keys.AsNoTracking().Where(KeyVisibility.Of(caller));
         if (teamId is not null)
         {
             query = query.Where(k => k.TeamId == teamId);
-        }
-        if (!caller.IsProxyAdmin)
-        {
-            var adminOf = caller.Roles.Where(r => Rules.Can(caller, TeamPermission.Administer, r.Key)).Select(r => r.Key).ToList();
-            var own = caller.Key?.Hash;
-            var userId = caller.Key is null ? caller.UserId : null;
-            query = query.Where(k => k.Token == own || (k.TeamId != null && adminOf.Contains(k.TeamId)) || (userId != null && k.UserId == userId));
         }
         var total = await query.CountAsync(ct);
         var keys = await query.OrderByDescending(k => k.CreatedAt).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
@@ -194,19 +181,8 @@ public sealed class KeyService(Changes changes, TeamService teams)
         }
     }
 
-    private async Task<VirtualKey> FindManageableAsync(Caller caller, string hash, CancellationToken ct)
-    {
-        var found = await Db.Keys.SingleOrDefaultAsync(k => k.Token == hash, ct);
-        found = Visible(caller, found) ?? throw KeyNotFound();
-        if (!Rules.CanManageKey(caller, found.TeamId))
-        {
-            throw ProxyError.Forbidden($"Only the proxy admin or an admin of the key's team can change key {found.KeyName}.");
-        }
-        return found;
-    }
-
-    private static VirtualKey? Visible(Caller caller, VirtualKey? key) =>
-        key is not null && Rules.CanSeeKey(caller, key.Token, key.TeamId, key.UserId) ? key : null;
+    private async Task<VirtualKey> FindManageableAsync(Caller caller, string hash, CancellationToken ct) =>
+        Demand.ManageableKey(caller, await Db.Keys.SingleOrDefaultAsync(k => k.Token == hash, ct));
 
     private async Task DemandUniqueAliasAsync(string? alias, string token, CancellationToken ct)
     {
@@ -216,26 +192,13 @@ public sealed class KeyService(Changes changes, TeamService teams)
         }
     }
 
-    /// <summary>
-    /// A key acts with its user's rights in its team, so only the proxy admin may name any user; a team admin may
-    /// name only members of the key's team. Unknown users are created, as LiteLLM does.
-    /// </summary>
+    /// <summary>The owner rule of <see cref="KeyOwnership"/>; a user the proxy admin names is created if unknown.</summary>
     private async Task DemandValidOwnerAsync(Caller caller, VirtualKey key, CancellationToken ct)
     {
-        if (key.UserId is null)
+        if (await KeyOwnership.DemandValidOwnerAsync(caller, key, Db.Memberships, ct))
         {
-            return;
+            await teams.FindOrCreateUserAsync(key.UserId, null, ct);
         }
-        if (!caller.IsProxyAdmin)
-        {
-            var isMember = key.TeamId is not null && await Db.Memberships.AnyAsync(m => m.TeamId == key.TeamId && m.UserId == key.UserId, ct);
-            if (!isMember)
-            {
-                throw ProxyError.Forbidden($"user_id {key.UserId} is not a member of team {key.TeamId}; a team admin can only create keys for the team's members.");
-            }
-            return;
-        }
-        await teams.FindOrCreateUserAsync(key.UserId, null, ct);
     }
 
     private static void Apply(VirtualKey key, KeyInput input, DateTime now)
@@ -262,6 +225,4 @@ public sealed class KeyService(Changes changes, TeamService teams)
         k.KeyName, k.KeyAlias, k.TeamId, k.UserId, k.Models, k.KeyType, k.ExpiresAt, k.Blocked, k.MaxBudget, k.BudgetDuration, k.TpmLimit, k.RpmLimit,
         k.MaxParallelRequests,
     };
-
-    private static ProxyError KeyNotFound() => ProxyError.NotFound("Key not found, or not visible to you.", "key");
 }

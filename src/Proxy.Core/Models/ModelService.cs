@@ -21,7 +21,7 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
         var publicName = Check.Required(input.ModelName, "model_name");
         var upstream = Check.Required(input.UpstreamModel, "litellm_params.model");
         var teamId = input.TeamId is null ? null : Check.Required(input.TeamId, "model_info.team_id", 128);
-        DemandManage(caller, teamId);
+        Demand.ManageModel(caller, teamId);
         var deployment = new ModelDeployment { ModelId = Guid.NewGuid().ToString(), UpstreamModel = upstream };
         ApplyParams(deployment, input);
 
@@ -50,8 +50,8 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
         return await changes.ApplyAsync(async () =>
         {
             var deployment = await Db.Deployments.SingleOrDefaultAsync(d => d.ModelId == modelId, ct);
-            deployment = Visible(caller, deployment) ?? throw ModelNotFound(modelId);
-            DemandManage(caller, deployment.TeamId);
+            deployment = Demand.VisibleModel(caller, KeyTeam(caller), deployment, modelId);
+            Demand.ManageModel(caller, deployment.TeamId);
             if (input.TeamId is not null && input.TeamId != deployment.TeamId)
             {
                 throw ProxyError.BadRequest("A model cannot move between teams (model_info.team_id). Delete it and add it to the other team.", "model_info.team_id");
@@ -82,8 +82,8 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
         return await changes.ApplyAsync(async () =>
         {
             var deployment = await Db.Deployments.SingleOrDefaultAsync(d => d.ModelId == modelId, ct);
-            deployment = Visible(caller, deployment) ?? throw ModelNotFound(modelId);
-            DemandManage(caller, deployment.TeamId);
+            deployment = Demand.VisibleModel(caller, KeyTeam(caller), deployment, modelId);
+            Demand.ManageModel(caller, deployment.TeamId);
             Db.Deployments.Remove(deployment);
             await LeaveGroupAsync(deployment, ct);
             changes.Audit(caller, "model.delete", deployment.TeamId, deployment.ModelId, Describe(deployment));
@@ -92,23 +92,19 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
         }, ct);
     }
 
-    /// <summary>The deployments the caller may see: all for the proxy admin; otherwise its teams' and the global ones it may use.</summary>
+    /// <summary>The deployments the caller may see (<see cref="ModelVisibility"/>, the rule of <see cref="GetAsync"/>).</summary>
     public async Task<IReadOnlyList<ModelDeployment>> ListAsync(Caller caller, string? teamId = null, CancellationToken ct = default)
     {
-        var query = Db.Deployments.AsNoTracking();
+        var query = Db.Deployments.AsNoTracking().Where(ModelVisibility.Of(caller, KeyTeam(caller)));
         if (teamId is not null)
         {
             query = query.Where(d => d.TeamId == teamId);
         }
-        var all = await query.OrderBy(d => d.CreatedAt).ToListAsync(ct);
-        return all.Where(d => Visible(caller, d) is not null).ToList();
+        return await query.OrderBy(d => d.CreatedAt).ToListAsync(ct);
     }
 
-    public async Task<ModelDeployment> GetAsync(Caller caller, string modelId, CancellationToken ct = default)
-    {
-        var deployment = await Db.Deployments.AsNoTracking().SingleOrDefaultAsync(d => d.ModelId == modelId, ct);
-        return Visible(caller, deployment) ?? throw ModelNotFound(modelId);
-    }
+    public async Task<ModelDeployment> GetAsync(Caller caller, string modelId, CancellationToken ct = default) =>
+        Demand.VisibleModel(caller, KeyTeam(caller), await Db.Deployments.AsNoTracking().SingleOrDefaultAsync(d => d.ModelId == modelId, ct), modelId);
 
     private void Touch(ModelDeployment d)
     {
@@ -125,12 +121,8 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
     /// <summary>Masked form of the stored provider key, e.g. <c>****cb07</c>.</summary>
     public static string? MaskedKey(ModelDeployment d) => d.ApiKeyHint is null ? null : "****" + d.ApiKeyHint;
 
-    private ModelDeployment? Visible(Caller caller, ModelDeployment? d) => d switch
-    {
-        null => null,
-        { TeamId: { } team } => Rules.Can(caller, TeamPermission.Read, team) ? d : null,
-        _ => Rules.MayUseGlobalModel(caller, caller.KeyTeamId is { } own ? routes.Current.Teams.GetValueOrDefault(own) : null, d.ModelName) ? d : null,
-    };
+    /// <summary>The key's team as the current snapshot holds it: its <c>models</c> list limits the global models the key sees.</summary>
+    private TeamEntry? KeyTeam(Caller caller) => caller.KeyTeamId is { } own ? routes.Current.Teams.GetValueOrDefault(own) : null;
 
     /// <summary>Puts the deployment in the group of <paramref name="publicName"/>: a team's existing alias, or a new one.</summary>
     private async Task JoinGroupAsync(ModelDeployment deployment, string publicName, CancellationToken ct)
@@ -241,29 +233,12 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
         return text.TrimEnd('/');
     }
 
-    private static void DemandManage(Caller caller, string? teamId)
-    {
-        if (Rules.CanManageModel(caller, teamId))
-        {
-            return;
-        }
-        if (teamId is null)
-        {
-            throw ProxyError.Forbidden("Only the proxy admin can manage global models. To add a model for your team, set model_info.team_id.");
-        }
-        throw ProxyError.Forbidden(caller.KeyTeamId is { } own && own != teamId
-            ? $"This key belongs to team {own} and cannot manage models of team {teamId}."
-            : caller.Key?.KeyType == Keys.KeyType.LlmApi
-                ? "llm_api keys can only call models; use a default or management key to manage them."
-                : $"Only the proxy admin, an admin of team {teamId}, or a key of team {teamId} can manage its models.");
-    }
+    /// <summary>Kept for <see cref="ProviderModelsAsync"/> only: the rule is <see cref="Demand.ManageModel"/>; both go together.</summary>
+    private static void DemandManage(Caller caller, string? teamId) => Demand.ManageModel(caller, teamId);
 
     private static object Describe(ModelDeployment d) => new
     {
         model_name = d.PublicName ?? d.ModelName, internal_name = d.ModelName, d.Provider, model = d.UpstreamModel,
         d.ApiBase, d.ApiVersion, api_key = MaskedKey(d),
     };
-
-    private static ProxyError ModelNotFound(string modelId) =>
-        ProxyError.NotFound($"Model id={modelId} does not exist or is not visible to you. List yours with /model/info.", "id");
 }

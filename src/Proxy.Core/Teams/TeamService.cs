@@ -6,17 +6,14 @@ using Proxy.Core.Users;
 
 namespace Proxy.Core.Teams;
 
-/// <summary>Teams and their members. Every method takes the <see cref="Caller"/> and asks <see cref="Rules"/>.</summary>
+/// <summary>Teams and their members. Every method takes the <see cref="Caller"/> and asks <see cref="Demand"/> or <see cref="Rules"/>.</summary>
 public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
 {
     private PortalDb Db => changes.Db;
 
     public async Task<TeamView> CreateAsync(Caller caller, TeamInput input, CancellationToken ct = default)
     {
-        if (!Rules.CanAdministerProxy(caller))
-        {
-            throw ProxyError.Forbidden("Only the proxy admin can create teams.");
-        }
+        Demand.ProxyAdmin(caller, "Only the proxy admin can create teams.");
         var teamId = input.TeamId is null ? Guid.NewGuid().ToString() : Check.Id(input.TeamId, "team_id");
         var members = ValidMembers(input.Members);
 
@@ -46,7 +43,7 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
     public async Task<TeamView> GetAsync(Caller caller, string? teamId, CancellationToken ct = default)
     {
         teamId ??= caller.KeyTeamId ?? throw ProxyError.BadRequest("team_id is required.", "team_id");
-        DemandRead(caller, teamId);
+        Demand.ReadTeam(caller, teamId);
         var team = await Db.Teams.AsNoTracking().Include(t => t.Members).ThenInclude(m => m.User)
             .SingleOrDefaultAsync(t => t.TeamId == teamId, ct) ?? throw TeamNotFound(teamId);
         var aliases = await Db.Aliases.AsNoTracking().Where(a => a.TeamId == teamId)
@@ -55,16 +52,11 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
         return new TeamView(team, aliases, keys);
     }
 
-    /// <summary>The proxy admin sees every team; everyone else the teams they belong to or their key's team.</summary>
+    /// <summary>The teams the caller may read (<see cref="TeamVisibility"/>, the rule of <see cref="GetAsync"/>).</summary>
     public async Task<IReadOnlyList<TeamView>> ListAsync(Caller caller, CancellationToken ct = default)
     {
-        var query = Db.Teams.AsNoTracking().Include(t => t.Members).ThenInclude(m => m.User).AsQueryable();
-        if (!caller.IsProxyAdmin)
-        {
-            var visible = caller.Roles.Keys.Append(caller.KeyTeamId ?? "").ToList();
-            query = query.Where(t => visible.Contains(t.TeamId));
-        }
-        var teams = await query.OrderBy(t => t.CreatedAt).ToListAsync(ct);
+        var teams = await Db.Teams.AsNoTracking().Where(TeamVisibility.Of<Team>(caller, t => t.TeamId))
+            .Include(t => t.Members).ThenInclude(m => m.User).OrderBy(t => t.CreatedAt).ToListAsync(ct);
         var ids = teams.Select(t => t.TeamId).ToList();
         var aliases = (await Db.Aliases.AsNoTracking().Where(a => ids.Contains(a.TeamId)).ToListAsync(ct)).ToLookup(a => a.TeamId);
         return teams.Select(t => new TeamView(t,
@@ -74,7 +66,7 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
     public async Task<TeamView> UpdateAsync(Caller caller, TeamInput input, CancellationToken ct = default)
     {
         var teamId = Check.Required(input.TeamId, "team_id", 128);
-        DemandAdminister(caller, teamId);
+        Demand.AdministerTeam(caller, teamId);
         if (input.Members is not null)
         {
             throw ProxyError.BadRequest("Change members with /team/member_add, /team/member_update and /team/member_delete.", "members_with_roles");
@@ -82,10 +74,7 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
         await changes.ApplyAsync(async () =>
         {
             var team = await Db.Teams.SingleOrDefaultAsync(t => t.TeamId == teamId, ct) ?? throw TeamNotFound(teamId);
-            if (input.Blocked is not null && input.Blocked != team.Blocked && !caller.IsProxyAdmin)
-            {
-                throw ProxyError.Forbidden("Only the proxy admin can block or unblock a team.");
-            }
+            Demand.BlockTeam(caller, team.Blocked, input.Blocked);
             Apply(team, input, changes.Now);
             await DemandRoutableAsync(team, input.RouterSettings, ct);
             team.UpdatedAt = changes.Now;
@@ -100,10 +89,7 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
     /// <summary>Deletes the teams with their keys, models and aliases, all or none.</summary>
     public async Task<IReadOnlyList<string>> DeleteAsync(Caller caller, IReadOnlyList<string> teamIds, CancellationToken ct = default)
     {
-        if (!Rules.CanAdministerProxy(caller))
-        {
-            throw ProxyError.Forbidden("Only the proxy admin can delete teams.");
-        }
+        Demand.ProxyAdmin(caller, "Only the proxy admin can delete teams.");
         if (teamIds.Count == 0)
         {
             throw ProxyError.BadRequest("team_ids must name at least one team.", "team_ids");
@@ -131,7 +117,7 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
     public async Task<TeamView> AddMembersAsync(Caller caller, string? teamId, IReadOnlyList<MemberInput> members, CancellationToken ct = default)
     {
         teamId = Check.Required(teamId, "team_id", 128);
-        DemandAdminister(caller, teamId);
+        Demand.AdministerTeam(caller, teamId);
         var valid = ValidMembers(members);
         if (valid.Count == 0)
         {
@@ -154,7 +140,7 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
     public async Task<TeamView> UpdateMemberAsync(Caller caller, string? teamId, MemberInput member, CancellationToken ct = default)
     {
         teamId = Check.Required(teamId, "team_id", 128);
-        DemandAdminister(caller, teamId);
+        Demand.AdministerTeam(caller, teamId);
         var role = ValidRole(member.Role);
         await changes.ApplyAsync(async () =>
         {
@@ -162,7 +148,7 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
             var membership = FindMember(team, member.UserId, member.UserEmail);
             if (role != TeamRole.Admin)
             {
-                DemandAnotherAdmin(caller, team, membership);
+                TeamAdmins.DemandAnotherAdmin(caller, team, membership);
             }
             membership.Role = role;
             changes.Audit(caller, "team.member_update", teamId, membership.UserId, new { user_id = membership.UserId, role });
@@ -175,12 +161,12 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
     public async Task<TeamView> RemoveMemberAsync(Caller caller, string? teamId, string? userId, string? userEmail, CancellationToken ct = default)
     {
         teamId = Check.Required(teamId, "team_id", 128);
-        DemandAdminister(caller, teamId);
+        Demand.AdministerTeam(caller, teamId);
         await changes.ApplyAsync(async () =>
         {
             var team = await Db.Teams.Include(t => t.Members).ThenInclude(m => m.User).SingleOrDefaultAsync(t => t.TeamId == teamId, ct) ?? throw TeamNotFound(teamId);
             var membership = FindMember(team, userId, userEmail);
-            DemandAnotherAdmin(caller, team, membership);
+            TeamAdmins.DemandAnotherAdmin(caller, team, membership);
             team.Members.Remove(membership);
             changes.Audit(caller, "team.member_delete", teamId, membership.UserId, new { user_id = membership.UserId });
             changes.TouchTeam(teamId);
@@ -244,15 +230,6 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
             ?? throw ProxyError.NotFound($"User {userId ?? userEmail} is not a member of team {team.TeamId}.", "user_id");
     }
 
-    /// <summary>A team admin cannot remove or demote the team's last admin (the team would be left unmanaged); the proxy admin can.</summary>
-    private static void DemandAnotherAdmin(Caller caller, Team team, TeamMembership leaving)
-    {
-        if (!caller.IsProxyAdmin && leaving.Role == TeamRole.Admin && team.Members.Count(m => m.Role == TeamRole.Admin) == 1)
-        {
-            throw ProxyError.BadRequest($"User {leaving.User?.Email ?? leaving.UserId} is the last admin of team {team.TeamId}. Make another member admin first.", "user_id");
-        }
-    }
-
     private static List<(string? UserId, string? Email, string Role)> ValidMembers(IReadOnlyList<MemberInput>? members) =>
         (members ?? []).Select(m =>
         {
@@ -308,24 +285,6 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
 
     /// <summary>The audit log shows a given limit (null when it was removed) and leaves out one not given.</summary>
     private static object? Given<T>(Optional<T> field) => field.IsGiven ? field.Value ?? (object)"(removed)" : null;
-
-    private static void DemandRead(Caller caller, string teamId)
-    {
-        if (!Rules.Can(caller, TeamPermission.Read, teamId))
-        {
-            throw ProxyError.Forbidden(caller.KeyTeamId is { } own
-                ? $"This key belongs to team {own} and cannot access team {teamId}."
-                : $"You are not a member of team {teamId}.");
-        }
-    }
-
-    private static void DemandAdminister(Caller caller, string teamId)
-    {
-        if (!Rules.Can(caller, TeamPermission.Administer, teamId))
-        {
-            throw ProxyError.Forbidden($"Only the proxy admin or an admin of team {teamId} can do this.");
-        }
-    }
 
     internal static ProxyError TeamNotFound(string teamId) => ProxyError.NotFound($"Team id={teamId} does not exist.", "team_id");
 }

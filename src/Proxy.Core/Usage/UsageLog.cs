@@ -22,7 +22,7 @@ public sealed class UsageLog(PortalDb db)
     public async Task<(IReadOnlyList<UsageRecord> Records, int Total)> ListAsync(Caller caller, string? teamId, int page, int pageSize, CancellationToken ct = default)
     {
         Rules.DemandTeamRecords(caller, teamId, "spend logs");
-        var query = db.Usage.AsNoTracking();
+        var query = db.Usage.AsNoTracking().Where(TeamRecords.Of<UsageRecord>(caller, u => u.TeamId));
         if (teamId is not null)
         {
             query = query.Where(u => u.TeamId == teamId);

@@ -11,13 +11,13 @@ public sealed class UserService(Changes changes, UserManager<PortalUser> users)
 {
     public async Task<IReadOnlyList<PortalUser>> ListAsync(Caller caller, CancellationToken ct = default)
     {
-        DemandProxyAdmin(caller);
+        Demand.ProxyAdmin(caller, UsersAreTheProxyAdmins);
         return await changes.Db.Users.AsNoTracking().OrderBy(u => u.Email).ToListAsync(ct);
     }
 
     public async Task<PortalUser> CreateAsync(Caller caller, string? email, string? password, bool isProxyAdmin, CancellationToken ct = default)
     {
-        DemandProxyAdmin(caller);
+        Demand.ProxyAdmin(caller, UsersAreTheProxyAdmins);
         var address = Check.Email(Check.Required(email, "email"), "email")!;
         var initial = Check.Required(password, "password", 100);
         return await changes.ApplyAsync(async () =>
@@ -44,7 +44,7 @@ public sealed class UserService(Changes changes, UserManager<PortalUser> users)
     /// </summary>
     public async Task<PortalUser> NewAsync(Caller caller, UserInput input, CancellationToken ct = default)
     {
-        DemandProxyAdmin(caller);
+        Demand.ProxyAdmin(caller, UsersAreTheProxyAdmins);
         var userId = input.UserId is null ? null : Check.Id(input.UserId, "user_id");
         var email = Check.Email(input.UserEmail, "user_email");
         var isProxyAdmin = input.UserRole is { } role && UserRole.IsProxyAdmin(role);
@@ -82,7 +82,7 @@ public sealed class UserService(Changes changes, UserManager<PortalUser> users)
     /// <summary><c>/user/update</c>: a user's role and budget, named by user_id or user_email. The proxy admin's alone.</summary>
     public async Task<PortalUser> UpdateAsync(Caller caller, UserInput input, CancellationToken ct = default)
     {
-        DemandProxyAdmin(caller);
+        Demand.ProxyAdmin(caller, UsersAreTheProxyAdmins);
         if (input.UserId is null && input.UserEmail is null)
         {
             throw ProxyError.BadRequest("user_id or user_email is required.", "user_id");
@@ -118,9 +118,8 @@ public sealed class UserService(Changes changes, UserManager<PortalUser> users)
         }
         var teamIds = memberships.Select(m => m.TeamId).ToList();
         var teams = await changes.Db.Teams.AsNoTracking().Where(t => teamIds.Contains(t.TeamId)).ToListAsync(ct);
-        var keys = await changes.Db.Keys.AsNoTracking().Where(k => k.UserId == userId).OrderBy(k => k.CreatedAt).ToListAsync(ct);
-        var visibleKeys = keys.Where(k => Rules.CanSeeKey(caller, k.Token, k.TeamId, k.UserId)).ToList();
-        return new UserView(user, visibleKeys, teams.Select(t => (t, memberships.Single(m => m.TeamId == t.TeamId).Role)).ToList());
+        var keys = await changes.Db.Keys.AsNoTracking().Where(k => k.UserId == userId).Where(KeyVisibility.Of(caller)).OrderBy(k => k.CreatedAt).ToListAsync(ct);
+        return new UserView(user, keys, teams.Select(t => (t, memberships.Single(m => m.TeamId == t.TeamId).Role)).ToList());
     }
 
     private async Task<PortalUser> FindAsync(string? userId, string? email, CancellationToken ct)
@@ -139,7 +138,7 @@ public sealed class UserService(Changes changes, UserManager<PortalUser> users)
 
     private async Task<PortalUser> ChangeAsync(Caller caller, string userId, string action, Action<PortalUser> change, CancellationToken ct)
     {
-        DemandProxyAdmin(caller);
+        Demand.ProxyAdmin(caller, UsersAreTheProxyAdmins);
         if (userId == caller.UserId)
         {
             throw ProxyError.BadRequest("You cannot change your own admin or disabled status; ask another proxy admin.", "user_id");
@@ -166,12 +165,7 @@ public sealed class UserService(Changes changes, UserManager<PortalUser> users)
         var user = await changes.Db.Users.SingleOrDefaultAsync(u => u.Id == userId, ct)
             ?? throw ProxyError.NotFound($"User {userId} does not exist.", "user_id");
         var teams = await changes.Db.Memberships.AsNoTracking().Where(m => m.UserId == userId).Select(m => m.TeamId).ToListAsync(ct);
-        if (!Rules.CanInvite(caller, user.PasswordHash is not null, teams))
-        {
-            throw user.PasswordHash is not null
-                ? ProxyError.BadRequest($"{user.Email ?? user.Id} already has a password: only accounts without one get an invite link.", "user_id")
-                : ProxyError.Forbidden("Only the proxy admin or an admin of one of this user's teams can invite them.");
-        }
+        Demand.Invite(caller, user, teams);
         if (user.Disabled)
         {
             throw ProxyError.BadRequest($"{user.Email ?? user.Id} is disabled: enable the account first.", "user_id");
@@ -236,11 +230,5 @@ public sealed class UserService(Changes changes, UserManager<PortalUser> users)
     /// <summary>How the audit log names changes the identity provider made.</summary>
     private static readonly Caller IdentityProvider = new(CallerKind.PortalUser, "sso", null, null, false, System.Collections.Frozen.FrozenDictionary<string, string>.Empty);
 
-    private static void DemandProxyAdmin(Caller caller)
-    {
-        if (!Rules.CanAdministerProxy(caller))
-        {
-            throw ProxyError.Forbidden("Only a proxy admin can manage portal users.");
-        }
-    }
+    private const string UsersAreTheProxyAdmins = "Only a proxy admin can manage portal users.";
 }

@@ -66,11 +66,29 @@ public sealed class LlmIsolationTests(LlmFixture fixture) : IClassFixture<LlmFix
     [Fact]
     public async Task KeyModelsList_RestrictsEvenTheTeamsOwnModels_OnlyThroughGlobalResolution()
     {
+        // The team may use every global model; the key's models list names one of two. The team's own model is reached
+        // through its alias table, which the key's list does not filter.
         var setup = await fixture.TeamWithModelAsync(name: "team-visible");
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        var (allowed, refused) = ($"global-allowed-{suffix}", $"global-refused-{suffix}");
+        foreach (var name in new[] { allowed, refused })
+        {
+            (await Gateway.Client().PostAsJsonAsync("/model/new", new
+            {
+                model_name = name,
+                litellm_params = new { model = "openai/gpt-4o", api_key = "sk-provider-global-0001", api_base = fixture.Upstream.ApiBase("ok", out _) },
+            })).EnsureSuccessStatusCode();
+        }
+        (await Gateway.Client().PostAsJsonAsync("/team/update", new { team_id = setup.TeamId, models = new[] { "team-visible", "all-proxy-models" } })).EnsureSuccessStatusCode();
+        var key = await Gateway.GenerateKeyAsync(setup.TeamId, new { models = new[] { allowed } });
 
-        var ok = await Gateway.Client(setup.Key).PostAsJsonAsync("/v1/chat/completions", Chat("team-visible"));
+        var listed = (await (await Gateway.Client(key).GetAsync("/v1/models")).ReadJsonAsync(HttpStatusCode.OK))["data"]!.AsArray()
+            .Select(m => m!["id"]!.GetValue<string>()).Order(StringComparer.Ordinal);
 
-        await ok.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal([allowed, "team-visible"], listed);
+        await (await Gateway.Client(key).PostAsJsonAsync("/v1/chat/completions", Chat("team-visible"))).ReadJsonAsync(HttpStatusCode.OK);
+        await (await Gateway.Client(key).PostAsJsonAsync("/v1/chat/completions", Chat(allowed))).ReadJsonAsync(HttpStatusCode.OK);
+        await (await Gateway.Client(key).PostAsJsonAsync("/v1/chat/completions", Chat(refused))).ReadErrorAsync(HttpStatusCode.BadRequest, "invalid_request_error");
     }
 
     [Fact]

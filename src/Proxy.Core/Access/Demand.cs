@@ -1,0 +1,110 @@
+using Proxy.Core.Keys;
+using Proxy.Core.Models;
+using Proxy.Core.Routing;
+using Proxy.Core.Users;
+
+namespace Proxy.Core.Access;
+
+/// <summary>
+/// The refusals the services throw, each asking <see cref="Rules"/> (or a visibility rule) and answering with the
+/// status and message the caller sees. A team-owned row the caller may not see is a 404, never a 403, so another team's
+/// objects stay invisible; a visible row the caller may not change is a 403.
+/// </summary>
+public static class Demand
+{
+    /// <summary>For what only the proxy admin may do; <paramref name="refusal"/> says what that is.</summary>
+    public static void ProxyAdmin(Caller caller, string refusal)
+    {
+        if (!Rules.CanAdministerProxy(caller))
+        {
+            throw ProxyError.Forbidden(refusal);
+        }
+    }
+
+    public static void ReadTeam(Caller caller, string teamId)
+    {
+        if (!Rules.Can(caller, TeamPermission.Read, teamId))
+        {
+            throw ProxyError.Forbidden(caller.KeyTeamId is { } own
+                ? $"This key belongs to team {own} and cannot access team {teamId}."
+                : $"You are not a member of team {teamId}.");
+        }
+    }
+
+    public static void AdministerTeam(Caller caller, string teamId)
+    {
+        if (!Rules.Can(caller, TeamPermission.Administer, teamId))
+        {
+            throw ProxyError.Forbidden($"Only the proxy admin or an admin of team {teamId} can do this.");
+        }
+    }
+
+    /// <summary>A blocked team's keys are refused (<see cref="CallerResolver"/>), so only the proxy admin blocks or unblocks one.</summary>
+    public static void BlockTeam(Caller caller, bool isBlocked, bool? blocked)
+    {
+        if (blocked is not null && blocked != isBlocked && !Rules.CanAdministerProxy(caller))
+        {
+            throw ProxyError.Forbidden("Only the proxy admin can block or unblock a team.");
+        }
+    }
+
+    /// <summary>Keys of a team by the proxy admin or the team's admins; keys of no team by the proxy admin.</summary>
+    public static void CreateKey(Caller caller, string? teamId)
+    {
+        if (teamId is null ? !Rules.CanAdministerProxy(caller) : !Rules.Can(caller, TeamPermission.Administer, teamId))
+        {
+            throw ProxyError.Forbidden(teamId is null
+                ? "Only the proxy admin can create keys without a team. Pass team_id to create a key for your team."
+                : $"Only the proxy admin or an admin of team {teamId} can create its keys.");
+        }
+    }
+
+    /// <summary>The key, if the caller may see it (<see cref="KeyVisibility"/>); otherwise the 404 of an unknown key.</summary>
+    public static VirtualKey VisibleKey(Caller caller, VirtualKey? key) =>
+        key is not null && KeyVisibility.Allows(caller, key) ? key : throw ProxyError.NotFound("Key not found, or not visible to you.", "key");
+
+    /// <summary>A key the caller may change, regenerate or delete: 404 when it may not see it, 403 when it may only see it.</summary>
+    public static VirtualKey ManageableKey(Caller caller, VirtualKey? key)
+    {
+        var visible = VisibleKey(caller, key);
+        if (!Rules.CanManageKey(caller, visible.TeamId))
+        {
+            throw ProxyError.Forbidden($"Only the proxy admin or an admin of the key's team can change key {visible.KeyName}.");
+        }
+        return visible;
+    }
+
+    /// <summary>The deployment, if the caller may see it (<see cref="ModelVisibility"/>); otherwise the 404 of an unknown model.</summary>
+    public static ModelDeployment VisibleModel(Caller caller, TeamEntry? keyTeam, ModelDeployment? deployment, string modelId) =>
+        deployment is not null && ModelVisibility.Allows(caller, keyTeam, deployment) ? deployment
+            : throw ProxyError.NotFound($"Model id={modelId} does not exist or is not visible to you. List yours with /model/info.", "id");
+
+    /// <summary>Adding, changing and deleting a model of <paramref name="teamId"/> (null: a global model).</summary>
+    public static void ManageModel(Caller caller, string? teamId)
+    {
+        if (Rules.CanManageModel(caller, teamId))
+        {
+            return;
+        }
+        if (teamId is null)
+        {
+            throw ProxyError.Forbidden("Only the proxy admin can manage global models. To add a model for your team, set model_info.team_id.");
+        }
+        throw ProxyError.Forbidden(caller.KeyTeamId is { } own && own != teamId
+            ? $"This key belongs to team {own} and cannot manage models of team {teamId}."
+            : caller.Key?.KeyType == KeyType.LlmApi
+                ? "llm_api keys can only call models; use a default or management key to manage them."
+                : $"Only the proxy admin, an admin of team {teamId}, or a key of team {teamId} can manage its models.");
+    }
+
+    /// <summary>An invite link for <paramref name="user"/>, a member of <paramref name="userTeams"/> (<see cref="Rules.CanInvite"/>).</summary>
+    public static void Invite(Caller caller, PortalUser user, IEnumerable<string> userTeams)
+    {
+        if (!Rules.CanInvite(caller, user.PasswordHash is not null, userTeams))
+        {
+            throw user.PasswordHash is not null
+                ? ProxyError.BadRequest($"{user.Email ?? user.Id} already has a password: only accounts without one get an invite link.", "user_id")
+                : ProxyError.Forbidden("Only the proxy admin or an admin of one of this user's teams can invite them.");
+        }
+    }
+}
