@@ -8,7 +8,7 @@ using System.Text.Json.Nodes;
 
 namespace LoadGen;
 
-/// <summary>Talks to the gateway's REST API the way an operator would (API.md sections 3–6).</summary>
+/// <summary>Talks to the gateway's REST API the way an operator would (docs/api.md sections 3–6).</summary>
 public static class Seeding
 {
     /// <summary>

@@ -8,7 +8,7 @@ using Proxy.Core.Routing;
 
 namespace Portal.Endpoints;
 
-/// <summary>API.md section 7: the probes need no key; <c>/health</c> checks the caller's models and needs one.</summary>
+/// <summary>docs/api.md section 7: the probes need no key; <c>/health</c> checks the caller's models and needs one.</summary>
 public static class HealthEndpoints
 {
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder app)

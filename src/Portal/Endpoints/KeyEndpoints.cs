@@ -7,7 +7,7 @@ using Proxy.Core.Keys;
 
 namespace Portal.Endpoints;
 
-/// <summary>API.md section 5: virtual keys.</summary>
+/// <summary>docs/api.md section 5: virtual keys.</summary>
 public static class KeyEndpoints
 {
     public static IEndpointRouteBuilder MapKeyEndpoints(this IEndpointRouteBuilder app)

@@ -9,7 +9,7 @@ using Proxy.Core.Forwarding;
 
 namespace Portal.Endpoints;
 
-/// <summary>API.md section 6: the OpenAI-compatible routes, forwarded by <see cref="LlmProxy"/>.</summary>
+/// <summary>docs/api.md section 6: the OpenAI-compatible routes, forwarded by <see cref="LlmProxy"/>.</summary>
 public static class LlmEndpoints
 {
     /// <summary>The OpenAI routes, each at <c>/v1/{path}</c> and <c>/{path}</c>: mapped below, and answered by the slim branch.</summary>

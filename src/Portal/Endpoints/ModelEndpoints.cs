@@ -8,7 +8,7 @@ using Proxy.Core.Routing;
 
 namespace Portal.Endpoints;
 
-/// <summary>API.md section 4: model deployments, global and team-owned, and the OpenAI model list.</summary>
+/// <summary>docs/api.md section 4: model deployments, global and team-owned, and the OpenAI model list.</summary>
 public static class ModelEndpoints
 {
     /// <summary><c>litellm_params</c> fields the gateway understands; anything else is kept and returned as given.</summary>

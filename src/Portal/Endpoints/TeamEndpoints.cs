@@ -8,7 +8,7 @@ using Proxy.Core.Teams;
 
 namespace Portal.Endpoints;
 
-/// <summary>API.md section 3: teams and their members.</summary>
+/// <summary>docs/api.md section 3: teams and their members.</summary>
 public static class TeamEndpoints
 {
     public static IEndpointRouteBuilder MapTeamEndpoints(this IEndpointRouteBuilder app)

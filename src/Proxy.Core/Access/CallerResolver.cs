@@ -26,7 +26,7 @@ public sealed class CallerResolver(RouteTable routes, IOptions<ProxyOptions> opt
 
     /// <summary>
     /// The caller of an LLM call. A keep-alive client presents the same key on call after call, so an HTTP/1.1
-    /// connection keeps its last key and that key's hash (the hash was 1.4% of a call's CPU in perf). Only the last key
+    /// connection keeps its last key and that key's hash (hashing is a visible share of a call's CPU). Only the last key
     /// is kept, in place and for the connection's life, as Kestrel keeps the header itself: a connection that changes
     /// keys on every call (the scale benchmark's traffic) costs a comparison, not an allocation. HTTP/2 streams share
     /// their connection concurrently: their keys are hashed per call.

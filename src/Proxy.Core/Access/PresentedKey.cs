@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Proxy.Core.Access;
 
-/// <summary>Finds the caller's key in the headers API.md section 1 names, in its order, and resolves the caller.</summary>
+/// <summary>Finds the caller's key in the headers docs/api.md section 1 names, in its order, and resolves the caller.</summary>
 public static class PresentedKey
 {
     /// <summary>The caller of this request, resolved once and kept for the rest of it.</summary>

@@ -16,7 +16,7 @@ public enum TeamPermission
 }
 
 /// <summary>
-/// The rule book: every permission of API.md section 1, in one place. The REST endpoints, the LLM routes and the
+/// The rule book: every permission of docs/api.md section 1, in one place. The REST endpoints, the LLM routes and the
 /// portal all ask here; none of them checks a role itself. What a caller may see of many rows at once is decided beside
 /// it, as query filters that the single-row checks share: <see cref="TeamVisibility"/>, <see cref="KeyVisibility"/>,
 /// <see cref="ModelVisibility"/>, <see cref="TeamRecords"/> (every team-owned entity is listed in <see cref="TeamScope"/>);

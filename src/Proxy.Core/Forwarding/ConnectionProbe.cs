@@ -72,12 +72,7 @@ public sealed class ConnectionProbe(Attempt attempt, UpstreamClient upstream, Up
     /// </summary>
     public async Task<IReadOnlyList<string>> ProviderModelsAsync(Caller caller, string? teamId, string providerName, string? apiBase, string? apiKey, string? modelId, CancellationToken ct = default)
     {
-        if (!Rules.CanManageModel(caller, teamId))
-        {
-            throw ProxyError.Forbidden(teamId is null
-                ? "Only the proxy admin can manage global models. To add a model for your team, set model_info.team_id."
-                : $"Only the proxy admin, an admin of team {teamId}, or a key of team {teamId} can manage its models.");
-        }
+        Demand.ManageModel(caller, teamId);
         var provider = Provider.Named(providerName) ?? throw ProxyError.BadRequest($"Provider '{providerName}' is not supported.", "provider");
         var baseUri = provider.BaseFor(apiBase is null ? null : upstreams.ValidApiBase(apiBase));
         var key = string.IsNullOrEmpty(apiKey) && modelId is not null && catalog.Deployment(modelId) is { } stored && stored.TeamId == teamId ? stored.ApiKey : apiKey;

@@ -173,7 +173,7 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
         d.Provider = provider.Name;
         if (input.ApiBase is not null)
         {
-            d.ApiBase = ValidApiBase(input.ApiBase);
+            d.ApiBase = upstreams.ValidApiBase(input.ApiBase);
         }
         if (input.ApiVersion is not null)
         {
@@ -213,28 +213,6 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
         return secret is null ? extraParams
             : throw ProxyError.BadRequest($"litellm_params.{secret} is not supported: the provider's key goes in litellm_params.api_key, which is stored encrypted.", $"litellm_params.{secret}");
     }
-
-    private string ValidApiBase(string value)
-    {
-        var text = Check.Required(value, "litellm_params.api_base", 2048);
-        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || string.IsNullOrEmpty(uri.Host))
-        {
-            throw ProxyError.BadRequest("litellm_params.api_base must be an absolute http(s) URL, e.g. https://api.openai.com/v1.", "litellm_params.api_base");
-        }
-        if (!string.IsNullOrEmpty(uri.UserInfo))
-        {
-            throw ProxyError.BadRequest("litellm_params.api_base must not contain credentials; pass the key as litellm_params.api_key.", "litellm_params.api_base");
-        }
-        if (!string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment))
-        {
-            throw ProxyError.BadRequest("litellm_params.api_base must not have a query string or fragment.", "litellm_params.api_base");
-        }
-        upstreams.CheckRegistration(uri);
-        return text.TrimEnd('/');
-    }
-
-    /// <summary>Kept for <see cref="ProviderModelsAsync"/> only: the rule is <see cref="Demand.ManageModel"/>; both go together.</summary>
-    private static void DemandManage(Caller caller, string? teamId) => Demand.ManageModel(caller, teamId);
 
     private static object Describe(ModelDeployment d) => new
     {

@@ -3,7 +3,7 @@ using Proxy.Core.Access;
 namespace Proxy.Core.Routing;
 
 /// <summary>
-/// Which models a caller can call, and which deployments a model name means for it (API.md section 6): the team's
+/// Which models a caller can call, and which deployments a model name means for it (docs/api.md section 6): the team's
 /// alias table first, then the global models its key's and team's <c>models</c> lists allow. Reads only the snapshot.
 /// </summary>
 public sealed class ModelCatalog(RouteTable routes)

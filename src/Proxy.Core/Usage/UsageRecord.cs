@@ -22,7 +22,7 @@ public sealed class UsageRecord
     public int CompletionTokens { get; set; }
     public int TotalTokens { get; set; }
 
-    /// <summary>The provider sent no usage: the token counts are the gateway's estimate (see README, "Budgets and limits").</summary>
+    /// <summary>The provider sent no usage: the token counts are the gateway's estimate (docs/budgets.md).</summary>
     public bool TokensEstimated { get; set; }
 
     /// <summary>USD: the tokens at the deployment's price; 0 when no price is known.</summary>

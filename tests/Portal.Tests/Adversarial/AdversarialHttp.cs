@@ -8,7 +8,7 @@ namespace Portal.Tests.Adversarial;
 /// <summary>Small helpers shared by the adversarial suites: error-envelope checks and a client that records every exchange.</summary>
 internal static class AdversarialHttp
 {
-    /// <summary>Null when <paramref name="body"/> is the API.md section 2 envelope for <paramref name="status"/>; otherwise what is wrong with it.</summary>
+    /// <summary>Null when <paramref name="body"/> is the docs/api.md section 2 envelope for <paramref name="status"/>; otherwise what is wrong with it.</summary>
     public static string? EnvelopeProblem(int status, string body)
     {
         JsonObject? error;

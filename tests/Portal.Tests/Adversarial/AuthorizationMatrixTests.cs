@@ -9,7 +9,7 @@ namespace Portal.Tests.Adversarial;
 
 /// <summary>
 /// Issue 6 item 1: every management and LLM route × every caller kind × own team / other team / global gets exactly the
-/// status <see cref="AuthorizationTable"/> says, in the API.md error envelope, and no 2xx answer to a team-A caller
+/// status <see cref="AuthorizationTable"/> says, in the docs/api.md error envelope, and no 2xx answer to a team-A caller
 /// mentions team B. A route the app serves that is not in the table fails <see cref="EveryApiRoute_IsInTheMatrix"/>.
 /// </summary>
 public sealed class AuthorizationMatrixTests(MatrixWorld world) : IClassFixture<MatrixWorld>
@@ -97,7 +97,7 @@ public sealed class AuthorizationMatrixTests(MatrixWorld world) : IClassFixture<
             }
             if (status >= 400 && AdversarialHttp.EnvelopeProblem(status, body) is { } problem)
             {
-                mismatches.Add($"{name}: {status} is not the API.md error envelope: {problem}");
+                mismatches.Add($"{name}: {status} is not the docs/api.md error envelope: {problem}");
             }
             if (status < 300 && cell.Caller is not Who.MasterKey && (body.Contains(world.TeamB, StringComparison.Ordinal) || body.Contains(world.ModelBInternal, StringComparison.Ordinal)))
             {

@@ -2,7 +2,7 @@ using static Portal.Tests.Adversarial.Target;
 
 namespace Portal.Tests.Adversarial;
 
-/// <summary>The caller kinds of API.md section 1 (and issue 6), as the REST and LLM surfaces see them: each presents a key, or none.</summary>
+/// <summary>The caller kinds of docs/api.md section 1 (and issue 6), as the REST and LLM surfaces see them: each presents a key, or none.</summary>
 public enum Who
 {
     /// <summary>The master key (proxy admin).</summary>
@@ -21,7 +21,7 @@ public enum Who
     NoTeamKey,
     /// <summary>
     /// A key without team_id whose user_id is a proxy-admin portal user. Proxy-admin rights come from the master key
-    /// or a signed-in proxy-admin portal user (API.md section 1), never from a key's user: the same answers as NoTeamKey.
+    /// or a signed-in proxy-admin portal user (docs/api.md section 1), never from a key's user: the same answers as NoTeamKey.
     /// </summary>
     ProxyAdminUserKey,
     ExpiredKey,
@@ -44,17 +44,17 @@ public enum Target
 public sealed record Cell(string Route, Who Caller, Target Target, int Expected);
 
 /// <summary>
-/// THE table: the expected status of every route × caller × target, from API.md section 1 (and the route sections 3 to 6
-/// that say who may call what). Where the current Rules.cs disagrees with API.md, the table follows API.md.
+/// THE table: the expected status of every route × caller × target, from docs/api.md section 1 (and the route sections 3 to 6
+/// that say who may call what). Where the current Rules.cs disagrees with docs/api.md, the table follows docs/api.md.
 /// <para>Readings this table relies on (see the report of issue 6):</para>
 /// <list type="bullet">
-/// <item><c>llm_api</c> keys are "LLM routes only" (API.md section 1). Which routes count as LLM routes is taken from LiteLLM's
+/// <item><c>llm_api</c> keys are "LLM routes only" (docs/api.md section 1). Which routes count as LLM routes is taken from LiteLLM's
 /// <c>llm_api_routes</c>: the section 6 routes, <c>/v1/models</c>, <c>/models</c>, <c>/model/info</c> and <c>/v1/model/info</c>.
 /// Every other management route answers them 403 before looking at anything else.</item>
 /// <item><c>management</c> keys are "management routes only": 403 on the LLM routes and on <c>/v1/models</c>, <c>/models</c>.</item>
-/// <item>Team-owned rows another caller may not see answer 404, not 403 (STYLE.md, API.md section 4 "404 if … not visible");
+/// <item>Team-owned rows another caller may not see answer 404, not 403 (STYLE.md, docs/api.md section 4 "404 if … not visible");
 /// a visible row the caller may not change answers 403 (a global model is visible to the team keys that may call it).</item>
-/// <item>Model resolution on LLM routes goes through the caller's team alias table (API.md section 6): the master key and a
+/// <item>Model resolution on LLM routes goes through the caller's team alias table (docs/api.md section 6): the master key and a
 /// no-team key have none, so a team's public model name is the 400 "Invalid model name" for them, as for another team.</item>
 /// <item>Teams A and B are created with <c>models: ["all-proxy-models"]</c>, so their keys may use every global model.</item>
 /// </list>
@@ -71,7 +71,7 @@ public static class AuthorizationTable
     // Columns:                                                              Master Admin Member Team  Llm  Mgmt NoTeam PaUser | Expired Blocked Deleted Garbage NoKey
     private static readonly (string Route, Target Target, string Statuses)[] Grid =
     [
-        // ---- teams (API.md section 3) ----
+        // ---- teams (docs/api.md section 3) ----
         ("POST /team/new", None,                                              "200   403   403   403   403  403  403    403    | 401 401 401 401 401"),
         ("GET /team/info", OwnTeam,                                           "200   200   200   200   403  200  403    403    | 401 401 401 401 401"),
         ("GET /team/info", OtherTeam,                                         "200   403   403   403   403  403  403    403    | 401 401 401 401 401"),
@@ -88,7 +88,7 @@ public static class AuthorizationTable
         ("POST /team/member_update", OwnTeam,                                 "200   200   403   403   403  403  403    403    | 401 401 401 401 401"),
         ("POST /team/member_update", OtherTeam,                               "200   403   403   403   403  403  403    403    | 401 401 401 401 401"),
 
-        // ---- models (API.md section 4) ----
+        // ---- models (docs/api.md section 4) ----
         ("POST /model/new", OwnTeam,                                          "200   200   200   200   403  200  403    403    | 401 401 401 401 401"),
         ("POST /model/new", OtherTeam,                                        "200   403   403   403   403  403  403    403    | 401 401 401 401 401"),
         ("POST /model/new", Global,                                           "200   403   403   403   403  403  403    403    | 401 401 401 401 401"),
@@ -116,7 +116,7 @@ public static class AuthorizationTable
         ("GET /v1/models", None,                                              "200   200   200   200   200  403  200    200    | 401 401 401 401 401"),
         ("GET /models", None,                                                 "200   200   200   200   200  403  200    200    | 401 401 401 401 401"),
 
-        // ---- keys (API.md section 5); Own/Other/Global = a key of team A / of team B / without a team ----
+        // ---- keys (docs/api.md section 5); Own/Other/Global = a key of team A / of team B / without a team ----
         ("POST /key/generate", OwnTeam,                                       "200   200   403   403   403  403  403    403    | 401 401 401 401 401"),
         ("POST /key/generate", OtherTeam,                                     "200   403   403   403   403  403  403    403    | 401 401 401 401 401"),
         ("POST /key/generate", Global,                                        "200   403   403   403   403  403  403    403    | 401 401 401 401 401"),
@@ -163,7 +163,7 @@ public static class AuthorizationTable
         ("GET /spend/logs", OwnTeam,                                          "200   200   403   403   403  403  403    403    | 401 401 401 401 401"),
         ("GET /spend/logs", OtherTeam,                                        "200   403   403   403   403  403  403    403    | 401 401 401 401 401"),
 
-        // ---- LLM routes (API.md section 6); Own/Other = the team's public model name, Global = a global model ----
+        // ---- LLM routes (docs/api.md section 6); Own/Other = the team's public model name, Global = a global model ----
         ("POST /v1/chat/completions", OwnTeam,                                "400   200   200   200   200  403  400    400    | 401 401 401 401 401"),
         ("POST /v1/chat/completions", OtherTeam,                              "400   400   400   400   400  403  400    400    | 401 401 401 401 401"),
         ("POST /v1/chat/completions", Global,                                 "200   200   200   200   200  403  200    200    | 401 401 401 401 401"),

@@ -50,7 +50,7 @@ public sealed class MalformedFixture : IAsyncLifetime
 public sealed record Malformed(string Method, string Path, Func<MalformedFixture, HttpContent?> Body, string Statuses, string Mention, bool Llm = false, bool ExpectContinue = false);
 
 /// <summary>
-/// Issue 6 item 3: malformed requests across every POST route and the LLM routes (beyond BadInputTests) get a 4xx API.md
+/// Issue 6 item 3: malformed requests across every POST route and the LLM routes (beyond BadInputTests) get a 4xx docs/api.md
 /// envelope with a message that names the problem, never reach the provider, and leave the database exactly as it was.
 /// </summary>
 public sealed class MalformedRequestTests(MalformedFixture fixture) : IClassFixture<MalformedFixture>

@@ -17,7 +17,7 @@ public sealed record Outcome(int Status, string Body, TimeSpan Elapsed, Exceptio
 
     public JsonObject Json => JsonNode.Parse(Body)!.AsObject();
 
-    /// <summary>True when the body is the OpenAI error envelope of API.md section 2 with a matching code and no stack trace.</summary>
+    /// <summary>True when the body is the OpenAI error envelope of docs/api.md section 2 with a matching code and no stack trace.</summary>
     public bool IsEnvelope()
     {
         try

@@ -18,7 +18,7 @@ public sealed class SoakCollection
 /// <summary>
 /// Issue 6, item 7: a bounded soak on loopback. Mixed LLM traffic (JSON and SSE) with models and keys added and deleted
 /// all the while, and a flood of invalid keys. Short form in CI (SOAK_SECONDS, default 20); the long form is the same
-/// test with SOAK_SECONDS=300. Figures are printed for the README's reliability section.
+/// test with SOAK_SECONDS=300. Figures are printed for docs/performance.md.
 /// </summary>
 [Collection(SoakCollection.Name)]
 public sealed class SoakTests(ITestOutputHelper output)
@@ -297,7 +297,7 @@ public sealed class SoakTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>One request with a made-up key, in each of the four headers API.md section 1 reads, in turn.</summary>
+    /// <summary>One request with a made-up key, in each of the four headers docs/api.md section 1 reads, in turn.</summary>
     private static async Task<Outcome> FloodOnceAsync(HttpClient client, int n)
     {
         var fake = $"sk-invalid-{n:D8}-{Guid.NewGuid():N}";

@@ -8,7 +8,7 @@ namespace Portal.Tests.Reliability;
 
 /// <summary>
 /// Spend is stored by the background usage writer, in the same transaction as the usage rows. A SIGKILL loses only
-/// what that writer had not stored yet (README, "Budgets and limits"): never a call answered a second before the kill,
+/// what that writer had not stored yet (docs/budgets.md): never a call answered a second before the kill,
 /// and never spend without its log row or the other way round. Needs a SQLite file: nothing to do on the PostgreSQL run.
 /// </summary>
 public sealed class SpendDurabilityTests
