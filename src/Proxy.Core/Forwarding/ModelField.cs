@@ -65,20 +65,9 @@ public readonly struct ModelField
                     inRun = false;
                 }
                 reader.Read();
-                if (isModel && value is not null)
-                {
-                    // Parsers disagree on which duplicate wins; the provider must never see a model we did not resolve.
-                    throw ProxyError.BadRequest("model appears more than once in the request body.", "model");
-                }
                 if (isModel)
                 {
-                    if (reader.TokenType != JsonTokenType.String)
-                    {
-                        throw ProxyError.BadRequest("model must be a string, e.g. \"model\": \"my-team-model\".", "model");
-                    }
-                    value = reader.GetString();
-                    start = (int)reader.TokenStartIndex;
-                    end = (int)reader.BytesConsumed;
+                    value = ReadModel(ref reader, value, out start, out end);
                 }
                 else if (routing is not null)
                 {
@@ -113,6 +102,23 @@ public readonly struct ModelField
                 ? "Request body is nested too deeply (at most 128 levels)."
                 : $"Request body is not valid JSON (line {e.LineNumber + 1}, position {e.BytePositionInLine}).");
         }
+    }
+
+    /// <summary>The value of <c>model</c>, where it starts and ends; <paramref name="seen"/> is the value of an earlier one.</summary>
+    private static string? ReadModel(ref Utf8JsonReader reader, string? seen, out int start, out int end)
+    {
+        if (seen is not null)
+        {
+            // Parsers disagree on which duplicate wins; the provider must never see a model we did not resolve.
+            throw ProxyError.BadRequest("model appears more than once in the request body.", "model");
+        }
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            throw ProxyError.BadRequest("model must be a string, e.g. \"model\": \"my-team-model\".", "model");
+        }
+        start = (int)reader.TokenStartIndex;
+        end = (int)reader.BytesConsumed;
+        return reader.GetString();
     }
 
     /// <summary>
