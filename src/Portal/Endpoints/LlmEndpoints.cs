@@ -19,6 +19,20 @@ public static class LlmEndpoints
         ("completions", LlmRoute.Completions, "Text completion (OpenAI)"),
         ("embeddings", LlmRoute.Embeddings, "Embeddings (OpenAI)"),
         ("responses", LlmRoute.Responses, "Responses (OpenAI)"),
+        ("images/generations", LlmRoute.ImageGenerations, "Image generation (OpenAI)"),
+        ("moderations", LlmRoute.Moderations, "Moderation (OpenAI); model is required"),
+        ("audio/speech", LlmRoute.AudioSpeech, "Text to speech (OpenAI): the audio is relayed as it arrives"),
+        ("audio/transcriptions", LlmRoute.AudioTranscriptions, "Speech to text (OpenAI): a multipart/form-data body with file and model"),
+    ];
+
+    /// <summary>The routes also served at Azure OpenAI's paths, <c>/openai/deployments/{model}/{path}</c> (Azure has no moderations).</summary>
+    private static readonly (LlmRoute Route, string Summary)[] AzureRoutes =
+    [
+        (LlmRoute.ChatCompletions, "Chat completion"),
+        (LlmRoute.Embeddings, "Embeddings"),
+        (LlmRoute.ImageGenerations, "Image generation"),
+        (LlmRoute.AudioSpeech, "Text to speech"),
+        (LlmRoute.AudioTranscriptions, "Speech to text (multipart/form-data; the form's model field may be left out)"),
     ];
 
     private static readonly FrozenDictionary<string, LlmRoute> Paths = Routes
@@ -93,23 +107,36 @@ public static class LlmEndpoints
             Document(app.MapPost($"/v1/{path}", (HttpContext http, LlmProxy proxy) => proxy.ForwardAsync(http, route)), route, summary);
             Document(app.MapPost($"/{path}", (HttpContext http, LlmProxy proxy) => proxy.ForwardAsync(http, route)), route, summary);
         }
-        Document(app.MapPost("/openai/deployments/{model}/chat/completions", (HttpContext http, LlmProxy proxy, string model) => proxy.ForwardAsync(http, LlmRoute.ChatCompletions, model)),
-            LlmRoute.ChatCompletions, "Chat completion, Azure OpenAI's path (the model is in the path)");
-        Document(app.MapPost("/openai/deployments/{model}/embeddings", (HttpContext http, LlmProxy proxy, string model) => proxy.ForwardAsync(http, LlmRoute.Embeddings, model)),
-            LlmRoute.Embeddings, "Embeddings, Azure OpenAI's path (the model is in the path)");
+        foreach (var (route, summary) in AzureRoutes)
+        {
+            Document(app.MapPost($"/openai/deployments/{{model}}/{route.Operation}", (HttpContext http, LlmProxy proxy, string model) => proxy.ForwardAsync(http, route, model)),
+                route, $"{summary}, Azure OpenAI's path (the model is in the path)");
+        }
         return app;
     }
 
     private static void Document(RouteHandlerBuilder endpoint, LlmRoute route, string summary)
     {
-        endpoint.WithTags("LLM").WithSummary(summary).WithDescription(
-            "The body is OpenAI's for this route, forwarded unchanged except model, which names a public model the key may call "
-            + "(the team's alias table first, then global models). With \"stream\": true the answer is text/event-stream, relayed chunk by chunk. "
-            + "Answers carry x-litellm-call-id and x-litellm-model-id.");
+        endpoint.WithTags("LLM").WithSummary(summary).WithDescription(route.IsForm
+            ? "The form is OpenAI's for this route (file, model, and the route's own fields), forwarded unchanged except the model field's value, "
+                + "which names a public model the key may call (the team's alias table first, then global models). "
+                + "Answers carry x-litellm-call-id and x-litellm-model-id."
+            : "The body is OpenAI's for this route, forwarded unchanged except model, which names a public model the key may call "
+                + "(the team's alias table first, then global models). With \"stream\": true the answer is text/event-stream, relayed chunk by chunk. "
+                + "Answers carry x-litellm-call-id and x-litellm-model-id.");
         if (route == LlmRoute.ChatCompletions)
         {
             // With "stream": true the answer is text/event-stream: chat.completion.chunk objects, then data: [DONE].
             endpoint.Accepts<ChatCompletionRequest>(ApiDocument.Json).Produces<ChatCompletion>(200);
+        }
+        else if (route == LlmRoute.AudioTranscriptions)
+        {
+            endpoint.Accepts<TranscriptionForm>("multipart/form-data").Produces<JsonObject>(200);
+        }
+        else if (route == LlmRoute.AudioSpeech)
+        {
+            // The provider's audio bytes, in the format asked for (response_format: mp3 by default).
+            endpoint.Accepts<LlmRequest>(ApiDocument.Json).Produces<Stream>(200, "audio/mpeg", "audio/wav", "audio/opus", "audio/aac", "audio/flac", "audio/pcm");
         }
         else
         {
@@ -135,6 +162,16 @@ public record LlmRequest
 
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Rest { get; init; }
+}
+
+/// <summary>OpenAI's transcription form: the audio file and the model, plus the route's own fields (language, prompt, response_format, ...).</summary>
+public sealed record TranscriptionForm
+{
+    [Description("The audio file (flac, mp3, mp4, mpeg, mpga, m4a, ogg, wav or webm), passed to the provider byte for byte.")]
+    public IFormFile? File { get; init; }
+
+    [Description("A public model name the key may call.")]
+    public string Model { get; init; } = "";
 }
 
 public sealed record ChatCompletionRequest : LlmRequest

@@ -23,7 +23,8 @@ public sealed partial class Attempt(IHttpForwarder forwarder, UpstreamClient ups
         var http = call.Http;
         if (!deployment.Api.Serves(call.Route))
         {
-            throw ProxyError.BadRequest($"Model {model} is served by {deployment.Provider}, which answers chat/completions only: /{call.Route.Operation} is not available for it.", "model");
+            var served = string.Join(", ", LlmRoute.All.Where(deployment.Api.Serves).Select(r => r.Operation));
+            throw ProxyError.BadRequest($"Model {model} is served by {deployment.Provider}, which answers {served} only: /{call.Route.Operation} is not available for it.", "model");
         }
         var body = call.RewriteFor(deployment);
         http.Request.Body = new MemoryStream(call.Body!, 0, body.Length, writable: false);

@@ -6,9 +6,13 @@ using Proxy.Core.Spend;
 
 namespace Proxy.Core.Forwarding;
 
-/// <summary>One LLM call as the forwarder carries it across its attempts: the client's request and body, and its count of attempts.</summary>
+/// <summary>
+/// One LLM call as the forwarder carries it across its attempts: the client's request and body, and its count of
+/// attempts. A form route's body (<paramref name="form"/>) has its model in a form field rather than in JSON.
+/// </summary>
 internal sealed class Call(
-    HttpContext http, LlmRoute route, Caller caller, CallAllowance allowance, ModelField modelField, byte[] original, int length, long started, string model, string callId)
+    HttpContext http, LlmRoute route, Caller caller, CallAllowance allowance, ModelField modelField, byte[] original, int length, long started, string model, string callId,
+    FormModel? form = null)
 {
     public HttpContext Http => http;
     public LlmRoute Route => route;
@@ -32,6 +36,11 @@ internal sealed class Call(
         var buffer = Body ?? ArrayPool<byte>.Shared.Rent(ModelField.MaxRewrittenLength(length, deployment.UpstreamModel));
         try
         {
+            if (form is not null)
+            {
+                // Only OpenAI-shaped dialects serve a form route (IProviderApi.Serves): the form passes as sent but for model.
+                return new Providers.UpstreamBody(form.Write(original.AsSpan(0, length), deployment.UpstreamModel, ref buffer));
+            }
             return deployment.Api.WriteBody(modelField, original.AsMemory(0, length), deployment.UpstreamModel, ref buffer);
         }
         finally

@@ -38,14 +38,18 @@ public sealed class LlmProxy(CallerResolver callers, ModelCatalog catalog, Route
             byte[]? body = null;
             try
             {
-                var field = ModelField.Find(buffer.AsSpan(0, length));
-                var model = modelFromPath ?? field.Value
-                    ?? throw ProxyError.BadRequest("model is required, e.g. \"model\": \"my-team-model\".", "model");
+                // A form route (audio/transcriptions) names its model in a form field; the others in JSON.
+                var form = route.IsForm ? await FormModel.FindAsync(route.Operation, http.Request.ContentType, buffer, length, http.RequestAborted) : null;
+                var field = form is null ? ModelField.Find(buffer.AsSpan(0, length)) : default;
+                var model = modelFromPath ?? (form is null ? field.Value : form.Value)
+                    ?? throw ProxyError.BadRequest(form is null
+                        ? "model is required, e.g. \"model\": \"my-team-model\"."
+                        : "model is required: add a form field named \"model\" with a public model name your key may call.", "model");
                 var group = catalog.Resolve(caller, model) ?? throw InvalidModel(model, "model");
                 resolved = model;
                 var policy = router.PolicyFor(caller.Team);
                 var plan = CallPlan.For(caller, model, field.Options, policy, catalog, InvalidModel);
-                var call = new Call(http, route, caller, allowance, field, buffer, length, started, model, http.TraceIdentifier);
+                var call = new Call(http, route, caller, allowance, field, buffer, length, started, model, http.TraceIdentifier, form);
                 try
                 {
                     await loop.RouteAsync(call, model, group, plan, policy);

@@ -8,7 +8,8 @@ internal sealed class AzureApi : IProviderApi
 {
     public static readonly AzureApi Instance = new();
 
-    public bool Serves(LlmRoute route) => true;
+    /// <summary>Azure OpenAI has no moderations operation (its content filter runs on every call).</summary>
+    public bool Serves(LlmRoute route) => !ReferenceEquals(route, LlmRoute.Moderations);
 
     public Uri UpstreamUri(Uri apiBase, string upstreamName, string? apiVersion, LlmRoute route) =>
         new($"{apiBase.AbsoluteUri.TrimEnd('/')}/openai/deployments/{Uri.EscapeDataString(upstreamName)}/{route.Operation}?api-version={Uri.EscapeDataString(apiVersion ?? Provider.AzureDefaultApiVersion)}");

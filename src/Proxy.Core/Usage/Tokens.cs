@@ -5,7 +5,8 @@ namespace Proxy.Core.Usage;
 /// <summary>
 /// A call's token counts: the provider's own usage, or, when a successful answer carried none (a stream without
 /// <c>stream_options.include_usage</c>, a server that omits it), an estimate of one token per four bytes of the
-/// request body and of the generated text, so that budgets and tpm limits still see the call.
+/// request body and of the generated text, so that budgets and tpm limits still see the call (text routes only:
+/// <see cref="LlmRoute.EstimatesTokens"/>).
 /// </summary>
 internal readonly record struct Tokens(int Prompt, int Completion, int Total, bool Estimated)
 {
@@ -18,7 +19,8 @@ internal readonly record struct Tokens(int Prompt, int Completion, int Total, bo
         {
             return new Tokens(meter.PromptTokens, meter.CompletionTokens, meter.TotalTokens, false);
         }
-        if (status is < 200 or >= 300)
+        // Images, audio and moderations: their answers' bytes are not generated text; without usage they count no tokens.
+        if (status is < 200 or >= 300 || !route.EstimatesTokens)
         {
             return default;
         }
