@@ -16,6 +16,12 @@ namespace Portal.Tests.Infrastructure;
 /// <summary>A request as the provider received it.</summary>
 public sealed record ReceivedRequest(string Method, string Path, string Query, IReadOnlyDictionary<string, string> Headers, string Body)
 {
+    /// <summary>The body's bytes as received (a form's file part is not text).</summary>
+    public byte[] Raw { get; init; } = [];
+
+    /// <summary>A multipart/form-data body's parts by name: each part's bytes as received.</summary>
+    public IReadOnlyDictionary<string, byte[]> Form => StandInUpstream.ReadForm(Header("content-type"), Raw);
+
     public JsonObject Json => JsonNode.Parse(Body)!.AsObject();
 
     public string? Header(string name) => Headers.TryGetValue(name.ToLowerInvariant(), out var value) ? value : null;
@@ -32,7 +38,9 @@ public sealed record ReceivedRequest(string Method, string Path, string Query, I
 /// <c>garbage</c>: 200 with a non-JSON body.</item>
 /// <item><c>error400</c>, <c>error401</c>, <c>error404</c>, <c>error500</c>, <c>error503</c>: that status with an OpenAI-shaped error;
 /// <c>context</c>: a 400 context_length_exceeded error; <c>lag</c>: the <c>ok</c> answer after 60 ms.</item>
-/// <item><c>ok</c> also lists models at <c>GET .../models</c>.</item>
+/// <item><c>ok</c> also lists models at <c>GET .../models</c>, and answers <c>images/generations</c>, <c>moderations</c>,
+/// <c>audio/speech</c> (binary) and <c>audio/transcriptions</c> (a form, see <see cref="ReceivedRequest.Form"/>) as OpenAI does;
+/// <c>gated</c> sends half of a speech answer, then waits for <see cref="Release"/>.</item>
 /// <item><c>claude</c>: Anthropic's Messages API at <c>.../v1/messages</c> (see <see cref="AnthropicStandIn"/>); <c>claude529</c>: overloaded;
 /// <c>claudelong</c>: "prompt is too long".</item>
 /// </list>
@@ -70,15 +78,22 @@ public sealed class StandInUpstream : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext http)
     {
-        using var reader = new StreamReader(http.Request.Body, Encoding.UTF8);
-        var body = await reader.ReadToEndAsync();
+        using var raw = new MemoryStream();
+        await http.Request.Body.CopyToAsync(raw);
+        var body = Encoding.UTF8.GetString(raw.GetBuffer(), 0, (int)raw.Length);
         var headers = http.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
-        Received.Enqueue(new ReceivedRequest(http.Request.Method, http.Request.Path, http.Request.QueryString.Value ?? "", headers, body));
+        Received.Enqueue(new ReceivedRequest(http.Request.Method, http.Request.Path, http.Request.QueryString.Value ?? "", headers, body) { Raw = raw.ToArray() });
 
         var id = http.Request.Path.Value!.Split('/', StringSplitOptions.RemoveEmptyEntries)[0];
         var scenario = id.Split('-')[0];
-        var model = body.Length > 0 && !scenario.StartsWith("claude", StringComparison.Ordinal) && JsonNode.Parse(body) is JsonObject json ? json["model"]?.GetValue<string>() : null;
         var path = http.Request.Path.Value!;
+        var isForm = http.Request.HasFormContentType;
+        var model = isForm ? (ReadForm(http.Request.ContentType, raw.ToArray()).TryGetValue("model", out var modelPart) ? Encoding.UTF8.GetString(modelPart) : null)
+            : body.Length > 0 && !scenario.StartsWith("claude", StringComparison.Ordinal) && JsonNode.Parse(body) is JsonObject json ? json["model"]?.GetValue<string>() : null;
+        if (scenario is "ok" or "gated" && await MediaAsync(http, scenario, id, path, model))
+        {
+            return;
+        }
         if (scenario.StartsWith("claude", StringComparison.Ordinal))
         {
             await AnthropicStandIn.AnswerAsync(http, scenario, body);
@@ -187,6 +202,94 @@ public sealed class StandInUpstream : IAsyncDisposable
                 http.Response.StatusCode = 404;
                 break;
         }
+    }
+
+    /// <summary>The parts of a multipart/form-data body by name, with ASP.NET Core's reader.</summary>
+    public static IReadOnlyDictionary<string, byte[]> ReadForm(string? contentType, byte[] body)
+    {
+        var boundary = Microsoft.Net.Http.Headers.HeaderUtilities.RemoveQuotes(Microsoft.Net.Http.Headers.MediaTypeHeaderValue.Parse(contentType).Boundary).Value!;
+        var reader = new Microsoft.AspNetCore.WebUtilities.MultipartReader(boundary, new MemoryStream(body));
+        var parts = new Dictionary<string, byte[]>();
+        while (reader.ReadNextSectionAsync().GetAwaiter().GetResult() is { } section)
+        {
+            var name = Microsoft.Net.Http.Headers.HeaderUtilities.RemoveQuotes(Microsoft.Net.Http.Headers.ContentDispositionHeaderValue.Parse(section.ContentDisposition).Name).Value!;
+            using var value = new MemoryStream();
+            section.Body.CopyTo(value);
+            parts[name] = value.ToArray();
+        }
+        return parts;
+    }
+
+    /// <summary>Bytes a speech answer carries, in two halves (the <c>gated</c> scenario waits between them).</summary>
+    public static readonly byte[] Speech = [.. Enumerable.Range(0, 64 * 1024).Select(i => (byte)(i * 31 % 251))];
+
+    /// <summary>
+    /// The image, moderation and audio routes in the <c>ok</c> scenario (and speech in <c>gated</c>): OpenAI's answers,
+    /// with usage where OpenAI gives it (images, transcriptions), none where it does not (moderations, speech).
+    /// </summary>
+    private async Task<bool> MediaAsync(HttpContext http, string scenario, string id, string path, string? model)
+    {
+        if (path.EndsWith("/images/generations", StringComparison.Ordinal))
+        {
+            await http.Response.WriteAsJsonAsync(new
+            {
+                created = 1700000000,
+                data = new[] { new { b64_json = Convert.ToBase64String("not really a png"u8), revised_prompt = "A lighthouse at dusk." } },
+                usage = new { total_tokens = 150, input_tokens = 50, output_tokens = 100, input_tokens_details = new { text_tokens = 50, image_tokens = 0 } },
+            });
+            return true;
+        }
+        if (path.EndsWith("/moderations", StringComparison.Ordinal))
+        {
+            string[] names = ["harassment", "harassment/threatening", "hate", "hate/threatening", "illicit", "illicit/violent", "self-harm",
+                "self-harm/instructions", "self-harm/intent", "sexual", "sexual/minors", "violence", "violence/graphic"];
+            await http.Response.WriteAsJsonAsync(new
+            {
+                id = "modr-standin",
+                model,
+                results = new[]
+                {
+                    new
+                    {
+                        flagged = false,
+                        categories = names.ToDictionary(n => n, _ => false),
+                        category_scores = names.ToDictionary(n => n, _ => 0.001),
+                        category_applied_input_types = names.ToDictionary(n => n, _ => new[] { "text" }),
+                    },
+                },
+            });
+            return true;
+        }
+        if (path.EndsWith("/audio/speech", StringComparison.Ordinal))
+        {
+            http.Response.ContentType = "audio/mpeg";
+            await http.Response.Body.WriteAsync(Speech.AsMemory(0, Speech.Length / 2));
+            await http.Response.Body.FlushAsync();
+            if (scenario == "gated")
+            {
+                try
+                {
+                    await _gates.GetOrAdd(id, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).Task.WaitAsync(TimeSpan.FromSeconds(30), http.RequestAborted);
+                }
+                catch (OperationCanceledException)
+                {
+                    Cancelled[id] = true;
+                    return true;
+                }
+            }
+            await http.Response.Body.WriteAsync(Speech.AsMemory(Speech.Length / 2));
+            return true;
+        }
+        if (path.EndsWith("/audio/transcriptions", StringComparison.Ordinal))
+        {
+            await http.Response.WriteAsJsonAsync(new
+            {
+                text = "Sunny in Boston.",
+                usage = new { type = "tokens", input_tokens = 14, output_tokens = 4, total_tokens = 18, input_token_details = new { text_tokens = 0, audio_tokens = 14 } },
+            });
+            return true;
+        }
+        return false;
     }
 
     private static async Task WriteChunkAsync(HttpContext http, string? model, string content)
