@@ -157,6 +157,13 @@ public sealed class AuthorizationMatrixTests(MatrixWorld world) : IClassFixture<
             "POST /openai/deployments/{model}/chat/completions" =>
                 Post($"/openai/deployments/{world.PublicModel(target)}/chat/completions", new { messages = new[] { new { role = "user", content = "hi" } } }),
             "POST /openai/deployments/{model}/embeddings" => Post($"/openai/deployments/{world.PublicModel(target)}/embeddings", new { input = "hi" }),
+            "POST /openai/deployments/{model}/audio/transcriptions" => Form($"/openai/deployments/{world.PublicModel(target)}/audio/transcriptions", null),
+            _ when route.StartsWith("POST /openai/deployments/{model}/", StringComparison.Ordinal) =>
+                Post($"/openai/deployments/{world.PublicModel(target)}/{route[33..]}", new { prompt = "a lighthouse", input = "hi", voice = "alloy" }),
+            _ when route.EndsWith("/audio/transcriptions", StringComparison.Ordinal) => Form(route[5..], world.PublicModel(target)),
+            _ when route.EndsWith("/images/generations", StringComparison.Ordinal) => Post(route[5..], new { model = world.PublicModel(target), prompt = "a lighthouse" }),
+            _ when route.EndsWith("/moderations", StringComparison.Ordinal) => Post(route[5..], new { model = world.PublicModel(target), input = "hi" }),
+            _ when route.EndsWith("/audio/speech", StringComparison.Ordinal) => Post(route[5..], new { model = world.PublicModel(target), input = "hi", voice = "alloy" }),
             _ when route.EndsWith("/chat/completions", StringComparison.Ordinal) =>
                 Post(route[5..], new { model = world.PublicModel(target), messages = new[] { new { role = "user", content = "hi" } } }),
             _ when route.EndsWith("/completions", StringComparison.Ordinal) => Post(route[5..], new { model = world.PublicModel(target), prompt = "hi" }),
@@ -169,6 +176,17 @@ public sealed class AuthorizationMatrixTests(MatrixWorld world) : IClassFixture<
     private static HttpRequestMessage Get(string path) => new(HttpMethod.Get, path);
 
     private static HttpRequestMessage Post(string path, object body) => Send(HttpMethod.Post, path, body);
+
+    /// <summary>A transcription's multipart/form-data body: a small file, and the model field unless it is in the path.</summary>
+    private static HttpRequestMessage Form(string path, string? model)
+    {
+        var form = new MultipartFormDataContent { { new ByteArrayContent([1, 2, 3, 4]), "file", "hi.mp3" } };
+        if (model is not null)
+        {
+            form.Add(new StringContent(model), "model");
+        }
+        return new HttpRequestMessage(HttpMethod.Post, path) { Content = form };
+    }
 
     private static HttpRequestMessage Send(HttpMethod method, string path, object body) =>
         new(method, path) { Content = new StringContent(System.Text.Json.JsonSerializer.Serialize(body), Encoding.UTF8, "application/json") };
