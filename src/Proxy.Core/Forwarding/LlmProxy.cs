@@ -39,9 +39,11 @@ public sealed class LlmProxy(CallerResolver callers, ModelCatalog catalog, Route
             try
             {
                 var field = ModelField.Find(buffer.AsSpan(0, length));
-                var model = modelFromPath ?? field.Value
+                var requested = modelFromPath ?? field.Value
                     ?? throw ProxyError.BadRequest("model is required, e.g. \"model\": \"my-team-model\".", "model");
-                var group = catalog.Resolve(caller, model) ?? throw InvalidModel(model, "model");
+                // From here on the call is about the model an alias names: routing, fallbacks, usage and metrics.
+                var model = ModelCatalog.Unalias(caller, requested);
+                var group = catalog.Resolve(caller, model) ?? throw InvalidModel(requested, "model");
                 resolved = model;
                 var policy = router.PolicyFor(caller.Team);
                 var plan = CallPlan.For(caller, model, field.Options, policy, catalog, InvalidModel);
