@@ -36,8 +36,22 @@ public static class ApiJson
         RouterSettings = Proxy.Core.Routing.RouterSettings.FromStored(view.Team.RouterSettings).ToJson(),
         CreatedAt = view.Team.CreatedAt,
         UpdatedAt = view.Team.UpdatedAt,
-        LitellmModelTable = new ModelTableJson(view.ModelAliases, view.Team.CreatedBy, view.Team.UpdatedBy),
+        LitellmModelTable = new ModelTableJson(ModelTable(view), view.Team.CreatedBy, view.Team.UpdatedBy),
     };
+
+    /// <summary>
+    /// <c>litellm_model_table.model_aliases</c>: the team models' public → internal names, and the team's own
+    /// <c>model_aliases</c> (a write refuses an alias named like a team model, so the two never collide).
+    /// </summary>
+    private static Dictionary<string, string> ModelTable(TeamView view)
+    {
+        var table = new Dictionary<string, string>(view.ModelAliases, StringComparer.Ordinal);
+        foreach (var (name, target) in view.Team.ModelAliases)
+        {
+            table.TryAdd(name, target);
+        }
+        return table;
+    }
 
     /// <summary>generate and regenerate: the only answers that carry the raw key.</summary>
     public static IssuedKeyJson IssuedKey(IssuedKey issued) => new(Key(issued.Key)) { Key = issued.RawKey, Token = issued.Key.Token };
@@ -60,6 +74,7 @@ public static class ApiJson
         RpmLimit = k.RpmLimit,
         MaxParallelRequests = k.MaxParallelRequests,
         Metadata = ParseObject(k.Metadata),
+        Aliases = k.Aliases,
         CreatedAt = k.CreatedAt,
         UpdatedAt = k.UpdatedAt,
         CreatedBy = k.CreatedBy,
@@ -101,7 +116,7 @@ public static class ApiJson
 public sealed record MemberJson(string UserId, string? UserEmail, [property: Description("admin or user")] string Role);
 
 public sealed record ModelTableJson(
-    [property: Description("The team's alias table: public model name → internal name (model_name_{team_id}_{uuid}).")] IReadOnlyDictionary<string, string> ModelAliases,
+    [property: Description("The team models' public name → internal name (model_name_{team_id}_{uuid}), and the team's model_aliases (name sent → model it stands for).")] IReadOnlyDictionary<string, string> ModelAliases,
     string CreatedBy,
     string UpdatedBy);
 
@@ -153,6 +168,8 @@ public record KeyJson
     public long? RpmLimit { get; init; }
     public int? MaxParallelRequests { get; init; }
     public JsonObject Metadata { get; init; } = [];
+    [Description("Name the caller sends → the model it stands for, applied after the team's model_aliases.")]
+    public IReadOnlyDictionary<string, string> Aliases { get; init; } = new Dictionary<string, string>();
     public DateTime CreatedAt { get; init; }
     public DateTime UpdatedAt { get; init; }
     public string CreatedBy { get; init; } = "";

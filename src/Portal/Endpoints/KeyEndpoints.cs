@@ -99,6 +99,7 @@ public static class KeyEndpoints
             MaxParallelRequests = body.Given("max_parallel_requests", (b, n) => b.Int32(n)),
             Metadata = body.ObjectText("metadata"),
             Blocked = body.Bool("blocked"),
+            Aliases = TeamEndpoints.ReadNameMap(body, "aliases"),
         };
     }
 }
@@ -131,6 +132,8 @@ public record KeyRequest
     public int? MaxParallelRequests { get; init; }
     public JsonObject? Metadata { get; init; }
     public bool? Blocked { get; init; }
+    [Description("Name the caller sends → the model it stands for (a model the key can call), applied after the team's model_aliases; replaces the key's whole map.")]
+    public IReadOnlyDictionary<string, string>? Aliases { get; init; }
 }
 
 /// <summary>The body of /key/update and /key/regenerate: the key, by its raw value or hash, and the settings to change.</summary>

@@ -121,6 +121,7 @@ public static class TeamEndpoints
             Blocked = body.Bool("blocked"),
             Metadata = body.ObjectText("metadata"),
             RouterSettings = body.Object("router_settings") is { } routing ? RouterSettings.Parse(routing) : null,
+            ModelAliases = ReadNameMap(body, "model_aliases"),
             Members = members && body["members_with_roles"] is not null
                 ? (body["members_with_roles"] as JsonArray ?? throw ProxyError.BadRequest("members_with_roles must be a list of members.", "members_with_roles"))
                     .Select(m => ReadMember(m as JsonObject ?? throw ProxyError.BadRequest("members_with_roles must be a list of objects.", "members_with_roles")))
@@ -128,6 +129,15 @@ public static class TeamEndpoints
                 : null,
         };
     }
+
+    /// <summary><c>model_aliases</c> (teams) and <c>aliases</c> (keys): a JSON object of strings, read with RequestBody's readers.</summary>
+    internal static Dictionary<string, string>? ReadNameMap(JsonObject body, string name) =>
+        body.Object(name) is { } map
+            ? map.ToDictionary(
+                entry => entry.Key,
+                entry => map.String(entry.Key, $"{name}.{entry.Key}") ?? throw ProxyError.BadRequest($"{name}.{entry.Key} must be a model name, not null.", name),
+                StringComparer.Ordinal)
+            : null;
 
     private static MemberInput ReadMember(JsonObject m) =>
         new(m.String("user_id", "member.user_id"), m.String("user_email", "member.user_email"), m.String("role", "member.role"));
@@ -153,7 +163,8 @@ public sealed record TeamRequest(
     long? RpmLimit,
     bool? Blocked,
     JsonObject? Metadata,
-    [property: Description("routing_strategy (simple-shuffle, least-busy or latency-based-routing), num_retries, allowed_fails, cooldown_time, fallbacks, context_window_fallbacks.")] JsonObject? RouterSettings);
+    [property: Description("routing_strategy (simple-shuffle, least-busy or latency-based-routing), num_retries, allowed_fails, cooldown_time, fallbacks, context_window_fallbacks.")] JsonObject? RouterSettings,
+    [property: Description("Name a caller sends → the model it stands for (a model the team can call); replaces the team's whole map, {} removes them.")] IReadOnlyDictionary<string, string>? ModelAliases = null);
 
 public sealed record MemberInputJson(string? UserId, string? UserEmail, [property: Description("admin or user")] string? Role);
 

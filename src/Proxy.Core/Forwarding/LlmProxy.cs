@@ -41,11 +41,13 @@ public sealed class LlmProxy(CallerResolver callers, ModelCatalog catalog, Route
                 // A form route (audio/transcriptions) names its model in a form field; the others in JSON.
                 var form = route.IsForm ? await FormModel.FindAsync(route.Operation, http.Request.ContentType, buffer, length, http.RequestAborted) : null;
                 var field = form is null ? ModelField.Find(buffer.AsSpan(0, length)) : default;
-                var model = modelFromPath ?? (form is null ? field.Value : form.Value)
+                var requested = modelFromPath ?? (form is null ? field.Value : form.Value)
                     ?? throw ProxyError.BadRequest(form is null
                         ? "model is required, e.g. \"model\": \"my-team-model\"."
                         : "model is required: add a form field named \"model\" with a public model name your key may call.", "model");
-                var group = catalog.Resolve(caller, model) ?? throw InvalidModel(model, "model");
+                // From here on the call is about the model an alias names: routing, fallbacks, usage and metrics.
+                var model = ModelCatalog.Unalias(caller, requested);
+                var group = catalog.Resolve(caller, model) ?? throw InvalidModel(requested, "model");
                 resolved = model;
                 var policy = router.PolicyFor(caller.Team);
                 var plan = CallPlan.For(caller, model, field.Options, policy, catalog, InvalidModel);

@@ -20,6 +20,9 @@ public sealed record KeyInput
     public Optional<int?> MaxParallelRequests { get; init; }
     public string? Metadata { get; init; }
     public bool? Blocked { get; init; }
+
+    /// <summary>LiteLLM's key <c>aliases</c>: replaces the key's whole map (an empty one removes them all); null keeps it.</summary>
+    public IReadOnlyDictionary<string, string>? Aliases { get; init; }
 }
 
 /// <summary>A key just created or regenerated: the raw key exists only here, once.</summary>

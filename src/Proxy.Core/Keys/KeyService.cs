@@ -37,6 +37,7 @@ public sealed class KeyService(Changes changes, TeamService teams)
             }
             await DemandUniqueAliasAsync(key.KeyAlias, key.Token, ct);
             await DemandValidOwnerAsync(caller, key, ct);
+            await ApplyAliasesAsync(key, input.Aliases, ct);
             Db.Keys.Add(key);
             changes.Audit(caller, "key.generate", teamId, key.KeyName, Describe(key));
             Touch(key);
@@ -82,6 +83,7 @@ public sealed class KeyService(Changes changes, TeamService teams)
             found.UpdatedBy = caller.Id;
             await DemandUniqueAliasAsync(found.KeyAlias, found.Token, ct);
             await DemandValidOwnerAsync(caller, found, ct);
+            await ApplyAliasesAsync(found, input.Aliases, ct);
             changes.Audit(caller, "key.update", found.TeamId, found.KeyName, Describe(found));
             Touch(found);
             return found;
@@ -152,6 +154,7 @@ public sealed class KeyService(Changes changes, TeamService teams)
                 RpmLimit = old.RpmLimit,
                 MaxParallelRequests = old.MaxParallelRequests,
                 Metadata = old.Metadata,
+                Aliases = new(old.Aliases, StringComparer.Ordinal),
                 CreatedAt = old.CreatedAt,
                 CreatedBy = old.CreatedBy,
                 UpdatedAt = now,
@@ -160,9 +163,11 @@ public sealed class KeyService(Changes changes, TeamService teams)
             if (changesToApply is not null)
             {
                 Apply(fresh, changesToApply, now);
+                await ApplyAliasesAsync(fresh, changesToApply.Aliases, ct);
             }
             Db.Keys.Add(fresh);
-            changes.Audit(caller, "key.regenerate", fresh.TeamId, fresh.KeyName, new { old_key_name = old.KeyName, fresh.KeyName });
+            changes.Audit(caller, "key.regenerate", fresh.TeamId, fresh.KeyName,
+                new { old_key_name = old.KeyName, fresh.KeyName, aliases = changesToApply?.Aliases });
             Touch(fresh);
             return fresh;
         }, ct);
@@ -201,6 +206,27 @@ public sealed class KeyService(Changes changes, TeamService teams)
         }
     }
 
+    /// <summary>
+    /// The key's <c>aliases</c> replace its whole map. A target must be a model the key can call now, by the rule book
+    /// (<see cref="Rules.KeyMayCall"/>: its team's own models, or global models the key's and team's <c>models</c> lists
+    /// allow; never another team's); the alias name need not be in <c>models</c> and may not hide one of its team's own
+    /// public model names.
+    /// </summary>
+    private async Task ApplyAliasesAsync(VirtualKey key, IReadOnlyDictionary<string, string>? aliases, CancellationToken ct)
+    {
+        if (aliases is null)
+        {
+            return;
+        }
+        var valid = Models.AliasMap.Valid(aliases, "aliases");
+        var keyModels = key.Models.ToArray();
+        var teamModels = key.TeamId is null ? null
+            : (await Db.Teams.Where(t => t.TeamId == key.TeamId).Select(t => t.Models).SingleAsync(ct)).ToArray();
+        await Models.AliasMap.DemandCallableAsync(Db, key.TeamId, valid,
+            (name, own, global) => Rules.KeyMayCall(keyModels, teamModels, own, global, name), "aliases", $"key {key.KeyName}", ct);
+        key.Aliases = valid;
+    }
+
     private static void Apply(VirtualKey key, KeyInput input, DateTime now)
     {
         if (input.UserId is not null) key.UserId = Check.Id(input.UserId, "user_id");
@@ -223,6 +249,6 @@ public sealed class KeyService(Changes changes, TeamService teams)
     private static object Describe(VirtualKey k) => new
     {
         k.KeyName, k.KeyAlias, k.TeamId, k.UserId, k.Models, k.KeyType, k.ExpiresAt, k.Blocked, k.MaxBudget, k.BudgetDuration, k.TpmLimit, k.RpmLimit,
-        k.MaxParallelRequests,
+        k.MaxParallelRequests, k.Aliases,
     };
 }

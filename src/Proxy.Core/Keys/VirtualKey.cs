@@ -25,6 +25,9 @@ public sealed class VirtualKey : Spend.IBudgeted
     /// <summary>Calls with this key in flight at once, at most.</summary>
     public int? MaxParallelRequests { get; set; }
     public string? Metadata { get; set; }
+
+    /// <summary>LiteLLM's key <c>aliases</c>: a name the key's caller sends → the model name it stands for, applied after the team's.</summary>
+    public Dictionary<string, string> Aliases { get; set; } = [];
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
     public string CreatedBy { get; set; } = "";

@@ -137,9 +137,15 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
         var alias = await Db.Aliases.SingleOrDefaultAsync(a => a.TeamId == teamId && a.PublicName == publicName, ct);
         if (alias is null)
         {
+            var team = await Db.Teams.SingleAsync(t => t.TeamId == teamId, ct);
+            if (team.ModelAliases.ContainsKey(publicName))
+            {
+                // Team aliases are looked up first: the model would be unreachable by its own name.
+                throw ProxyError.BadRequest(
+                    $"model_name {publicName} is one of team {teamId}'s model_aliases. Remove the alias with /team/update, or pick another model_name.", "model_name");
+            }
             alias = new ModelAlias { TeamId = teamId, PublicName = publicName, InternalName = $"model_name_{teamId}_{Guid.NewGuid()}" };
             Db.Aliases.Add(alias);
-            var team = await Db.Teams.SingleAsync(t => t.TeamId == teamId, ct);
             if (!team.Models.Contains(publicName))
             {
                 team.Models = [.. team.Models, publicName];

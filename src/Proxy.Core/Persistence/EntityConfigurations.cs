@@ -21,6 +21,7 @@ internal sealed class TeamConfiguration : IEntityTypeConfiguration<Team>
         e.HasMany(t => t.Members).WithOne().HasForeignKey(m => m.TeamId).OnDelete(DeleteBehavior.Cascade);
         e.Property(t => t.BudgetDuration).HasMaxLength(16);
         e.HasIndex(t => t.BudgetResetAt);
+        e.Property(t => t.ModelAliases).IsNameMap();
     }
 }
 
@@ -47,7 +48,28 @@ internal sealed class VirtualKeyConfiguration : IEntityTypeConfiguration<Virtual
         e.Property(k => k.BudgetDuration).HasMaxLength(16);
         e.HasIndex(k => k.BudgetResetAt);
         e.HasOne<Team>().WithMany().HasForeignKey(k => k.TeamId).OnDelete(DeleteBehavior.Cascade);
+        e.Property(k => k.Aliases).IsNameMap();
     }
+}
+
+internal static class NameMapColumn
+{
+    private static readonly System.Text.Json.JsonSerializerOptions Json = new();
+
+    /// <summary>
+    /// A name → name map (model aliases) kept as a JSON object in a text column, <c>{}</c> when empty (also for the
+    /// rows that existed before the column); compared by content, so a replaced map is saved.
+    /// </summary>
+    public static PropertyBuilder<Dictionary<string, string>> IsNameMap(this PropertyBuilder<Dictionary<string, string>> property) =>
+        property.HasConversion(
+                map => System.Text.Json.JsonSerializer.Serialize(map, Json),
+                text => System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(text, Json) ?? new Dictionary<string, string>(),
+                new Microsoft.EntityFrameworkCore.ChangeTracking.ValueComparer<Dictionary<string, string>>(
+                    (a, b) => a!.Count == b!.Count && !a.Except(b).Any(),
+                    map => map.Aggregate(0, (hash, pair) => hash ^ HashCode.Combine(pair.Key, pair.Value)),
+                    map => new Dictionary<string, string>(map, StringComparer.Ordinal)))
+            .IsRequired()
+            .HasDefaultValueSql("'{}'");
 }
 
 internal sealed class ModelDeploymentConfiguration : IEntityTypeConfiguration<ModelDeployment>

@@ -116,14 +116,25 @@ public sealed record RouteData(
 /// <param name="Account">The key's budget and rate limits, live; null when it has none.</param>
 public sealed record KeyEntry(
     string Hash, string KeyName, string? TeamId, string? UserId, string[] Models, string KeyType, DateTime? ExpiresAt, bool Blocked,
-    SpendAccount? Account = null);
+    SpendAccount? Account = null)
+{
+    /// <summary>The key's <c>aliases</c> (name sent → model name), applied after the team's; empty (shared, no allocation) for most keys.</summary>
+    public FrozenDictionary<string, string> Aliases { get; init; } = FrozenDictionary<string, string>.Empty;
+}
 
-/// <summary>A team as routing sees it: its models list, alias table, members, the hashes of its keys, and its limits.</summary>
+/// <summary>A team as routing sees it: its models list, alias table, model aliases, members, the hashes of its keys, and its limits.</summary>
 /// <param name="Routing">Its router settings with the gateway's defaults filled in; null: the defaults.</param>
 /// <param name="Label">What metrics call the team: its alias, else its id.</param>
 public sealed record TeamEntry(
     string TeamId, string[] Models, bool Blocked, FrozenDictionary<string, string> Aliases,
-    FrozenDictionary<string, string> Members, string[] KeyHashes, SpendAccount? Account = null, RoutingPolicy? Routing = null, string? Label = null);
+    FrozenDictionary<string, string> Members, string[] KeyHashes, SpendAccount? Account = null, RoutingPolicy? Routing = null, string? Label = null)
+{
+    /// <summary>
+    /// The team's <c>model_aliases</c> (name sent → model name), applied before the key's. Not <see cref="Aliases"/>, which
+    /// maps the team models' public names to their internal groups.
+    /// </summary>
+    public FrozenDictionary<string, string> ModelAliases { get; init; } = FrozenDictionary<string, string>.Empty;
+}
 
 public sealed record UserEntry(string UserId, string? Email, bool IsProxyAdmin, bool Disabled, SpendAccount? Account = null);
 

@@ -98,10 +98,13 @@ public sealed partial class RouteTable(
         var keys = (await keyQuery.Select(k => new
             {
                 k.Token, k.KeyName, k.TeamId, k.UserId, k.Models, k.KeyType, k.ExpiresAt, k.Blocked,
-                k.MaxBudget, k.RpmLimit, k.TpmLimit, k.MaxParallelRequests, k.Spend, k.BudgetResetAt,
+                k.MaxBudget, k.RpmLimit, k.TpmLimit, k.MaxParallelRequests, k.Spend, k.BudgetResetAt, k.Aliases,
             }).ToListAsync(ct))
             .Select(k => new KeyEntry(k.Token, k.KeyName, k.TeamId, k.UserId, k.Models.ToArray(), k.KeyType, k.ExpiresAt, k.Blocked,
-                ledger.Bind(AccountKind.Key, k.Token, new Limits(k.MaxBudget, k.RpmLimit, k.TpmLimit, k.MaxParallelRequests), k.Spend, k.BudgetResetAt)))
+                ledger.Bind(AccountKind.Key, k.Token, new Limits(k.MaxBudget, k.RpmLimit, k.TpmLimit, k.MaxParallelRequests), k.Spend, k.BudgetResetAt))
+            {
+                Aliases = Frozen(k.Aliases),
+            })
             .ToList();
         var aliases = (await aliasQuery.ToListAsync(ct)).ToLookup(a => a.TeamId);
         var members = (await memberQuery.ToListAsync(ct)).ToLookup(m => m.TeamId);
@@ -113,7 +116,10 @@ public sealed partial class RouteTable(
             keysByTeam[t.TeamId].Select(k => k.Hash).ToArray(),
             ledger.Bind(AccountKind.Team, t.TeamId, new Limits(t.MaxBudget, t.RpmLimit, t.TpmLimit, null), t.Spend, t.BudgetResetAt),
             t.RouterSettings is null ? null : RoutingPolicy.Of(RouterSettings.FromStored(t.RouterSettings), routing.Value),
-            string.IsNullOrEmpty(t.TeamAlias) ? t.TeamId : t.TeamAlias)).ToList();
+            string.IsNullOrEmpty(t.TeamAlias) ? t.TeamId : t.TeamAlias)
+        {
+            ModelAliases = Frozen(t.ModelAliases),
+        }).ToList();
         var deployments = (await deploymentQuery.ToListAsync(ct)).Select(ToEntry).ToList();
         var userQuery = db.Users.AsNoTracking();
         if (ids is not null)
@@ -127,6 +133,10 @@ public sealed partial class RouteTable(
             .ToList();
         return new RouteData(keys, teams, deployments, users);
     }
+
+    /// <summary>A model alias map as the hot path reads it; the shared empty one when there are none.</summary>
+    private static FrozenDictionary<string, string> Frozen(Dictionary<string, string> aliases) =>
+        aliases.Count == 0 ? FrozenDictionary<string, string>.Empty : aliases.ToFrozenDictionary(StringComparer.Ordinal);
 
     private DeploymentEntry ToEntry(ModelDeployment d)
     {

@@ -19,6 +19,12 @@ public sealed class Team : Spend.IBudgeted
 
     /// <summary>LiteLLM's <c>router_settings</c> (strategy, fallbacks, retries, cooldown) as JSON; null: the gateway's defaults.</summary>
     public string? RouterSettings { get; set; }
+
+    /// <summary>
+    /// LiteLLM's <c>model_aliases</c>: a name the team's callers send → the model name it stands for (docs/api.md section 3).
+    /// Not the team models' public → internal names, which live in <see cref="Models.ModelAlias"/> rows.
+    /// </summary>
+    public Dictionary<string, string> ModelAliases { get; set; } = [];
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
     public string CreatedBy { get; set; } = "";

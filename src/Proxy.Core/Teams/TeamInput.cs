@@ -19,10 +19,16 @@ public sealed record TeamInput
     /// <summary>A JSON object, as text.</summary>
     public string? Metadata { get; init; }
 
+    /// <summary>LiteLLM's <c>model_aliases</c>: replaces the team's whole map (an empty one removes them all); null keeps it.</summary>
+    public IReadOnlyDictionary<string, string>? ModelAliases { get; init; }
+
     public List<MemberInput>? Members { get; init; }
 }
 
 public sealed record MemberInput(string? UserId, string? UserEmail, string? Role);
 
-/// <summary>A team with what its readers see beside it: the alias table and its keys.</summary>
+/// <summary>
+/// A team with what its readers see beside it: the alias table of its own models (public → internal name) and its keys.
+/// Its <c>model_aliases</c> are <see cref="Team.ModelAliases"/>.
+/// </summary>
 public sealed record TeamView(Team Team, IReadOnlyDictionary<string, string> ModelAliases, IReadOnlyList<Keys.VirtualKey> Keys);

@@ -27,6 +27,7 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
             var team = new Team { TeamId = teamId, CreatedAt = now, UpdatedAt = now, CreatedBy = caller.Id, UpdatedBy = caller.Id };
             Apply(team, input, now);
             await DemandRoutableAsync(team, input.RouterSettings, ct);
+            await ApplyModelAliasesAsync(team, input.ModelAliases, ct);
             Db.Teams.Add(team);
             foreach (var member in members)
             {
@@ -77,6 +78,7 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
             Demand.BlockTeam(caller, team.Blocked, input.Blocked);
             Apply(team, input, changes.Now);
             await DemandRoutableAsync(team, input.RouterSettings, ct);
+            await ApplyModelAliasesAsync(team, input.ModelAliases, ct);
             team.UpdatedAt = changes.Now;
             team.UpdatedBy = caller.Id;
             changes.Audit(caller, "team.update", teamId, teamId, Describe(input));
@@ -266,6 +268,25 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
         team.RouterSettings = settings.ToJson().ToJsonString();
     }
 
+    /// <summary>
+    /// <c>model_aliases</c> replace the team's whole map, as LiteLLM's do. The rule book decides what an alias may
+    /// name: a target the team can call now (its own models, or global models its <c>models</c> list allows; never another
+    /// team's), checked against the <c>models</c> list as this same write leaves it. An alias name may not hide one of
+    /// the team's own public model names; it need not be in <c>models</c> itself.
+    /// </summary>
+    private async Task ApplyModelAliasesAsync(Team team, IReadOnlyDictionary<string, string>? aliases, CancellationToken ct)
+    {
+        if (aliases is null)
+        {
+            return;
+        }
+        var valid = Models.AliasMap.Valid(aliases, "model_aliases");
+        var models = team.Models.ToArray();
+        await Models.AliasMap.DemandCallableAsync(Db, team.TeamId, valid,
+            (name, own, global) => Rules.TeamMayRouteTo(models, own, global, name), "model_aliases", $"team {team.TeamId}", ct);
+        team.ModelAliases = valid;
+    }
+
     private static void Apply(Team team, TeamInput input, DateTime now)
     {
         if (input.TeamAlias is not null) team.TeamAlias = Check.Text(input.TeamAlias, "team_alias");
@@ -281,6 +302,7 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
     {
         input.TeamAlias, input.Models, MaxBudget = Given(input.MaxBudget), BudgetDuration = Given(input.BudgetDuration),
         TpmLimit = Given(input.TpmLimit), RpmLimit = Given(input.RpmLimit), input.Blocked, RouterSettings = input.RouterSettings?.ToJson(),
+        input.ModelAliases,
     };
 
     /// <summary>The audit log shows a given limit (null when it was removed) and leaves out one not given.</summary>

@@ -24,9 +24,13 @@ public abstract class PortalUiContext : IAsyncLifetime
         });
         Ui.Services.AddSingleton<Microsoft.Extensions.Configuration.IConfiguration>(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
         Ui.Services.AddProxyCore($"Data Source={Path.Combine(Path.GetTempPath(), $"bunit-{Guid.NewGuid():N}.db")}");
-        Ui.AddAuthorization().SetAuthorized("someone@example.com");
+        Auth = Ui.AddAuthorization();
+        Auth.SetAuthorized("someone@example.com");
         Ui.Services.AddScoped<PortalSession>();
     }
+
+    /// <summary>The signed-in test user; a test that acts through the real core sets its user id claim.</summary>
+    protected Bunit.TestDoubles.BunitAuthorizationContext Auth { get; }
 
     /// <summary>Renders the providers a dialog or select needs, once.</summary>
     protected IRenderedComponent<MudDialogProvider> RenderProviders()

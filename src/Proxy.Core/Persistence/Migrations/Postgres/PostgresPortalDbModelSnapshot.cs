@@ -215,6 +215,12 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<string>("Aliases")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text")
+                        .HasDefaultValueSql("'{}'");
+
                     b.Property<bool>("Blocked")
                         .HasColumnType("boolean");
 
@@ -481,6 +487,12 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
 
                     b.Property<string>("Metadata")
                         .HasColumnType("text");
+
+                    b.Property<string>("ModelAliases")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text")
+                        .HasDefaultValueSql("'{}'");
 
                     b.PrimitiveCollection<List<string>>("Models")
                         .IsRequired()

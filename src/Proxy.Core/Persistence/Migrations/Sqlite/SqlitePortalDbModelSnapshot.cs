@@ -201,6 +201,12 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Aliases")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasDefaultValueSql("'{}'");
+
                     b.Property<bool>("Blocked")
                         .HasColumnType("INTEGER");
 
@@ -465,6 +471,12 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
 
                     b.Property<string>("Metadata")
                         .HasColumnType("TEXT");
+
+                    b.Property<string>("ModelAliases")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasDefaultValueSql("'{}'");
 
                     b.PrimitiveCollection<string>("Models")
                         .IsRequired()
