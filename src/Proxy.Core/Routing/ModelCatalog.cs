@@ -1,13 +1,23 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Proxy.Core.Access;
+using Proxy.Core.Spend;
 
 namespace Proxy.Core.Routing;
 
 /// <summary>
 /// Which models a caller can call, and which deployments a model name means for it (docs/api.md section 6): the team's
-/// alias table first, then the global models its key's and team's <c>models</c> lists allow. Reads only the snapshot.
+/// alias table first, then the global models its key's and team's <c>models</c> lists allow, then the wildcard
+/// deployments (<c>openai/*</c>, <c>*</c>) in the same order, team before global. Reads only the snapshot.
 /// </summary>
-public sealed class ModelCatalog(RouteTable routes)
+public sealed class ModelCatalog(RouteTable routes, PriceTable prices)
 {
+    /// <summary>A wildcard group's concrete groups are kept at most for this many model names (names are the callers' to choose).</summary>
+    private const int MaxConcreteModels = 1024;
+
+    /// <summary>A wildcard group → its concrete groups by captured name; dropped with the snapshot's group array.</summary>
+    private readonly ConditionalWeakTable<DeploymentEntry[], ConcurrentDictionary<string, DeploymentEntry[]>> _concrete = new();
+
     /// <summary>The deployment group for <paramref name="model"/>, or null when the caller may not call it (or it does not exist).</summary>
     public DeploymentEntry[]? Resolve(Caller caller, string model)
     {
@@ -15,11 +25,64 @@ public sealed class ModelCatalog(RouteTable routes)
         var team = caller.KeyTeamId is { } teamId ? snapshot.Teams.GetValueOrDefault(teamId) : null;
         if (team is not null && team.Aliases.TryGetValue(model, out var internalName))
         {
-            return snapshot.Groups.GetValueOrDefault(internalName);
+            return snapshot.Groups.GetValueOrDefault(internalName) is { } own && !own[0].IsWildcard ? own : null;
         }
-        return snapshot.Groups.TryGetValue(model, out var group) && group[0].TeamId is null && Rules.MayUseGlobalModel(caller, team, model)
-            ? group
-            : null;
+        if (snapshot.Groups.TryGetValue(model, out var group) && group[0].TeamId is null)
+        {
+            return Rules.MayUseGlobalModel(caller, team, model) && !group[0].IsWildcard ? group : null;
+        }
+        return ResolveWildcard(snapshot, caller, team, model);
+    }
+
+    /// <summary>
+    /// A name no exact model has: the team's wildcard deployments, then the global ones the caller's <c>models</c> lists
+    /// allow for that name; the longest matching pattern wins. Each deployment's <c>*</c> gets the captured name.
+    /// </summary>
+    private DeploymentEntry[]? ResolveWildcard(RouteSnapshot snapshot, Caller caller, TeamEntry? team, string model)
+    {
+        if (team is not null)
+        {
+            foreach (var pattern in team.Wildcards)
+            {
+                if (ModelPattern.Capture(pattern, model) is { } captured && snapshot.Groups.TryGetValue(team.Aliases[pattern], out var own))
+                {
+                    return Concrete(own, captured);
+                }
+            }
+        }
+        foreach (var pattern in snapshot.GlobalWildcards)
+        {
+            if (ModelPattern.Capture(pattern, model) is { } captured && snapshot.Groups.TryGetValue(pattern, out var global))
+            {
+                return Rules.MayUseGlobalModel(caller, team, model) ? Concrete(global, captured) : null;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The group for one concrete model: each wildcard deployment with its upstream name and price filled in.</summary>
+    private DeploymentEntry[] Concrete(DeploymentEntry[] group, string captured)
+    {
+        var cache = _concrete.GetValue(group, _ => new ConcurrentDictionary<string, DeploymentEntry[]>(StringComparer.Ordinal));
+        if (cache.TryGetValue(captured, out var concrete))
+        {
+            return concrete;
+        }
+        concrete = Array.ConvertAll(group, d =>
+        {
+            if (!d.IsWildcard)
+            {
+                return d;
+            }
+            var upstream = ModelPattern.Upstream(d, captured);
+            // A wildcard's own price (model_info) applies to all its models; otherwise the price table's for this one.
+            return d.ForModel(upstream, d.Price ?? prices.For(d.Provider, upstream, null, null));
+        });
+        if (cache.Count < MaxConcreteModels)
+        {
+            cache.TryAdd(captured, concrete);
+        }
+        return concrete;
     }
 
     /// <summary>A deployment by its model id, whoever owns it; callers check access themselves.</summary>
