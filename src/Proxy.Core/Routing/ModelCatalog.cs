@@ -101,17 +101,60 @@ public sealed class ModelCatalog(RouteTable routes, PriceTable prices)
         return null;
     }
 
-    /// <summary>Public names for <c>/v1/models</c>: the team's aliases and the global models the caller may use. Never internal names.</summary>
-    public IReadOnlyList<string> CallableNames(Caller caller)
+    /// <summary>
+    /// Public names for <c>/v1/models</c>: the team's aliases and the global models the caller may use, never internal
+    /// names. A wildcard deployment is listed as its pattern followed, with <paramref name="expandWildcards"/>, by the
+    /// price table's models of its provider under the pattern's prefix (<c>openai/*</c> → <c>openai/gpt-4o</c>, ...), as
+    /// LiteLLM lists a wildcard with its provider's known models; <c>*</c> alone expands to nothing.
+    /// </summary>
+    public IReadOnlyList<string> CallableNames(Caller caller, bool expandWildcards = true)
     {
         var snapshot = routes.Current;
         var team = caller.KeyTeamId is { } teamId ? snapshot.Teams.GetValueOrDefault(teamId) : null;
         var names = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        void Add(string name)
+        {
+            if (seen.Add(name))
+            {
+                names.Add(name);
+            }
+        }
         if (team is not null)
         {
-            names.AddRange(team.Aliases.Keys.Order(StringComparer.Ordinal));
+            foreach (var name in team.Aliases.Keys.Order(StringComparer.Ordinal))
+            {
+                Add(name);
+                if (expandWildcards && ModelPattern.IsPattern(name) && snapshot.Groups.TryGetValue(team.Aliases[name], out var group))
+                {
+                    foreach (var known in Expansions(name, group))
+                    {
+                        Add(known);
+                    }
+                }
+            }
         }
-        names.AddRange(snapshot.GlobalModelNames.Where(n => Rules.MayUseGlobalModel(caller, team, n) && !names.Contains(n)));
+        foreach (var name in snapshot.GlobalModelNames)
+        {
+            if (Rules.MayUseGlobalModel(caller, team, name))
+            {
+                Add(name);
+            }
+            if (expandWildcards && ModelPattern.IsPattern(name) && snapshot.Groups.TryGetValue(name, out var group))
+            {
+                foreach (var known in Expansions(name, group).Where(n => Rules.MayUseGlobalModel(caller, team, n)))
+                {
+                    Add(known);
+                }
+            }
+        }
         return names;
+    }
+
+    /// <summary>The known models a wildcard group serves, as callers name them: the price table's models of its provider under the pattern's prefix.</summary>
+    private IEnumerable<string> Expansions(string pattern, DeploymentEntry[] group)
+    {
+        var prefix = pattern[..^1];
+        return prefix.Length == 0 || !group[0].IsWildcard ? [] : prices.ModelsOf(group[0].Provider).Select(model => prefix + model);
     }
 }
