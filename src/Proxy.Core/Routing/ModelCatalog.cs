@@ -151,6 +151,32 @@ public sealed class ModelCatalog(RouteTable routes, PriceTable prices)
         return names;
     }
 
+    /// <summary>
+    /// <c>/model_group/info</c>'s groups: every name of <see cref="CallableNames"/> with the deployments it means for
+    /// the caller (a wildcard's pattern with its own deployments); only <paramref name="modelGroup"/> when given.
+    /// </summary>
+    public IReadOnlyList<(string Name, DeploymentEntry[] Group)> CallableGroups(Caller caller, string? modelGroup = null)
+    {
+        var snapshot = routes.Current;
+        var team = caller.KeyTeamId is { } teamId ? snapshot.Teams.GetValueOrDefault(teamId) : null;
+        var groups = new List<(string, DeploymentEntry[])>();
+        foreach (var name in CallableNames(caller))
+        {
+            if (modelGroup is not null && name != modelGroup)
+            {
+                continue;
+            }
+            var group = ModelPattern.IsPattern(name)
+                ? (team is not null && team.Aliases.TryGetValue(name, out var internalName) ? snapshot.Groups.GetValueOrDefault(internalName) : snapshot.Groups.GetValueOrDefault(name))
+                : Resolve(caller, name);
+            if (group is not null)
+            {
+                groups.Add((name, group));
+            }
+        }
+        return groups;
+    }
+
     /// <summary>The known models a wildcard group serves, as callers name them: the price table's models of its provider under the pattern's prefix.</summary>
     private IEnumerable<string> Expansions(string pattern, DeploymentEntry[] group)
     {
