@@ -32,6 +32,7 @@ public static class ModelEndpoints
         app.MapGet("/v1/model/info", Info).WithSummary("The models the caller can see, with their settings (no secrets)");
         app.MapGet("/v1/models", OpenAIList).WithSummary("OpenAI's model list: the public names the caller can call");
         app.MapGet("/models", OpenAIList).WithSummary("OpenAI's model list: the public names the caller can call");
+        app.MapGet("/model_group/info", GroupInfo).WithSummary("LiteLLM's model groups: the names the caller can call, with providers, prices and limits");
         return app;
     }
 
@@ -95,6 +96,18 @@ public static class ModelEndpoints
         return TypedResults.Ok(new ModelListResponse("list", [.. names.Select(name => new OpenAIModelJson(name, "model", 1677610602, "openai"))]));
     }
 
+    /// <summary>The names of <c>/v1/models</c>, each with what its deployments tell about it (LiteLLM's <c>ModelGroupInfo</c>).</summary>
+    private static Ok<ModelGroupInfoResponse> GroupInfo(HttpContext http, ModelCatalog catalog, string? model_group)
+    {
+        var caller = http.Caller();
+        if (!Rules.CanCallModels(caller))
+        {
+            throw ProxyError.Forbidden("This key is a management key: it cannot use LLM routes such as /model_group/info.");
+        }
+        return TypedResults.Ok(new ModelGroupInfoResponse([.. catalog.CallableGroups(caller, string.IsNullOrEmpty(model_group) ? null : model_group)
+            .Select(g => ModelGroupInfoJson.Of(g.Name, g.Group))]));
+    }
+
     private static ModelInput ReadModel(JsonObject body)
     {
         var p = body.Object("litellm_params") ?? [];
@@ -126,6 +139,43 @@ public static class ModelEndpoints
 }
 
 public sealed record ModelDeleteResponse(string Message, string ModelId);
+
+public sealed record ModelGroupInfoResponse(IReadOnlyList<ModelGroupInfoJson> Data);
+
+/// <summary>
+/// One model group as LiteLLM's <c>/model_group/info</c> describes it. What the gateway does not know (context windows,
+/// capabilities) has LiteLLM's defaults: null and false.
+/// </summary>
+public sealed record ModelGroupInfoJson(
+    [property: Description("The public name callers send as model.")] string ModelGroup,
+    [property: Description("The providers of its deployments.")] IReadOnlyList<string> Providers,
+    int? MaxInputTokens,
+    int? MaxOutputTokens,
+    [property: Description("USD per prompt token (the deployment's own price, else the price table's); null when unknown.")] double? InputCostPerToken,
+    [property: Description("USD per completion token; null when unknown.")] double? OutputCostPerToken,
+    [property: Description("chat, or embedding for embedding models.")] string Mode,
+    [property: Description("The sum of its deployments' litellm_params.tpm; null when none has one.")] long? Tpm,
+    [property: Description("The sum of its deployments' litellm_params.rpm; null when none has one.")] long? Rpm,
+    bool SupportsParallelFunctionCalling,
+    bool SupportsVision,
+    bool SupportsWebSearch,
+    bool SupportsUrlContext,
+    bool SupportsReasoning,
+    bool SupportsFunctionCalling,
+    IReadOnlyList<string> SupportedOpenaiParams,
+    bool IsPublicModelGroup)
+{
+    public static ModelGroupInfoJson Of(string name, DeploymentEntry[] group)
+    {
+        var price = group.Select(d => d.Price).FirstOrDefault(p => p is not null);
+        var limits = group.Select(d => d.Account?.Limits).OfType<Proxy.Core.Spend.Limits>().ToList();
+        long? Sum(Func<Proxy.Core.Spend.Limits, long?> of) => limits.Any(l => of(l) is not null) ? limits.Sum(l => of(l) ?? 0) : null;
+        var mode = group.Any(d => d.UpstreamModel.Contains("embedding", StringComparison.OrdinalIgnoreCase)) ? "embedding" : "chat";
+        return new ModelGroupInfoJson(name, [.. group.Select(d => d.Provider).Distinct(StringComparer.Ordinal)], null, null,
+            price?.InputCostPerToken, price?.OutputCostPerToken, mode, Sum(l => l.TpmLimit), Sum(l => l.RpmLimit),
+            false, false, false, false, false, false, [], false);
+    }
+}
 
 public sealed record ModelInfoResponse(IReadOnlyList<ModelInfoEntryJson> Data);
 

@@ -6,29 +6,42 @@ using Proxy.Core.Usage;
 
 namespace Portal.Endpoints;
 
-/// <summary>Recorded LLM calls of a team (<c>GET /spend/logs?team_id=</c>), for its admins and the proxy admin.</summary>
+/// <summary>
+/// Recorded LLM calls (<c>GET /spend/logs</c>), for a team's admins (with <c>team_id</c>) and the proxy admin, filtered
+/// by <c>request_id</c>, <c>api_key</c>, <c>user_id</c> and <c>team_id</c> together (docs/api.md section 9).
+/// </summary>
 public static class SpendEndpoints
 {
     public static IEndpointRouteBuilder MapSpendEndpoints(this IEndpointRouteBuilder app)
     {
         var management = app.MapManagementGroup();
-        management.MapGet("/spend/logs", List).WithSummary("A team's recorded LLM calls, newest first, one row per attempt");
+        management.MapGet("/spend/logs", List).WithSummary("Recorded LLM calls, newest first, one row per attempt; the filters combine with AND");
         return app;
     }
 
-    private static async Task<Ok<List<SpendLogJson>>> List(HttpContext http, UsageLog usage, string? team_id, string? page, string? size)
+    private static async Task<Ok<List<SpendLogJson>>> List(
+        HttpContext http, UsageLog usage, string? team_id, string? page, string? size,
+        [Description("The call id (x-litellm-call-id) or the provider answer's id (e.g. chatcmpl-...).")] string? request_id,
+        [Description("The key that called: the raw sk-... key or its SHA-256 hex.")] string? api_key,
+        string? user_id)
     {
         var caller = http.Caller();
         var (pageNumber, pageSize) = Paging.Validate(page, size);
-        var (records, _) = await usage.ListAsync(caller, team_id, pageNumber, pageSize, http.RequestAborted);
-        return TypedResults.Ok(records.Select(r => new SpendLogJson(r.CallId, r.Attempt, r.KeyHash, r.TeamId, r.UserId, r.Model, r.ModelId, r.Deployment,
-            r.Route, r.Status, r.PromptTokens, r.CompletionTokens, r.TotalTokens, r.TokensEstimated, r.Spend, r.LatencyMs, r.StartedAt)).ToList());
+        var filter = new SpendLogFilter(Given(request_id), Given(api_key), Given(user_id), team_id);
+        var (records, _) = await usage.ListAsync(caller, filter, pageNumber, pageSize, http.RequestAborted);
+        return TypedResults.Ok(records.Select(r => new SpendLogJson(r.CallId, r.ResponseId, r.Attempt, r.KeyHash, r.TeamId, r.UserId, r.Model, r.ModelId, r.Deployment,
+            r.Route, r.Status, r.PromptTokens, r.CompletionTokens, r.TotalTokens, r.TokensEstimated, r.Spend, r.LatencyMs, r.StartedAt,
+            new SpendLogMetadata(r.KeyHash, r.TeamId, r.UserId))).ToList());
     }
+
+    /// <summary>An empty filter (<c>?user_id=</c>) filters nothing, as LiteLLM's truthiness checks do.</summary>
+    private static string? Given(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }
 
 /// <summary>One attempt of an LLM call, as LiteLLM's spend log row.</summary>
 public sealed record SpendLogJson(
     [property: Description("The call id (x-litellm-call-id); a call retried on other deployments has one row per attempt.")] string RequestId,
+    [property: Description("The provider answer's own id (chatcmpl-..., resp_...), which ?request_id= also finds; null when the answer had none.")] string? ResponseId,
     int Attempt,
     [property: Description("The SHA-256 hex of the key that called (LiteLLM's field name); never the raw key.")] string ApiKey,
     string? TeamId,
@@ -44,4 +57,11 @@ public sealed record SpendLogJson(
     [property: Description("True when the provider reported no usage and the tokens were counted by the gateway.")] bool TokensEstimated,
     [property: Description("USD.")] double Spend,
     double LatencyMs,
-    [property: JsonPropertyName("startTime")] DateTime StartTime);
+    [property: JsonPropertyName("startTime")] DateTime StartTime,
+    [property: Description("LiteLLM's metadata fields about the caller.")] SpendLogMetadata Metadata);
+
+/// <summary>The part of LiteLLM's spend-log <c>metadata</c> the gateway knows.</summary>
+public sealed record SpendLogMetadata(
+    [property: Description("The SHA-256 hex of the key.")] string UserApiKey,
+    string? UserApiKeyTeamId,
+    string? UserApiKeyUserId);

@@ -119,8 +119,26 @@ public static class Rules
         caller.Key?.KeyType != KeyType.LlmApi
         && caller.Roles.TryGetValue(teamId, out var role) && role == TeamRole.Admin;
 
-    private static bool Allows(string[]? models, string name) =>
-        models is null || models.Length == 0 || Array.IndexOf(models, name) >= 0 || Array.IndexOf(models, AllProxyModels) >= 0;
+    /// <summary>
+    /// An empty list allows everything; otherwise an entry equal to the name, <c>all-proxy-models</c>, or a wildcard
+    /// entry ending in <c>*</c> whose start the name shares (<c>openai/*</c> allows <c>openai/gpt-4o</c>, <c>*</c> anything).
+    /// </summary>
+    private static bool Allows(string[]? models, string name)
+    {
+        if (models is null || models.Length == 0)
+        {
+            return true;
+        }
+        foreach (var entry in models)
+        {
+            if (entry == name || entry == AllProxyModels
+                || (entry.Length > 0 && entry[^1] == '*' && name.AsSpan().StartsWith(entry.AsSpan(0, entry.Length - 1), StringComparison.Ordinal)))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 
     /// <summary>LiteLLM's wildcard entry in a <c>models</c> list.</summary>
     public const string AllProxyModels = "all-proxy-models";

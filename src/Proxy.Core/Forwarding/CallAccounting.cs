@@ -39,6 +39,7 @@ public sealed class CallAccounting(SpendControl spend, UsageWriter usage, CallMe
         usage.Record(new UsageRecord
         {
             CallId = call.CallId,
+            ResponseId = meter.ResponseId,
             Attempt = call.Attempts++,
             KeyHash = call.Caller.Key?.Hash ?? call.Caller.Actor,
             TeamId = call.Caller.KeyTeamId,

@@ -18,7 +18,7 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
 
     public async Task<ModelDeployment> AddAsync(Caller caller, ModelInput input, CancellationToken ct = default)
     {
-        var publicName = Check.Required(input.ModelName, "model_name");
+        var publicName = WildcardChecked(Check.Required(input.ModelName, "model_name"));
         var upstream = Check.Required(input.UpstreamModel, "litellm_params.model");
         var teamId = input.TeamId is null ? null : Check.Required(input.TeamId, "model_info.team_id", 128);
         Demand.ManageModel(caller, teamId);
@@ -61,7 +61,7 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
                 deployment.UpstreamModel = Check.Required(input.UpstreamModel, "litellm_params.model");
             }
             ApplyParams(deployment, input);
-            var newName = input.ModelName is null ? null : Check.Required(input.ModelName, "model_name");
+            var newName = input.ModelName is null ? null : WildcardChecked(Check.Required(input.ModelName, "model_name"));
             if (newName is not null && newName != (deployment.PublicName ?? deployment.ModelName))
             {
                 await LeaveGroupAsync(deployment, ct);
@@ -117,6 +117,11 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
             changes.TouchTeam(d.TeamId);
         }
     }
+
+    /// <summary>A <c>*</c> in a public name is a wildcard deployment's, and only as its last character (<c>openai/*</c>, <c>*</c>).</summary>
+    private static string WildcardChecked(string publicName) =>
+        !publicName.Contains('*') || ModelPattern.IsPattern(publicName) ? publicName
+            : throw ProxyError.BadRequest($"model_name {publicName} has a * that is not its last character: a wildcard model is named like openai/* or *.", "model_name");
 
     /// <summary>Masked form of the stored provider key, e.g. <c>****cb07</c>.</summary>
     public static string? MaskedKey(ModelDeployment d) => d.ApiKeyHint is null ? null : "****" + d.ApiKeyHint;

@@ -28,6 +28,7 @@ public sealed class RouteSnapshot
         _users = users;
         _roles = roles;
         GlobalModelNames = globalModelNames;
+        GlobalWildcards = ModelPattern.LongestFirst(globalModelNames);
     }
 
     /// <summary>The value of the database's route-data version this snapshot reflects.</summary>
@@ -45,6 +46,9 @@ public sealed class RouteSnapshot
     public IReadOnlyDictionary<string, DeploymentEntry[]> Groups => _groups;
     public IReadOnlyDictionary<string, UserEntry> Users => _users;
     public IReadOnlyList<string> GlobalModelNames { get; }
+
+    /// <summary>The global model names that are patterns (<c>openai/*</c>, <c>*</c>), longest first: the first that matches wins.</summary>
+    public string[] GlobalWildcards { get; }
 
     /// <summary>Team id → role of a user, across all their teams.</summary>
     public IReadOnlyDictionary<string, string> RolesOf(string? userId) =>
@@ -134,6 +138,9 @@ public sealed record TeamEntry(
     /// maps the team models' public names to their internal groups.
     /// </summary>
     public FrozenDictionary<string, string> ModelAliases { get; init; } = FrozenDictionary<string, string>.Empty;
+
+    /// <summary>The public names of its alias table that are patterns (<c>openai/*</c>, <c>*</c>), longest first.</summary>
+    public string[] Wildcards { get; } = ModelPattern.LongestFirst(Aliases.Keys);
 }
 
 public sealed record UserEntry(string UserId, string? Email, bool IsProxyAdmin, bool Disabled, SpendAccount? Account = null);
@@ -151,6 +158,16 @@ public sealed record DeploymentEntry(
 {
     /// <summary>How it has been doing on this instance (in flight, latency, cooldown), live.</summary>
     public DeploymentState State { get; init; } = new();
+
+    /// <summary>Its <c>litellm_params.model</c> has a <c>*</c>, which a call's model name fills in (<see cref="ModelCatalog"/>).</summary>
+    public bool IsWildcard { get; } = UpstreamModel.Contains('*');
+
+    /// <summary>
+    /// This wildcard deployment for one concrete model: the same provider, key, base and limits, the model's own upstream
+    /// name and price, and a health of its own (one model's failures do not cool the others down).
+    /// </summary>
+    internal DeploymentEntry ForModel(string upstreamModel, Price? price) =>
+        new(ModelId, ModelName, TeamId, PublicName, Provider, upstreamModel, ApiBase, ApiVersion, ApiKey, Timeout, price, Account, Weight, Order, MaxRetries);
 
     /// <summary>The dialect its provider speaks.</summary>
     internal Providers.IProviderApi Api { get; } = Providers.Provider.Named(Provider)?.Api ?? Providers.OpenAIApi.Instance;

@@ -62,6 +62,18 @@ public sealed class PriceTable
     }
 
     /// <summary>
+    /// The table's models of <paramref name="provider"/>, without its prefix (the table's names without a prefix are
+    /// OpenAI's): what <c>/v1/models</c> lists for a wildcard deployment of that provider.
+    /// </summary>
+    public IReadOnlyList<string> ModelsOf(string provider) => _byProvider.GetOrAdd(provider, p =>
+        [.. _prices.Keys.Select(name => name.IndexOf('/') is var slash && slash < 0
+                ? (p == Providers.Provider.OpenAI ? name : null)
+                : name[..slash].Equals(p, StringComparison.OrdinalIgnoreCase) ? name[(slash + 1)..] : null)
+            .OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)]);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string[]> _byProvider = new(StringComparer.Ordinal);
+
+    /// <summary>
     /// The price of a deployment: its own (<c>model_info</c>, then <c>litellm_params</c>), else the table's for
     /// <c>{provider}/{model}</c> or <c>{model}</c>, where an Azure deployment may name its model in
     /// <c>model_info.base_model</c> (its deployment name is the team's choice). Null: no price known, calls cost 0.

@@ -92,6 +92,7 @@ internal static class SqliteUsageInserter
         Span<byte> startedAt = stackalloc byte[32];
         r.StartedAt.TryFormat(startedAt, out var length, "yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture);
         raw.sqlite3_bind_text(statement, offset + 17, startedAt[..length]);
+        Text(statement, offset + 18, r.ResponseId);
     }
 
     private static void Step(SqliteConnection connection, sqlite3_stmt statement)

@@ -8,7 +8,8 @@ namespace Proxy.Core.Usage;
 
 /// <summary>
 /// Passes the provider's answer through to the client untouched, and reads the token counts on the way: from the
-/// final JSON, or from the SSE chunk that carries <c>usage</c>. It never holds back or coalesces a write.
+/// final JSON, or from the SSE chunk that carries <c>usage</c>; and the answer's own <c>id</c> from its first bytes (the
+/// JSON's first write, or the first SSE chunk). It never holds back or coalesces a write.
 /// <para>
 /// It is also the attempt's response body feature, set in place of the client's for the attempt and set back after.
 /// Setting <see cref="HttpResponse.Body"/> instead would wrap it in a new StreamResponseBodyFeature and register an
@@ -21,12 +22,17 @@ public sealed class UsageMeter(IHttpResponseBodyFeature client, HttpResponse res
     private const int TailBytes = 8 * 1024;
     private const int MaxLineBytes = 1024 * 1024;
 
+    /// <summary>The answer's <c>id</c> is looked for in this much of its start only; a longer id is not kept.</summary>
+    private const int IdWindowBytes = 4 * 1024;
+    private const int MaxIdLength = 256;
+
     private readonly Stream _inner = client.Stream;
     private ArrayBufferWriter<byte>? _line;
     private PipeWriter? _writer;
     private byte[]? _tail;
     private int _tailLength;
     private bool? _isEventStream;
+    private bool _idLookedFor;
 
     /// <summary>Decided at the first byte, when the provider's headers are known.</summary>
     private bool IsEventStream => _isEventStream ??= response.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true;
@@ -84,6 +90,12 @@ public sealed class UsageMeter(IHttpResponseBodyFeature client, HttpResponse res
 
     public bool WasEventStream => _isEventStream == true;
 
+    /// <summary>
+    /// The provider's <c>id</c> of the answer (<c>chatcmpl-...</c>; <c>resp_...</c> of the Responses API, also as
+    /// <c>response.id</c> in its first event); null when the answer had none near its start (embeddings, errors).
+    /// </summary>
+    public string? ResponseId { get; private set; }
+
     /// <summary>When the answer's first byte was passed on (<see cref="System.Diagnostics.Stopwatch"/> ticks); 0 before.</summary>
     public long FirstByteAt { get; private set; }
 
@@ -123,6 +135,11 @@ public sealed class UsageMeter(IHttpResponseBodyFeature client, HttpResponse res
             return;
         }
         var tail = _tail.AsSpan(0, _tailLength);
+        if (ResponseId is null && Bytes <= TailBytes)
+        {
+            // The first write was too short to hold the id, but the whole answer is in the tail.
+            ReadId(tail);
+        }
         var at = tail.LastIndexOf("\"usage\""u8);
         if (at >= 0)
         {
@@ -145,6 +162,12 @@ public sealed class UsageMeter(IHttpResponseBodyFeature client, HttpResponse res
         Bytes += data.Length;
         if (!IsEventStream)
         {
+            if (!_idLookedFor)
+            {
+                // OpenAI-shaped answers open with their id: the first write holds it.
+                _idLookedFor = true;
+                ReadId(data.Length > IdWindowBytes ? data[..IdWindowBytes] : data);
+            }
             KeepTail(data);
             return;
         }
@@ -195,6 +218,13 @@ public sealed class UsageMeter(IHttpResponseBodyFeature client, HttpResponse res
         {
             return;
         }
+        if (!_idLookedFor)
+        {
+            // Every chunk repeats the id: the first one is enough.
+            _idLookedFor = true;
+            var payload = line[5..].Trim((byte)' ').TrimEnd((byte)'\r');
+            ReadId(payload.Length > IdWindowBytes ? payload[..IdWindowBytes] : payload);
+        }
         if (line.IndexOf("\"usage\""u8) >= 0)
         {
             ReadUsage(line[5..].Trim((byte)' ').TrimEnd((byte)'\r'));
@@ -226,6 +256,62 @@ public sealed class UsageMeter(IHttpResponseBodyFeature client, HttpResponse res
             line = line[Math.Min(i + 1, line.Length)..];
         }
         return count;
+    }
+
+    /// <summary>
+    /// Reads the top-level <c>id</c> (or <c>response.id</c>) string of a JSON object of which <paramref name="json"/>
+    /// may be only the start: the reader stops where the bytes end, and skips every other value it can.
+    /// </summary>
+    private void ReadId(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(json, isFinalBlock: false, default);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return;
+            }
+            var inResponse = false;
+            while (reader.Read())
+            {
+                if (reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == 1 && inResponse)
+                {
+                    inResponse = false;
+                    continue;
+                }
+                if (reader.TokenType != JsonTokenType.PropertyName)
+                {
+                    continue;
+                }
+                var depth = reader.CurrentDepth;
+                var isId = reader.ValueTextEquals("id"u8) && (depth == 1 || (depth == 2 && inResponse));
+                var isResponse = depth == 1 && reader.ValueTextEquals("response"u8);
+                if (!reader.Read())
+                {
+                    return;
+                }
+                if (isId && reader.TokenType == JsonTokenType.String)
+                {
+                    if (reader.ValueSpan.Length <= MaxIdLength && !reader.ValueIsEscaped)
+                    {
+                        ResponseId = System.Text.Encoding.UTF8.GetString(reader.ValueSpan);
+                    }
+                    return;
+                }
+                if (isResponse && reader.TokenType == JsonTokenType.StartObject)
+                {
+                    inResponse = true;
+                }
+                else if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray && !reader.TrySkip())
+                {
+                    return;
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // Not JSON (an odd error page): no id.
+        }
     }
 
     /// <summary>Finds a <c>usage</c> object at the top level or one level down (the Responses API nests it in <c>response</c>).</summary>

@@ -8,6 +8,9 @@ public sealed class UsageRecord
 
     public string CallId { get; set; } = "";
 
+    /// <summary>The provider answer's own <c>id</c> (<c>chatcmpl-...</c>, <c>resp_...</c>), read as the answer passed; null when it had none.</summary>
+    public string? ResponseId { get; set; }
+
     /// <summary>0 for a call's first attempt; a retry or fallback of the same call is 1, 2, ... under the same <see cref="CallId"/>.</summary>
     public int Attempt { get; set; }
     public string KeyHash { get; set; } = "";

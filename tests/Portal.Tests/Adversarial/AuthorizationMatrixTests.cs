@@ -134,7 +134,7 @@ public sealed class AuthorizationMatrixTests(MatrixWorld world) : IClassFixture<
             "GET /model/info" or "GET /v1/model/info" or "GET /v2/model/info" => Get(target == None
                 ? route[4..]
                 : $"{route[4..]}?litellm_model_id={world.ModelIds[target]}"),
-            "GET /v1/models" or "GET /models" => Get(route[4..]),
+            "GET /v1/models" or "GET /models" or "GET /model_group/info" => Get(route[4..]),
 
             "POST /key/generate" => Post("/key/generate", target == Global ? new { key_alias = fresh } : (object)new { key_alias = fresh, team_id = Team() }),
             "GET /key/info" => Get(target == None ? "/key/info" : $"/key/info?key={Uri.EscapeDataString(world.TargetKeys[target])}"),

@@ -115,6 +115,7 @@ public static class AuthorizationTable
         ("GET /v2/model/info", Global,                                        "200   200   200   200   403  200  200    200    | 401 401 401 401 401"),
         ("GET /v1/models", None,                                              "200   200   200   200   200  403  200    200    | 401 401 401 401 401"),
         ("GET /models", None,                                                 "200   200   200   200   200  403  200    200    | 401 401 401 401 401"),
+        ("GET /model_group/info", None,                                       "200   200   200   200   200  403  200    200    | 401 401 401 401 401"),
 
         // ---- keys (docs/api.md section 5); Own/Other/Global = a key of team A / of team B / without a team ----
         ("POST /key/generate", OwnTeam,                                       "200   200   403   403   403  403  403    403    | 401 401 401 401 401"),

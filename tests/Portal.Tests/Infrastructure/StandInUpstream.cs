@@ -31,7 +31,7 @@ public sealed record ReceivedRequest(string Method, string Path, string Query, I
 /// A provider stand-in on a real Kestrel port. It records every request and answers by the first path segment of
 /// the api_base the test registered, which is <c>/{scenario}-{unique id}</c>:
 /// <list type="bullet">
-/// <item><c>ok</c>: an OpenAI chat completion (or embedding/response, by path) with usage, echoing the model.</item>
+/// <item><c>ok</c>: an OpenAI chat completion (with an id of its own, or an embedding/response, by path) with usage, echoing the model.</item>
 /// <item><c>sse</c>: three SSE chunks and a usage chunk; <c>gated</c>: one chunk, then waits for <see cref="Release"/>;
 /// <c>nousage</c>: the same three chunks without a usage chunk.</item>
 /// <item><c>error429</c>: the provider's own rate-limit error; <c>slow</c>: answers after 5 s; <c>reset</c>: one SSE chunk, then aborts the connection on <see cref="Release"/>;
@@ -116,7 +116,8 @@ public sealed class StandInUpstream : IAsyncDisposable
             case "ok":
                 await http.Response.WriteAsJsonAsync(new
                 {
-                    id = "chatcmpl-standin",
+                    // Unique per answer, as a provider's: /spend/logs finds a call by it.
+                    id = $"chatcmpl-{Guid.NewGuid():N}",
                     @object = "chat.completion",
                     created = 1700000000,
                     model,

@@ -61,4 +61,57 @@ public sealed class UsageMeterTests
 
         Assert.Equal((9, 4, 13), (meter.PromptTokens, meter.CompletionTokens, meter.TotalTokens));
     }
+
+    [Theory]
+    [InlineData(7)]
+    [InlineData(4096)]
+    public async Task JsonAnswer_ItsIdIsRead_HoweverItIsSplit(int chunk)
+    {
+        var body = "{\"id\":\"chatcmpl-abc123\",\"object\":\"chat.completion\",\"choices\":[{\"message\":{\"content\":\"hi\",\"id\":\"not-this\"}}],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1,\"total_tokens\":2}}";
+
+        var (meter, _) = await PassAsync("application/json", body, chunk);
+
+        Assert.Equal("chatcmpl-abc123", meter.ResponseId);
+    }
+
+    [Fact]
+    public async Task LongJsonAnswer_ItsIdIsReadFromTheFirstWrite()
+    {
+        var body = "{\"object\":\"chat.completion\",\"meta\":{\"id\":\"nested\"},\"id\":\"chatcmpl-long\",\"choices\":[{\"message\":{\"content\":\"" + new string('a', 50_000) + "\"}}]}";
+
+        var (meter, _) = await PassAsync("application/json", body, 16 * 1024);
+
+        Assert.Equal("chatcmpl-long", meter.ResponseId);
+    }
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(500)]
+    public async Task EventStream_TheFirstChunksIdIsRead(int chunk)
+    {
+        var body = "data: {\"id\":\"chatcmpl-sse\",\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\n\n"
+            + "data: {\"id\":\"chatcmpl-sse\",\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2,\"total_tokens\":7}}\n\n"
+            + "data: [DONE]\n\n";
+
+        var (meter, _) = await PassAsync("text/event-stream", body, chunk);
+
+        Assert.Equal("chatcmpl-sse", meter.ResponseId);
+    }
+
+    [Fact]
+    public async Task ResponsesApiStream_TheResponsesIdIsRead()
+    {
+        var body = "event: response.created\ndata: {\"type\":\"response.created\",\"response\":{\"output\":[{\"id\":\"msg_1\"}],\"id\":\"resp_42\",\"status\":\"in_progress\"}}\n\n";
+
+        var (meter, _) = await PassAsync("text/event-stream", body, 64);
+
+        Assert.Equal("resp_42", meter.ResponseId);
+    }
+
+    [Fact]
+    public async Task AnswerWithoutAnId_OrNotJson_HasNone()
+    {
+        Assert.Null((await PassAsync("application/json", "{\"data\":[{\"id\":\"x\"}],\"usage\":{\"prompt_tokens\":5}}", 8)).Meter.ResponseId);
+        Assert.Null((await PassAsync("application/json", "<html>definitely not json", 8)).Meter.ResponseId);
+    }
 }

@@ -586,6 +586,9 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                     b.Property<int>("PromptTokens")
                         .HasColumnType("integer");
 
+                    b.Property<string>("ResponseId")
+                        .HasColumnType("text");
+
                     b.Property<string>("Route")
                         .IsRequired()
                         .HasColumnType("text");

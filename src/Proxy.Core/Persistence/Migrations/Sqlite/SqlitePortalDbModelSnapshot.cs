@@ -568,6 +568,9 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
                     b.Property<int>("PromptTokens")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("ResponseId")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Route")
                         .IsRequired()
                         .HasColumnType("TEXT");
