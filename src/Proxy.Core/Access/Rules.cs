@@ -104,14 +104,6 @@ public static class Rules
     public static bool TeamMayRouteTo(string[] teamModels, bool isOwnModel, bool isGlobalModel, string name) =>
         isOwnModel || (isGlobalModel && Allows(teamModels, name));
 
-    /// <summary>
-    /// What a key may call by name, decided at write time from the stored rows (a key alias's target must be one): its
-    /// team's own public model names, or a global model both the key's and its team's <c>models</c> lists allow, as
-    /// <see cref="Routing.ModelCatalog.Resolve"/> decides at call time. A team alias's target follows <see cref="TeamMayRouteTo"/>.
-    /// </summary>
-    public static bool KeyMayCall(string[] keyModels, string[]? teamModels, bool isOwnModel, bool isGlobalModel, string name) =>
-        isOwnModel || (isGlobalModel && Allows(keyModels, name) && Allows(teamModels, name));
-
     private static bool IsTeamKeyFor(Caller caller, string teamId) =>
         caller.Key is { } key && key.TeamId == teamId && key.KeyType != KeyType.LlmApi;
 

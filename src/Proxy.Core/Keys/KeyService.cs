@@ -207,10 +207,8 @@ public sealed class KeyService(Changes changes, TeamService teams)
     }
 
     /// <summary>
-    /// The key's <c>aliases</c> replace its whole map. A target must be a model the key can call now, by the rule book
-    /// (<see cref="Rules.KeyMayCall"/>: its team's own models, or global models the key's and team's <c>models</c> lists
-    /// allow; never another team's); the alias name need not be in <c>models</c> and may not hide one of its team's own
-    /// public model names.
+    /// The key's <c>aliases</c> replace its whole map. The alias name need not be in <c>models</c> and may not hide one of
+    /// its team's own public model names; the target is checked when a call uses it.
     /// </summary>
     private async Task ApplyAliasesAsync(VirtualKey key, IReadOnlyDictionary<string, string>? aliases, CancellationToken ct)
     {
@@ -219,11 +217,7 @@ public sealed class KeyService(Changes changes, TeamService teams)
             return;
         }
         var valid = Models.AliasMap.Valid(aliases, "aliases");
-        var keyModels = key.Models.ToArray();
-        var teamModels = key.TeamId is null ? null
-            : (await Db.Teams.Where(t => t.TeamId == key.TeamId).Select(t => t.Models).SingleAsync(ct)).ToArray();
-        await Models.AliasMap.DemandCallableAsync(Db, key.TeamId, valid,
-            (name, own, global) => Rules.KeyMayCall(keyModels, teamModels, own, global, name), "aliases", $"key {key.KeyName}", ct);
+        await Models.AliasMap.DemandNoHiddenModelAsync(Db, key.TeamId, valid, "aliases", ct);
         key.Aliases = valid;
     }
 

@@ -5,8 +5,8 @@ namespace Proxy.Core.Models;
 
 /// <summary>
 /// A team's <c>model_aliases</c> and a key's <c>aliases</c> (docs/api.md sections 3 and 5): a name the caller sends →
-/// the model name it stands for. Checked when written, so a stored alias names a model its owner could call then; calls
-/// check the target again (<see cref="Routing.ModelCatalog.Unalias"/>), as models and <c>models</c> lists change.
+/// the model name it stands for. Written with its shape checked; a call checks the target by the rule book
+/// (<see cref="Routing.ModelCatalog.Unalias"/>), as models and <c>models</c> lists change.
 /// </summary>
 internal static class AliasMap
 {
@@ -40,33 +40,21 @@ internal static class AliasMap
     }
 
     /// <summary>
-    /// Refuses an alias whose name would hide one of the team's own public model names, or whose target the owner cannot
-    /// call (<paramref name="mayCall"/>: name, is it the team's own model, is it a global model). The refusal reads the
-    /// same whether the target does not exist or belongs to another team.
+    /// Refuses an alias whose name would hide one of the team's own public model names. Targets are not checked here:
+    /// LiteLLM's scripts alias models that a key's <c>models</c> list names later or never, and a call checks the
+    /// target by the rule book, so an alias never reaches a model its caller could not call by name.
     /// </summary>
-    public static async Task DemandCallableAsync(PortalDb db, string? teamId, Dictionary<string, string> aliases,
-        Func<string, bool, bool, bool> mayCall, string param, string owner, CancellationToken ct)
+    public static async Task DemandNoHiddenModelAsync(PortalDb db, string? teamId, Dictionary<string, string> aliases, string param, CancellationToken ct)
     {
-        if (aliases.Count == 0)
+        if (aliases.Count == 0 || teamId is null)
         {
             return;
         }
-        var names = aliases.Keys.Concat(aliases.Values).Distinct(StringComparer.Ordinal).ToList();
-        var own = teamId is null ? []
-            : await db.Aliases.Where(a => a.TeamId == teamId && names.Contains(a.PublicName)).Select(a => a.PublicName).ToListAsync(ct);
-        var global = await db.Deployments.Where(d => d.TeamId == null && names.Contains(d.ModelName)).Select(d => d.ModelName).Distinct().ToListAsync(ct);
-        foreach (var (name, target) in aliases)
+        var names = aliases.Keys.ToList();
+        var hidden = await db.Aliases.Where(a => a.TeamId == teamId && names.Contains(a.PublicName)).Select(a => a.PublicName).FirstOrDefaultAsync(ct);
+        if (hidden is not null)
         {
-            if (own.Contains(name))
-            {
-                throw ProxyError.BadRequest($"{param}: {name} is one of team {teamId}'s own model names; an alias cannot hide it. Pick another alias name.", param);
-            }
-            if (!mayCall(target, own.Contains(target), global.Contains(target)))
-            {
-                throw ProxyError.BadRequest(
-                    $"{param}: {name} → {target}: {owner} cannot call model {target}. An alias names one of the team's own models or a global model the models lists allow.",
-                    param);
-            }
+            throw ProxyError.BadRequest($"{param}: {hidden} is one of team {teamId}'s own model names; an alias cannot hide it. Pick another alias name.", param);
         }
     }
 }

@@ -269,10 +269,8 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
     }
 
     /// <summary>
-    /// <c>model_aliases</c> replace the team's whole map, as LiteLLM's do. The rule book decides what an alias may
-    /// name: a target the team can call now (its own models, or global models its <c>models</c> list allows; never another
-    /// team's), checked against the <c>models</c> list as this same write leaves it. An alias name may not hide one of
-    /// the team's own public model names; it need not be in <c>models</c> itself.
+    /// <c>model_aliases</c> replace the team's whole map, as LiteLLM's do. An alias name may not hide one of the team's own
+    /// public model names; it need not be in <c>models</c> itself. The target is checked when a call uses it.
     /// </summary>
     private async Task ApplyModelAliasesAsync(Team team, IReadOnlyDictionary<string, string>? aliases, CancellationToken ct)
     {
@@ -281,9 +279,7 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
             return;
         }
         var valid = Models.AliasMap.Valid(aliases, "model_aliases");
-        var models = team.Models.ToArray();
-        await Models.AliasMap.DemandCallableAsync(Db, team.TeamId, valid,
-            (name, own, global) => Rules.TeamMayRouteTo(models, own, global, name), "model_aliases", $"team {team.TeamId}", ct);
+        await Models.AliasMap.DemandNoHiddenModelAsync(Db, team.TeamId, valid, "model_aliases", ct);
         team.ModelAliases = valid;
     }
 

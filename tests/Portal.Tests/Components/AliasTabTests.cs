@@ -14,14 +14,14 @@ using Proxy.Core.Users;
 
 namespace Portal.Tests.Components;
 
-/// <summary>The alias tab edits the team's model_aliases through TeamService: what the rule book refuses is shown, not stored.</summary>
+/// <summary>The alias tab edits the team's model_aliases through TeamService: what TeamService refuses is shown, not stored.</summary>
 public sealed class AliasTabTests : PortalUiContext
 {
     // TeamService finds members by normalised email, as Identity does in the host.
     public AliasTabTests() =>
         Ui.Services.AddSingleton<Microsoft.AspNetCore.Identity.ILookupNormalizer, Microsoft.AspNetCore.Identity.UpperInvariantLookupNormalizer>();
 
-    /// <summary>A migrated database with a signed-in proxy admin, a global model and a team.</summary>
+    /// <summary>A migrated database with a signed-in proxy admin, a global model and a team with a model of its own.</summary>
     private async Task<string> SeedAsync()
     {
         await using (var scope = Ui.Services.CreateAsyncScope())
@@ -40,6 +40,8 @@ public sealed class AliasTabTests : PortalUiContext
         await writes.ServiceProvider.GetRequiredService<ModelService>().AddAsync(Caller.MasterKey,
             new ModelInput { ModelName = "gpt-4o-mini", UpstreamModel = "openai/gpt-4o-mini", ApiKey = "sk-provider-ui-0001" });
         var team = await writes.ServiceProvider.GetRequiredService<TeamService>().CreateAsync(Caller.MasterKey, new TeamInput { TeamAlias = "ui" });
+        await writes.ServiceProvider.GetRequiredService<ModelService>().AddAsync(Caller.MasterKey,
+            new ModelInput { ModelName = "team-model", UpstreamModel = "openai/gpt-4o", ApiKey = "sk-provider-ui-0002", TeamId = team.Team.TeamId });
         await Ui.Services.GetRequiredService<RouteTable>().RefreshAsync();
         return team.Team.TeamId;
     }
@@ -70,14 +72,14 @@ public sealed class AliasTabTests : PortalUiContext
         Assert.Equal("gpt-4o-mini", (await StoredAsync(teamId))["cheap-model"]);
         Assert.Equal(1, changed);
 
-        // A target the team cannot call: TeamService refuses, the page says why, nothing is stored.
+        // An alias that would hide the team's own model: TeamService refuses, the page says why, nothing is stored.
         tab.Render(p => p.Add(t => t.ModelAliases, new Dictionary<string, string> { ["cheap-model"] = "gpt-4o-mini" }));
-        await TypeAsync(tab, "#alias-name", "stolen");
-        await TypeAsync(tab, "#alias-target", "another-teams-model");
+        await TypeAsync(tab, "#alias-name", "team-model");
+        await TypeAsync(tab, "#alias-target", "gpt-4o-mini");
         await tab.Find("[data-testid=add-alias]").ClickAsync(new MouseEventArgs());
 
-        snackbars.WaitForAssertion(() => Assert.Contains("cannot call model another-teams-model", snackbars.Markup));
-        Assert.False((await StoredAsync(teamId)).ContainsKey("stolen"));
+        snackbars.WaitForAssertion(() => Assert.Contains("an alias cannot hide it", snackbars.Markup));
+        Assert.False((await StoredAsync(teamId)).ContainsKey("team-model"));
         Assert.Equal(1, changed);
 
         await tab.Find("[data-testid=remove-alias]").ClickAsync(new MouseEventArgs());
