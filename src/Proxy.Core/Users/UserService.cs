@@ -158,9 +158,14 @@ public sealed class UserService(Changes changes, UserManager<PortalUser> users)
         userId ??= caller.UserId ?? throw ProxyError.BadRequest("user_id is required (this key belongs to no user).", "user_id");
         var user = await changes.Db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == userId, ct);
         var memberships = await changes.Db.Memberships.AsNoTracking().Where(m => m.UserId == userId).ToListAsync(ct);
-        if (user is null || !Rules.CanSeeUser(caller, userId, memberships.Select(m => m.TeamId)))
+        // As LiteLLM, another user's info is a 403; it is the same whether that user exists or not, so it reveals nothing.
+        if (!Rules.CanSeeUser(caller, userId, memberships.Select(m => m.TeamId)))
         {
-            throw ProxyError.NotFound($"User {userId} does not exist or is not visible to you.", "user_id");
+            throw ProxyError.Forbidden($"You can see only your own user info (and, as a team admin, your team's members'), not user {userId}'s.");
+        }
+        if (user is null)
+        {
+            throw ProxyError.NotFound($"User {userId} does not exist.", "user_id");
         }
         var teamIds = memberships.Select(m => m.TeamId).ToList();
         var teams = await changes.Db.Teams.AsNoTracking().Where(t => teamIds.Contains(t.TeamId)).OrderBy(t => t.CreatedAt).ToListAsync(ct);
