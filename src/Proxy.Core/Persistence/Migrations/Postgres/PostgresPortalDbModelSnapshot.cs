@@ -524,10 +524,16 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                     b.Property<string>("UserId")
                         .HasColumnType("text");
 
+                    b.Property<double?>("MaxBudgetInTeam")
+                        .HasColumnType("double precision");
+
                     b.Property<string>("Role")
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
+
+                    b.Property<double>("Spend")
+                        .HasColumnType("double precision");
 
                     b.HasKey("TeamId", "UserId");
 
@@ -650,6 +656,12 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                     b.Property<double?>("MaxBudget")
                         .HasColumnType("double precision");
 
+                    b.PrimitiveCollection<List<string>>("Models")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text[]")
+                        .HasDefaultValueSql("'{}'");
+
                     b.Property<string>("NormalizedEmail")
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)");
@@ -667,11 +679,17 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                     b.Property<bool>("PhoneNumberConfirmed")
                         .HasColumnType("boolean");
 
+                    b.Property<long?>("RpmLimit")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("SecurityStamp")
                         .HasColumnType("text");
 
                     b.Property<double>("Spend")
                         .HasColumnType("double precision");
+
+                    b.Property<long?>("TpmLimit")
+                        .HasColumnType("bigint");
 
                     b.Property<bool>("TwoFactorEnabled")
                         .HasColumnType("boolean");

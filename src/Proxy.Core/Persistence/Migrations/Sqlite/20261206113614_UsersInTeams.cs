@@ -1,0 +1,70 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Proxy.Core.Persistence.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class UsersInTeams : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<double>(
+                name: "MaxBudgetInTeam",
+                table: "team_memberships",
+                type: "REAL",
+                nullable: true);
+
+            migrationBuilder.AddColumn<double>(
+                name: "Spend",
+                table: "team_memberships",
+                type: "REAL",
+                nullable: false,
+                defaultValue: 0.0);
+
+            migrationBuilder.AddColumn<string>(
+                name: "Models",
+                table: "AspNetUsers",
+                type: "TEXT",
+                nullable: false,
+                defaultValue: "[]");
+
+            migrationBuilder.AddColumn<long>(
+                name: "RpmLimit",
+                table: "AspNetUsers",
+                type: "INTEGER",
+                nullable: true);
+
+            migrationBuilder.AddColumn<long>(
+                name: "TpmLimit",
+                table: "AspNetUsers",
+                type: "INTEGER",
+                nullable: true);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropColumn(
+                name: "MaxBudgetInTeam",
+                table: "team_memberships");
+
+            migrationBuilder.DropColumn(
+                name: "Spend",
+                table: "team_memberships");
+
+            migrationBuilder.DropColumn(
+                name: "Models",
+                table: "AspNetUsers");
+
+            migrationBuilder.DropColumn(
+                name: "RpmLimit",
+                table: "AspNetUsers");
+
+            migrationBuilder.DropColumn(
+                name: "TpmLimit",
+                table: "AspNetUsers");
+        }
+    }
+}
