@@ -34,12 +34,14 @@ public static class UserEndpoints
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
         var createKey = body.Bool("auto_create_key") ?? true;
+        // The new key's lifetime, as LiteLLM's /user/new takes it (null: never expires).
+        var duration = body.String("duration");
         var input = ReadUser(body, creating: true);
         var user = await users.NewAsync(caller, input, http.RequestAborted);
         var issued = createKey
             ? await keys.GenerateAsync(caller, new KeyInput
             {
-                UserId = user.Id, TeamId = input.TeamId, Models = input.Models, TpmLimit = input.TpmLimit, RpmLimit = input.RpmLimit,
+                UserId = user.Id, TeamId = input.TeamId, Models = input.Models, TpmLimit = input.TpmLimit, RpmLimit = input.RpmLimit, Duration = duration,
             }, http.RequestAborted)
             : null;
         return TypedResults.Ok(new NewUserResponse(ApiJson.User(user)) { Key = issued?.RawKey, KeyName = issued?.Key.KeyName, TeamId = input.TeamId });
@@ -144,6 +146,8 @@ public sealed record NewUserRequest : UserRequest
 {
     [Description("Join this team as a user member; the new key is a key of this team.")]
     public string? TeamId { get; init; }
+    [Description("The new key's lifetime (30s, 30m, 30h, 30d); null: never expires.")]
+    public string? Duration { get; init; }
 
     [Description("false: no key with the new user (default true).")]
     public bool? AutoCreateKey { get; init; }
