@@ -86,6 +86,9 @@ public static class ApiJson
         UserId = u.Id,
         UserEmail = u.Email,
         UserRole = UserRole.Of(u),
+        Models = u.Models,
+        TpmLimit = u.TpmLimit,
+        RpmLimit = u.RpmLimit,
         MaxBudget = u.MaxBudget,
         Spend = u.Spend,
         BudgetDuration = u.BudgetDuration,
@@ -93,6 +96,10 @@ public static class ApiJson
         Disabled = u.Disabled,
         CreatedAt = u.CreatedAt,
     };
+
+    /// <summary>A member's standing in a team as LiteLLM's <c>team_memberships</c> shows it; no budget: <c>litellm_budget_table</c> null.</summary>
+    public static TeamMembershipJson Membership(Proxy.Core.Teams.TeamMembership m) =>
+        new(m.UserId, m.TeamId, m.Role, m.Spend, m.MaxBudgetInTeam is { } max ? new BudgetTableJson(max) : null);
 
     public static ModelJson Model(ModelDeployment d) =>
         new(d.ModelId, d.ModelName, LitellmParams(d), ModelInfo(d), d.CreatedAt, d.CreatedBy, d.UpdatedAt, d.UpdatedBy);
@@ -112,6 +119,15 @@ public static class ApiJson
     private static Dictionary<string, JsonElement>? Extra(string? json) =>
         json is null ? null : JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(json);
 }
+
+/// <summary>A member in a team: LiteLLM's <c>LiteLLM_TeamMembership</c>.</summary>
+public sealed record TeamMembershipJson(
+    string UserId, string TeamId, [property: Description("admin or user")] string Role,
+    [property: Description("USD the member has spent with the team's keys.")] double Spend,
+    [property: Description("The member's budget in the team; null: none.")] BudgetTableJson? LitellmBudgetTable);
+
+/// <summary>LiteLLM's budget row, as far as the gateway has one: <c>max_budget</c> is <c>max_budget_in_team</c>.</summary>
+public sealed record BudgetTableJson([property: Description("USD: max_budget_in_team.")] double MaxBudget);
 
 public sealed record MemberJson(string UserId, string? UserEmail, [property: Description("admin or user")] string Role);
 
@@ -199,6 +215,12 @@ public record UserJson
     public string? UserEmail { get; init; }
     [Description("proxy_admin or internal_user.")]
     public string UserRole { get; init; } = "";
+    [Description("Global models the user's keys with an empty models list may call; empty: no restriction.")]
+    public IReadOnlyList<string> Models { get; init; } = [];
+    [Description("Tokens per minute across all of the user's keys.")]
+    public long? TpmLimit { get; init; }
+    [Description("Requests per minute across all of the user's keys.")]
+    public long? RpmLimit { get; init; }
     public double? MaxBudget { get; init; }
     public double Spend { get; init; }
     public string? BudgetDuration { get; init; }

@@ -26,7 +26,8 @@ public static class TeamEndpoints
         management.MapPost("/team/member_add", AddMember).Accepts<MemberAddRequest>(ApiDocument.Json)
             .WithSummary("Add members").WithDescription("Unknown users are created (without a password). 400 if already a member.");
         management.MapPost("/team/member_delete", RemoveMember).Accepts<MemberDeleteRequest>(ApiDocument.Json).WithSummary("Remove a member");
-        management.MapPost("/team/member_update", UpdateMember).Accepts<MemberUpdateRequest>(ApiDocument.Json).WithSummary("Change a member's role");
+        management.MapPost("/team/member_update", UpdateMember).Accepts<MemberUpdateRequest>(ApiDocument.Json)
+            .WithSummary("Change a member's role or budget in the team").WithDescription("A field left out keeps its value; max_budget_in_team: null removes the budget.");
         return app;
     }
 
@@ -41,7 +42,8 @@ public static class TeamEndpoints
     private static async Task<Ok<TeamInfoResponse>> Info(HttpContext http, TeamService teams, string? team_id)
     {
         var view = await teams.GetAsync(http.Caller(), team_id, http.RequestAborted);
-        return TypedResults.Ok(new TeamInfoResponse(view.Team.TeamId, ApiJson.Team(view), [.. view.Keys.Select(ApiJson.Key)]));
+        return TypedResults.Ok(new TeamInfoResponse(view.Team.TeamId, ApiJson.Team(view), [.. view.Keys.Select(ApiJson.Key)],
+            [.. view.Team.Members.OrderBy(m => m.User?.Email ?? m.UserId).Select(ApiJson.Membership)]));
     }
 
     private static async Task<Ok<List<TeamJson>>> List(HttpContext http, TeamService teams)
@@ -84,6 +86,9 @@ public static class TeamEndpoints
             null => throw ProxyError.BadRequest("member is required: {\"user_id\" or \"user_email\", \"role\": \"admin\"|\"user\"}.", "member"),
             _ => throw ProxyError.BadRequest("member must be an object or a list of objects.", "member"),
         };
+        // As LiteLLM, max_budget_in_team applies to every member of the call.
+        var budget = body.Given("max_budget_in_team", (b, n) => b.Number(n));
+        members = [.. members.Select(m => m with { MaxBudgetInTeam = budget })];
         var view = await teams.AddMembersAsync(caller, body.String("team_id"), members, http.RequestAborted);
         return TypedResults.Ok(new MemberResponse(view.Team.TeamId, ApiJson.Team(view)));
     }
@@ -100,8 +105,9 @@ public static class TeamEndpoints
     {
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
-        var member = new MemberInput(body.String("user_id"), body.String("user_email"),
-            body.String("role") ?? throw ProxyError.BadRequest("role is required: \"admin\" or \"user\".", "role"));
+        body.Refuse("on team members", "tpm_limit", "rpm_limit");
+        var member = new MemberInput(body.String("user_id"), body.String("user_email"), body.String("role"),
+            body.Given("max_budget_in_team", (b, n) => b.Number(n)));
         var view = await teams.UpdateMemberAsync(caller, body.String("team_id"), member, http.RequestAborted);
         return TypedResults.Ok(new MemberResponse(view.Team.TeamId, ApiJson.Team(view)));
     }
@@ -143,7 +149,8 @@ public static class TeamEndpoints
         new(m.String("user_id", "member.user_id"), m.String("user_email", "member.user_email"), m.String("role", "member.role"));
 }
 
-public sealed record TeamInfoResponse(string TeamId, TeamJson TeamInfo, IReadOnlyList<KeyJson> Keys);
+/// <param name="TeamMemberships">Each member's spend and budget in the team (LiteLLM's <c>team_memberships</c>).</param>
+public sealed record TeamInfoResponse(string TeamId, TeamJson TeamInfo, IReadOnlyList<KeyJson> Keys, IReadOnlyList<TeamMembershipJson> TeamMemberships);
 
 public sealed record TeamUpdateResponse(string TeamId, TeamJson Data);
 
@@ -171,10 +178,13 @@ public sealed record MemberInputJson(string? UserId, string? UserEmail, [propert
 public sealed record TeamDeleteRequest(IReadOnlyList<string> TeamIds);
 
 /// <summary>member is one member or a list of them.</summary>
-public sealed record MemberAddRequest(string TeamId, MemberInputJson Member);
+public sealed record MemberAddRequest(string TeamId, MemberInputJson Member,
+    [property: Description("USD: each added member's budget in the team.")] double? MaxBudgetInTeam = null);
 
 /// <summary>user_id or user_email names the member.</summary>
 public sealed record MemberDeleteRequest(string TeamId, string? UserId, string? UserEmail);
 
 /// <summary>user_id or user_email names the member.</summary>
-public sealed record MemberUpdateRequest(string TeamId, string? UserId, string? UserEmail, [property: Description("admin or user.")] string Role);
+public sealed record MemberUpdateRequest(string TeamId, string? UserId, string? UserEmail,
+    [property: Description("admin or user; absent keeps the role.")] string? Role = null,
+    [property: Description("USD: the member's budget in the team; null removes it, absent keeps it.")] double? MaxBudgetInTeam = null);

@@ -30,7 +30,7 @@ public static class ModelVisibility
     /// <param name="keyTeam">The caller's key's team as the route snapshot holds it (its <c>models</c> list), if any.</param>
     public static Reach ReachOf(Caller caller, TeamEntry? keyTeam) => new(
         TeamVisibility.ReachOf(caller),
-        AllowsAll(caller.Key?.Models), [.. caller.Key?.Models ?? []],
+        AllowsAll(Rules.KeyModels(caller)), [.. Rules.KeyModels(caller) ?? []],
         AllowsAll(keyTeam?.Models), [.. keyTeam?.Models ?? []]);
 
     public static bool Allows(Caller caller, TeamEntry? keyTeam, ModelDeployment deployment) => Compiled(deployment, ReachOf(caller, keyTeam));

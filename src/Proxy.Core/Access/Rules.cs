@@ -91,11 +91,19 @@ public static class Rules
 
     /// <summary>
     /// A global model is callable when both the key's and its team's <c>models</c> lists allow it
-    /// (an empty list, or <c>all-proxy-models</c>, allows every global model).
+    /// (an empty list, or <c>all-proxy-models</c>, allows every global model). A key with an empty list takes its
+    /// user's <c>models</c> instead, as LiteLLM does (<see cref="KeyModels"/>).
     /// </summary>
     public static bool MayUseGlobalModel(Caller caller, TeamEntry? team, string modelName) =>
         caller.IsProxyAdmin
-        || (Allows(caller.Key?.Models, modelName) && Allows(team?.Models, modelName));
+        || (Allows(KeyModels(caller), modelName) && Allows(team?.Models, modelName));
+
+    /// <summary>
+    /// The <c>models</c> list that binds a key: its own, or when that is empty, its user's (LiteLLM's user
+    /// <c>models</c>, e.g. from <c>/user/new</c>); null or empty allows every global model.
+    /// </summary>
+    public static string[]? KeyModels(Caller caller) =>
+        caller.Key?.Models is { Length: > 0 } own ? own : caller.Key is null ? null : caller.User?.Models;
 
     /// <summary>
     /// What a team's router settings may name (as a model with fallbacks, or as a fallback): its own models and the

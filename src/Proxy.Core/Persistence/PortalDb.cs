@@ -54,7 +54,16 @@ public abstract class PortalDb(DbContextOptions options) : IdentityDbContext<Por
 
 public sealed class SqlitePortalDb(DbContextOptions<SqlitePortalDb> options) : PortalDb(options);
 
-public sealed class PostgresPortalDb(DbContextOptions<PostgresPortalDb> options) : PortalDb(options);
+public sealed class PostgresPortalDb(DbContextOptions<PostgresPortalDb> options) : PortalDb(options)
+{
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+        // A text[] column added to a table with rows needs a default (SQLite's JSON column gets "[]" by itself):
+        // the users who were there before user models existed have none, so no restriction.
+        builder.Entity<Users.PortalUser>().Property(u => u.Models).HasDefaultValueSql("'{}'");
+    }
+}
 
 /// <summary>
 /// What a version changed: one team (<see cref="TeamId"/>), or, when null, anything (global models, users, teamless

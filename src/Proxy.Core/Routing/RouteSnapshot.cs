@@ -114,6 +114,7 @@ public sealed record RouteData(
     /// <summary>The spend accounts these rows are bound to.</summary>
     public IReadOnlySet<(AccountKind, string)> Accounts() =>
         Keys.Select(k => k.Account).Concat(Teams.Select(t => t.Account)).Concat(Users.Select(u => u.Account)).Concat(Deployments.Select(d => d.Account))
+            .Concat(Teams.SelectMany(t => t.MemberAccounts?.Values ?? Enumerable.Empty<SpendAccount>()))
             .OfType<SpendAccount>().Select(a => (a.Kind, a.Id)).ToHashSet();
 }
 
@@ -131,7 +132,8 @@ public sealed record KeyEntry(
 /// <param name="Label">What metrics call the team: its alias, else its id.</param>
 public sealed record TeamEntry(
     string TeamId, string[] Models, bool Blocked, FrozenDictionary<string, string> Aliases,
-    FrozenDictionary<string, string> Members, string[] KeyHashes, SpendAccount? Account = null, RoutingPolicy? Routing = null, string? Label = null)
+    FrozenDictionary<string, string> Members, string[] KeyHashes, SpendAccount? Account = null, RoutingPolicy? Routing = null, string? Label = null,
+    FrozenDictionary<string, SpendAccount>? MemberAccounts = null)
 {
     /// <summary>
     /// The team's <c>model_aliases</c> (name sent → model name), applied before the key's. Not <see cref="Aliases"/>, which
@@ -141,9 +143,13 @@ public sealed record TeamEntry(
 
     /// <summary>The public names of its alias table that are patterns (<c>openai/*</c>, <c>*</c>), longest first.</summary>
     public string[] Wildcards { get; } = ModelPattern.LongestFirst(Aliases.Keys);
+
+    /// <summary>The live budget of a member in this team (<c>max_budget_in_team</c>); null when the member has none.</summary>
+    public SpendAccount? AccountOf(string userId) => MemberAccounts is { Count: > 0 } accounts ? accounts.GetValueOrDefault(userId) : null;
 }
 
-public sealed record UserEntry(string UserId, string? Email, bool IsProxyAdmin, bool Disabled, SpendAccount? Account = null);
+/// <param name="Models">The user's <c>models</c>: what their keys with an empty <c>models</c> list may call; empty: no restriction.</param>
+public sealed record UserEntry(string UserId, string? Email, bool IsProxyAdmin, bool Disabled, SpendAccount? Account = null, string[]? Models = null);
 
 /// <summary>A deployment ready to forward to: the provider key is already opened, its URLs already built.</summary>
 /// <param name="Price">What its tokens cost; null when no price is known (calls then cost 0).</param>

@@ -116,7 +116,8 @@ public sealed partial class RouteTable(
             keysByTeam[t.TeamId].Select(k => k.Hash).ToArray(),
             ledger.Bind(AccountKind.Team, t.TeamId, new Limits(t.MaxBudget, t.RpmLimit, t.TpmLimit, null), t.Spend, t.BudgetResetAt),
             t.RouterSettings is null ? null : RoutingPolicy.Of(RouterSettings.FromStored(t.RouterSettings), routing.Value),
-            string.IsNullOrEmpty(t.TeamAlias) ? t.TeamId : t.TeamAlias)
+            string.IsNullOrEmpty(t.TeamAlias) ? t.TeamId : t.TeamAlias,
+            MemberAccounts(members[t.TeamId]))
         {
             ModelAliases = Frozen(t.ModelAliases),
         }).ToList();
@@ -127,9 +128,10 @@ public sealed partial class RouteTable(
             var userIds = members.SelectMany(g => g.Select(m => m.UserId)).Concat(keys.Where(k => k.UserId is not null).Select(k => k.UserId!)).Distinct().ToList();
             userQuery = userQuery.Where(u => userIds.Contains(u.Id));
         }
-        var users = (await userQuery.Select(u => new { u.Id, u.Email, u.IsProxyAdmin, u.Disabled, u.MaxBudget, u.Spend, u.BudgetResetAt }).ToListAsync(ct))
+        var users = (await userQuery.Select(u => new { u.Id, u.Email, u.IsProxyAdmin, u.Disabled, u.MaxBudget, u.Spend, u.BudgetResetAt, u.Models, u.RpmLimit, u.TpmLimit }).ToListAsync(ct))
             .Select(u => new UserEntry(u.Id, u.Email, u.IsProxyAdmin, u.Disabled,
-                ledger.Bind(AccountKind.User, u.Id, new Limits(u.MaxBudget, null, null, null), u.Spend, u.BudgetResetAt)))
+                ledger.Bind(AccountKind.User, u.Id, new Limits(u.MaxBudget, u.RpmLimit, u.TpmLimit, null), u.Spend, u.BudgetResetAt),
+                [.. u.Models]))
             .ToList();
         return new RouteData(keys, teams, deployments, users);
     }
@@ -137,6 +139,16 @@ public sealed partial class RouteTable(
     /// <summary>A model alias map as the hot path reads it; the shared empty one when there are none.</summary>
     private static FrozenDictionary<string, string> Frozen(Dictionary<string, string> aliases) =>
         aliases.Count == 0 ? FrozenDictionary<string, string>.Empty : aliases.ToFrozenDictionary(StringComparer.Ordinal);
+
+    /// <summary>The live accounts of a team's members that have a budget in it (<c>max_budget_in_team</c>); null when none has.</summary>
+    private FrozenDictionary<string, SpendAccount>? MemberAccounts(IEnumerable<Teams.TeamMembership> members)
+    {
+        var accounts = members
+            .Select(m => (m.UserId, Account: ledger.Bind(AccountKind.Member, MemberAccount.Id(m.TeamId, m.UserId), new Limits(m.MaxBudgetInTeam, null, null, null), m.Spend)))
+            .Where(m => m.Account is not null)
+            .ToFrozenDictionary(m => m.UserId, m => m.Account!, StringComparer.Ordinal);
+        return accounts.Count == 0 ? null : accounts;
+    }
 
     private DeploymentEntry ToEntry(ModelDeployment d)
     {

@@ -30,4 +30,19 @@ public enum AccountKind
     Team,
     User,
     Deployment,
+
+    /// <summary>A user in one team (<c>max_budget_in_team</c>); its id is <see cref="MemberAccount.Id"/>.</summary>
+    Member,
+}
+
+/// <summary>How a member's account is named: team and user, which the team id (it never holds a slash) separates.</summary>
+public static class MemberAccount
+{
+    public static string Id(string teamId, string userId) => string.Concat(teamId, "/", userId);
+
+    public static (string TeamId, string UserId) Split(string id)
+    {
+        var slash = id.IndexOf('/', StringComparison.Ordinal);
+        return (id[..slash], id[(slash + 1)..]);
+    }
 }

@@ -6,8 +6,8 @@ using Proxy.Core.Access;
 namespace Proxy.Core.Spend;
 
 /// <summary>
-/// Spend control on the hot path, in two moments: before forwarding, "may this caller spend now?" (its key's, team's
-/// and user's budgets, and the key's and team's rate limits); after, "this call used N tokens and cost X". Both touch
+/// Spend control on the hot path, in two moments: before forwarding, "may this caller spend now?" (its key's, team's,
+/// user's and team member's budgets, and the key's, team's and user's rate limits); after, "this call used N tokens and cost X". Both touch
 /// only memory; the usage writer stores the spend and <see cref="SpendSync"/> shares the windows.
 /// </summary>
 public sealed class SpendControl(SpendLedger ledger)
@@ -18,7 +18,9 @@ public sealed class SpendControl(SpendLedger ledger)
         var key = caller.Key?.Account;
         var team = caller.Team?.Account;
         var user = caller.User?.Account;
-        if (key is null && team is null && user is null)
+        // The key's user as a member of the key's team: max_budget_in_team binds the team's keys of that user.
+        var member = caller.Key?.UserId is { } userId ? caller.Team?.AccountOf(userId) : null;
+        if (key is null && team is null && user is null && member is null)
         {
             return CallAllowance.Unlimited;
         }
@@ -28,10 +30,12 @@ public sealed class SpendControl(SpendLedger ledger)
             DemandWithinBudget(key, caller);
             DemandWithinBudget(team, caller);
             DemandWithinBudget(user, caller);
+            DemandWithinBudget(member, caller);
 
             var minute = ledger.Minute;
             DemandTokens(key, minute, caller);
             DemandTokens(team, minute, caller);
+            DemandTokens(user, minute, caller);
             if (key is not null && !key.TryEnterParallel(out parallel))
             {
                 throw ProxyError.RateLimited(
@@ -40,6 +44,7 @@ public sealed class SpendControl(SpendLedger ledger)
             }
             DemandRequest(key, minute, caller);
             DemandRequest(team, minute, caller);
+            DemandRequest(user, minute, caller);
         }
         catch (ProxyError refused)
         {
@@ -50,7 +55,7 @@ public sealed class SpendControl(SpendLedger ledger)
                 Headers = [.. refused.Headers, .. CallAllowance.RateHeaders(ledger, key, team)],
             };
         }
-        return new CallAllowance(ledger, key, team, user, parallel);
+        return new CallAllowance(ledger, key, team, user, parallel) { Member = member };
     }
 
     /// <summary>The router's question for a deployment with its own rpm/tpm: takes one of its requests if it has room for a call.</summary>
@@ -83,6 +88,7 @@ public sealed class SpendControl(SpendLedger ledger)
     {
         AccountKind.Key => $"Key={caller.Key!.KeyName}",
         AccountKind.Team => $"Team={account.Id}",
+        AccountKind.Member => $"User={MemberAccount.Split(account.Id).UserId} in Team={MemberAccount.Split(account.Id).TeamId}",
         _ => $"User={account.Id}",
     };
 
@@ -138,6 +144,9 @@ public sealed class CallAllowance : IDisposable
     private readonly SpendAccount? _user;
     private RateLimitLease? _parallel;
 
+    /// <summary>The key's user's spend in the key's team, when that member has a budget in it.</summary>
+    internal SpendAccount? Member { get; init; }
+
     internal CallAllowance(SpendLedger? ledger, SpendAccount? key, SpendAccount? team, SpendAccount? user, RateLimitLease? parallel)
     {
         _ledger = ledger;
@@ -174,9 +183,11 @@ public sealed class CallAllowance : IDisposable
         var minute = _ledger.Minute;
         _key?.ChargeTokens(minute, tokens);
         _team?.ChargeTokens(minute, tokens);
+        _user?.ChargeTokens(minute, tokens);
         _key?.AddPending(cost);
         _team?.AddPending(cost);
         _user?.AddPending(cost);
+        Member?.AddPending(cost);
     }
 
     public void Dispose()

@@ -16,8 +16,37 @@ internal static class SpendStore
         AccountKind.Team => ("teams", "TeamId"),
         AccountKind.Key => ("keys", "Token"),
         AccountKind.User => ("AspNetUsers", "Id"),
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Deployments have no stored spend."),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Deployments have no stored spend; members have no budget period."),
     };
+
+    /// <summary>
+    /// The row of an account: <c>"Key" = @id</c>, or for a member (a team membership, whose spend is the member's in
+    /// that team) <c>"TeamId" = @team AND "UserId" = @id</c>. Its parameters come last in a command, in that order.
+    /// </summary>
+    private static (string Table, string Match, string[] Parameters) Row(AccountKind kind)
+    {
+        if (kind == AccountKind.Member)
+        {
+            return ("team_memberships", "\"TeamId\" = @team AND \"UserId\" = @id", ["@team", "@id"]);
+        }
+        var (table, key) = Where(kind);
+        return (table, $"\"{key}\" = @id", ["@id"]);
+    }
+
+    /// <summary>Sets the row parameters of <see cref="Row"/>, which start at <paramref name="first"/>.</summary>
+    private static void BindRow(DbCommand command, int first, AccountKind kind, string id)
+    {
+        if (kind == AccountKind.Member)
+        {
+            var (teamId, userId) = MemberAccount.Split(id);
+            command.Parameters[first].Value = teamId;
+            command.Parameters[first + 1].Value = userId;
+        }
+        else
+        {
+            command.Parameters[first].Value = id;
+        }
+    }
 
     public static readonly AccountKind[] Budgeted = [AccountKind.Team, AccountKind.Key, AccountKind.User];
 
@@ -33,12 +62,12 @@ internal static class SpendStore
                 var (kind, id, amount) = increments[i];
                 if (!commands.TryGetValue(kind, out var command))
                 {
-                    var (table, key) = Where(kind);
-                    command = Command(connection, tx, $"UPDATE \"{table}\" SET \"Spend\" = \"Spend\" + @amount WHERE \"{key}\" = @id RETURNING \"Spend\"", "@amount", "@id");
+                    var (table, match, parameters) = Row(kind);
+                    command = Command(connection, tx, $"UPDATE \"{table}\" SET \"Spend\" = \"Spend\" + @amount WHERE {match} RETURNING \"Spend\"", ["@amount", .. parameters]);
                     commands[kind] = command;
                 }
                 command.Parameters[0].Value = amount;
-                command.Parameters[1].Value = id;
+                BindRow(command, 1, kind, id);
                 stored[i] = await command.ExecuteScalarAsync() is { } value and not DBNull ? Convert.ToDouble(value, CultureInfo.InvariantCulture) : null;
             }
         }
@@ -82,9 +111,10 @@ internal static class SpendStore
     /// <summary>An account's stored spend and next reset, or null when the row is gone.</summary>
     public static async Task<(double Spend, DateTime? ResetAt)?> ReadAsync(DbConnection connection, AccountKind kind, string id)
     {
-        var (table, key) = Where(kind);
-        await using var command = Command(connection, null, $"SELECT \"Spend\", \"BudgetResetAt\" FROM \"{table}\" WHERE \"{key}\" = @id", "@id");
-        command.Parameters[0].Value = id;
+        var (table, match, parameters) = Row(kind);
+        var resetAt = kind == AccountKind.Member ? "NULL" : "\"BudgetResetAt\"";
+        await using var command = Command(connection, null, $"SELECT \"Spend\", {resetAt} FROM \"{table}\" WHERE {match}", parameters);
+        BindRow(command, 0, kind, id);
         await using var reader = await command.ExecuteReaderAsync();
         if (!await reader.ReadAsync())
         {
@@ -168,8 +198,11 @@ internal static class SpendStore
     }
 }
 
-/// <summary>What a batch of calls added to one key's, team's or user's spend.</summary>
-/// <remarks>Teams before keys before users: the order team deletion locks them in, so PostgreSQL sees no deadlock.</remarks>
+/// <summary>What a batch of calls added to one key's, team's, user's or team member's spend.</summary>
+/// <remarks>
+/// Teams before keys before members before users: the order team deletion locks them in (members and keys go with
+/// their team), so PostgreSQL sees no deadlock.
+/// </remarks>
 internal readonly record struct SpendIncrement(AccountKind Kind, string Id, double Amount)
 {
     /// <summary>Summed per account, without an object per record: at scale a batch holds thousands of them.</summary>
@@ -183,6 +216,11 @@ internal readonly record struct SpendIncrement(AccountKind Kind, string Id, doub
                 Add(sums, AccountKind.Team, record.TeamId, record.Spend);
                 Add(sums, AccountKind.Key, record.KeyHash, record.Spend);
                 Add(sums, AccountKind.User, record.UserId, record.Spend);
+                if (record.TeamId is not null && record.UserId is not null)
+                {
+                    // The member's spend in the team; a key whose user is not a member of its team matches no row.
+                    Add(sums, AccountKind.Member, MemberAccount.Id(record.TeamId, record.UserId), record.Spend);
+                }
             }
         }
         var increments = new List<SpendIncrement>(sums.Count);
@@ -202,5 +240,5 @@ internal readonly record struct SpendIncrement(AccountKind Kind, string Id, doub
         }
     }
 
-    private static int LockOrder(AccountKind kind) => kind switch { AccountKind.Team => 0, AccountKind.Key => 1, _ => 2 };
+    private static int LockOrder(AccountKind kind) => kind switch { AccountKind.Team => 0, AccountKind.Key => 1, AccountKind.Member => 2, _ => 3 };
 }

@@ -46,5 +46,11 @@ public sealed class TeamMembership
     public string TeamId { get; set; } = "";
     public string UserId { get; set; } = "";
     public string Role { get; set; } = TeamRole.User;
+
+    /// <summary>LiteLLM's <c>max_budget_in_team</c> (USD): what this member may spend with this team's keys; null: no limit.</summary>
+    public double? MaxBudgetInTeam { get; set; }
+
+    /// <summary>USD this member has spent with this team's keys (keys with this team and this user), since joining.</summary>
+    public double Spend { get; set; }
     public Users.PortalUser? User { get; set; }
 }

@@ -25,7 +25,9 @@ public sealed record TeamInput
     public List<MemberInput>? Members { get; init; }
 }
 
-public sealed record MemberInput(string? UserId, string? UserEmail, string? Role);
+/// <param name="Role"><c>admin</c> or <c>user</c>; on an update, null keeps the member's role.</param>
+/// <param name="MaxBudgetInTeam">LiteLLM's <c>max_budget_in_team</c> (USD): absent keeps it, null removes it.</param>
+public sealed record MemberInput(string? UserId, string? UserEmail, string? Role, Optional<double?> MaxBudgetInTeam = default);
 
 /// <summary>
 /// A team with what its readers see beside it: the alias table of its own models (public → internal name) and its keys.

@@ -131,7 +131,7 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
             foreach (var member in valid)
             {
                 var user = await AddMemberAsync(team, member, ct);
-                changes.Audit(caller, "team.member_add", teamId, user.Id, new { user_id = user.Id, user_email = user.Email, role = member.Role });
+                changes.Audit(caller, "team.member_add", teamId, user.Id, new { user_id = user.Id, user_email = user.Email, role = member.Role, max_budget_in_team = member.MaxBudget });
                 changes.TouchTeam(teamId);
             }
             return team;
@@ -139,21 +139,37 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
         return await GetAsync(caller, teamId, ct);
     }
 
+    /// <summary>
+    /// A member's role and/or budget in the team (<c>max_budget_in_team</c>). Unlike LiteLLM, whose update without a
+    /// budget disconnects the member's budget, a field left out keeps its value: a role-only update keeps the budget.
+    /// </summary>
     public async Task<TeamView> UpdateMemberAsync(Caller caller, string? teamId, MemberInput member, CancellationToken ct = default)
     {
         teamId = Check.Required(teamId, "team_id", 128);
         Demand.AdministerTeam(caller, teamId);
-        var role = ValidRole(member.Role);
+        if (member.Role is null && !member.MaxBudgetInTeam.IsGiven)
+        {
+            throw ProxyError.BadRequest("role or max_budget_in_team is required: the member's new role (\"admin\" or \"user\") or budget in the team.", "role");
+        }
+        var role = member.Role is null ? null : ValidRole(member.Role);
+        var budget = member.MaxBudgetInTeam.IsGiven ? ValidBudget(member.MaxBudgetInTeam.Value) : null;
         await changes.ApplyAsync(async () =>
         {
             var team = await Db.Teams.Include(t => t.Members).ThenInclude(m => m.User).SingleOrDefaultAsync(t => t.TeamId == teamId, ct) ?? throw TeamNotFound(teamId);
             var membership = FindMember(team, member.UserId, member.UserEmail);
-            if (role != TeamRole.Admin)
+            if (role is not null && role != TeamRole.Admin)
             {
                 TeamAdmins.DemandAnotherAdmin(caller, team, membership);
             }
-            membership.Role = role;
-            changes.Audit(caller, "team.member_update", teamId, membership.UserId, new { user_id = membership.UserId, role });
+            membership.Role = role ?? membership.Role;
+            if (member.MaxBudgetInTeam.IsGiven)
+            {
+                membership.MaxBudgetInTeam = budget;
+            }
+            changes.Audit(caller, "team.member_update", teamId, membership.UserId, new
+            {
+                user_id = membership.UserId, role = membership.Role, max_budget_in_team = member.MaxBudgetInTeam.IsGiven ? budget ?? (object)"(removed)" : null,
+            });
             changes.TouchTeam(teamId);
             return team;
         }, ct);
@@ -178,14 +194,14 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
     }
 
     /// <summary>Finds the user by id or email, creating one without a password when unknown, and adds them to the team.</summary>
-    private async Task<PortalUser> AddMemberAsync(Team team, (string? UserId, string? Email, string Role) member, CancellationToken ct)
+    private async Task<PortalUser> AddMemberAsync(Team team, (string? UserId, string? Email, string Role, double? MaxBudget) member, CancellationToken ct)
     {
         var user = await FindOrCreateUserAsync(member.UserId, member.Email, ct);
         if (team.Members.Any(m => m.UserId == user.Id))
         {
             throw ProxyError.BadRequest($"User {member.Email ?? member.UserId} is already a member of team {team.TeamId}. Use /team/member_update to change the role.", "member");
         }
-        team.Members.Add(new TeamMembership { TeamId = team.TeamId, UserId = user.Id, Role = member.Role });
+        team.Members.Add(new TeamMembership { TeamId = team.TeamId, UserId = user.Id, Role = member.Role, MaxBudgetInTeam = member.MaxBudget });
         return user;
     }
 
@@ -232,7 +248,7 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
             ?? throw ProxyError.NotFound($"User {userId ?? userEmail} is not a member of team {team.TeamId}.", "user_id");
     }
 
-    private static List<(string? UserId, string? Email, string Role)> ValidMembers(IReadOnlyList<MemberInput>? members) =>
+    private static List<(string? UserId, string? Email, string Role, double? MaxBudget)> ValidMembers(IReadOnlyList<MemberInput>? members) =>
         (members ?? []).Select(m =>
         {
             var userId = m.UserId is null ? null : Check.Id(m.UserId, "member.user_id");
@@ -241,8 +257,11 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
             {
                 throw ProxyError.BadRequest("Each member needs user_id or user_email.", "member");
             }
-            return (userId, email, ValidRole(m.Role));
+            return (userId, email, ValidRole(m.Role), m.MaxBudgetInTeam.IsGiven ? ValidBudget(m.MaxBudgetInTeam.Value) : null);
         }).ToList();
+
+    /// <summary><c>max_budget_in_team</c>: USD, not negative; null means no budget in the team. The portal's form shows the same messages.</summary>
+    public static double? ValidBudget(double? budget) => Check.NotNegative(budget, "max_budget_in_team");
 
     private static string ValidRole(string? role) =>
         TeamRole.IsValid(role ?? TeamRole.User) ? role ?? TeamRole.User

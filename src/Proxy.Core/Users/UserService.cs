@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Proxy.Core.Access;
 using Proxy.Core.Persistence;
 using Proxy.Core.Spend;
+using Proxy.Core.Teams;
 
 namespace Proxy.Core.Users;
 
@@ -39,14 +40,16 @@ public sealed class UserService(Changes changes, UserManager<PortalUser> users)
     }
 
     /// <summary>
-    /// <c>/user/new</c>: a user without a password (as <c>/team/member_add</c> creates them), with a role and a budget.
-    /// The proxy admin's alone.
+    /// <c>/user/new</c>: a user without a password (as <c>/team/member_add</c> creates them), with a role, models, a
+    /// budget and rate limits; with <c>team_id</c>, a <c>user</c> member of that team. The proxy admin's alone (so
+    /// only a proxy admin ever grants <c>proxy_admin</c>).
     /// </summary>
     public async Task<PortalUser> NewAsync(Caller caller, UserInput input, CancellationToken ct = default)
     {
         Demand.ProxyAdmin(caller, UsersAreTheProxyAdmins);
         var userId = input.UserId is null ? null : Check.Id(input.UserId, "user_id");
         var email = Check.Email(input.UserEmail, "user_email");
+        var teamId = input.TeamId is null ? null : Check.Required(input.TeamId, "team_id", 128);
         var isProxyAdmin = input.UserRole is { } role && UserRole.IsProxyAdmin(role);
         return await changes.ApplyAsync(async () =>
         {
@@ -54,32 +57,30 @@ public sealed class UserService(Changes changes, UserManager<PortalUser> users)
             {
                 throw ProxyError.BadRequest($"User {userId} already exists. Change it with /user/update.", "user_id");
             }
-            var normalizedEmail = email is null ? null : users.NormalizeEmail(email);
-            if (email is not null && await changes.Db.Users.AnyAsync(u => u.NormalizedEmail == normalizedEmail, ct))
+            // LiteLLM swallows a missing team and creates the user anyway; a user silently outside the team is worse than a 400.
+            if (teamId is not null && !await changes.Db.Teams.AnyAsync(t => t.TeamId == teamId, ct))
             {
-                throw ProxyError.BadRequest($"A user with email {email} already exists. Change it with /user/update.", "user_email");
+                throw ProxyError.BadRequest($"Team id={teamId} does not exist.", "team_id");
             }
-            var id = userId ?? Guid.NewGuid().ToString();
-            var user = new PortalUser
+            var user = await AddUserAsync(userId, email, ct);
+            user.IsProxyAdmin = isProxyAdmin;
+            Apply(user, input);
+            if (teamId is not null)
             {
-                Id = id,
-                Email = email,
-                NormalizedEmail = normalizedEmail,
-                UserName = email ?? id,
-                NormalizedUserName = users.NormalizeName(email ?? id),
-                SecurityStamp = Guid.NewGuid().ToString("N"),
-                IsProxyAdmin = isProxyAdmin,
-                CreatedAt = changes.Now,
-            };
-            Budget.Apply(user, input.MaxBudget, input.BudgetDuration, changes.Now);
-            changes.Db.Users.Add(user);
-            changes.Audit(caller, "user.create", null, user.Id, new { user.Email, user.IsProxyAdmin, user.MaxBudget, user.BudgetDuration });
+                changes.Db.Memberships.Add(new TeamMembership { TeamId = teamId, UserId = user.Id, Role = TeamRole.User });
+                changes.Audit(caller, "team.member_add", teamId, user.Id, new { user_id = user.Id, user_email = user.Email, role = TeamRole.User });
+                changes.TouchTeam(teamId);
+            }
+            changes.Audit(caller, "user.create", null, user.Id, Describe(user));
             changes.TouchEverything();
             return user;
         }, ct);
     }
 
-    /// <summary><c>/user/update</c>: a user's role and budget, named by user_id or user_email. The proxy admin's alone.</summary>
+    /// <summary>
+    /// <c>/user/update</c>: a user's role, models, budget and limits, named by user_id or user_email. As LiteLLM, an
+    /// upsert: a user that does not exist is created (without a password, in no team). The proxy admin's alone.
+    /// </summary>
     public async Task<PortalUser> UpdateAsync(Caller caller, UserInput input, CancellationToken ct = default)
     {
         Demand.ProxyAdmin(caller, UsersAreTheProxyAdmins);
@@ -87,9 +88,13 @@ public sealed class UserService(Changes changes, UserManager<PortalUser> users)
         {
             throw ProxyError.BadRequest("user_id or user_email is required.", "user_id");
         }
+        var userId = input.UserId is null ? null : Check.Id(input.UserId, "user_id");
+        var email = Check.Email(input.UserEmail, "user_email");
         return await changes.ApplyAsync(async () =>
         {
-            var user = await FindAsync(input.UserId, input.UserEmail, ct);
+            var user = await FindOrNullAsync(userId, email, ct);
+            var created = user is null;
+            user ??= await AddUserAsync(userId, email, ct);
             if (input.UserRole is { } role)
             {
                 var isProxyAdmin = UserRole.IsProxyAdmin(role);
@@ -99,12 +104,53 @@ public sealed class UserService(Changes changes, UserManager<PortalUser> users)
                 }
                 user.IsProxyAdmin = isProxyAdmin;
             }
-            Budget.Apply(user, input.MaxBudget, input.BudgetDuration, changes.Now);
-            changes.Audit(caller, "user.update", null, user.Id, new { user.Email, user.IsProxyAdmin, user.MaxBudget, user.BudgetDuration });
+            Apply(user, input);
+            changes.Audit(caller, created ? "user.create" : "user.update", null, user.Id, Describe(user));
             changes.TouchEverything();
             return user;
         }, ct);
     }
+
+    /// <summary>A new user without a password, added to the context; 400 when the id or the email is taken.</summary>
+    private async Task<PortalUser> AddUserAsync(string? userId, string? email, CancellationToken ct)
+    {
+        if (userId is not null && await changes.Db.Users.AnyAsync(u => u.Id == userId, ct))
+        {
+            throw ProxyError.BadRequest($"User {userId} already exists. Change it with /user/update.", "user_id");
+        }
+        var normalizedEmail = email is null ? null : users.NormalizeEmail(email);
+        if (email is not null && await changes.Db.Users.AnyAsync(u => u.NormalizedEmail == normalizedEmail, ct))
+        {
+            throw ProxyError.BadRequest($"A user with email {email} already exists. Change it with /user/update.", "user_email");
+        }
+        var id = userId ?? Guid.NewGuid().ToString();
+        var user = new PortalUser
+        {
+            Id = id,
+            Email = email,
+            NormalizedEmail = normalizedEmail,
+            UserName = email ?? id,
+            NormalizedUserName = users.NormalizeName(email ?? id),
+            SecurityStamp = Guid.NewGuid().ToString("N"),
+            CreatedAt = changes.Now,
+        };
+        changes.Db.Users.Add(user);
+        return user;
+    }
+
+    /// <summary>Models, budget and rate limits from a request: an absent field keeps its value, a null limit is removed, models [] lifts the restriction.</summary>
+    private void Apply(PortalUser user, UserInput input)
+    {
+        if (input.Models is not null) user.Models = Check.Names(input.Models, "models")!;
+        Budget.Apply(user, input.MaxBudget, input.BudgetDuration, changes.Now);
+        if (input.TpmLimit.IsGiven) user.TpmLimit = Check.NotNegative(input.TpmLimit.Value, "tpm_limit");
+        if (input.RpmLimit.IsGiven) user.RpmLimit = Check.NotNegative(input.RpmLimit.Value, "rpm_limit");
+    }
+
+    private static object Describe(PortalUser user) => new
+    {
+        user.Email, user.IsProxyAdmin, user.Models, user.MaxBudget, user.BudgetDuration, user.TpmLimit, user.RpmLimit,
+    };
 
     /// <summary><c>/user/info</c>: a user with their keys and teams, for the proxy admin, the user themself, and admins of the user's teams.</summary>
     public async Task<UserView> InfoAsync(Caller caller, string? userId, CancellationToken ct = default)
@@ -112,21 +158,25 @@ public sealed class UserService(Changes changes, UserManager<PortalUser> users)
         userId ??= caller.UserId ?? throw ProxyError.BadRequest("user_id is required (this key belongs to no user).", "user_id");
         var user = await changes.Db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == userId, ct);
         var memberships = await changes.Db.Memberships.AsNoTracking().Where(m => m.UserId == userId).ToListAsync(ct);
-        if (user is null || !Rules.CanSeeUser(caller, userId, memberships.Select(m => m.TeamId)))
+        // As LiteLLM, another user's info is a 403; it is the same whether that user exists or not, so it reveals nothing.
+        if (!Rules.CanSeeUser(caller, userId, memberships.Select(m => m.TeamId)))
         {
-            throw ProxyError.NotFound($"User {userId} does not exist or is not visible to you.", "user_id");
+            throw ProxyError.Forbidden($"You can see only your own user info (and, as a team admin, your team's members'), not user {userId}'s.");
+        }
+        if (user is null)
+        {
+            throw ProxyError.NotFound($"User {userId} does not exist.", "user_id");
         }
         var teamIds = memberships.Select(m => m.TeamId).ToList();
-        var teams = await changes.Db.Teams.AsNoTracking().Where(t => teamIds.Contains(t.TeamId)).ToListAsync(ct);
+        var teams = await changes.Db.Teams.AsNoTracking().Where(t => teamIds.Contains(t.TeamId)).OrderBy(t => t.CreatedAt).ToListAsync(ct);
         var keys = await changes.Db.Keys.AsNoTracking().Where(k => k.UserId == userId).Where(KeyVisibility.Of(caller)).OrderBy(k => k.CreatedAt).ToListAsync(ct);
-        return new UserView(user, keys, teams.Select(t => (t, memberships.Single(m => m.TeamId == t.TeamId).Role)).ToList());
+        return new UserView(user, keys, teams.Select(t => (t, memberships.Single(m => m.TeamId == t.TeamId))).ToList());
     }
 
-    private async Task<PortalUser> FindAsync(string? userId, string? email, CancellationToken ct)
+    private async Task<PortalUser?> FindOrNullAsync(string? userId, string? email, CancellationToken ct)
     {
         var normalizedEmail = email is null ? null : users.NormalizeEmail(email);
-        return await changes.Db.Users.SingleOrDefaultAsync(u => userId != null ? u.Id == userId : u.NormalizedEmail == normalizedEmail, ct)
-            ?? throw ProxyError.NotFound($"User {userId ?? email} does not exist.", "user_id");
+        return await changes.Db.Users.SingleOrDefaultAsync(u => userId != null ? u.Id == userId : u.NormalizedEmail == normalizedEmail, ct);
     }
 
     public Task<PortalUser> SetProxyAdminAsync(Caller caller, string userId, bool isProxyAdmin, CancellationToken ct = default) =>

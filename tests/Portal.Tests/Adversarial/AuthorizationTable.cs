@@ -144,8 +144,8 @@ public static class AuthorizationTable
         // ---- users (LiteLLM's /user/*): None = the caller's own user; Own/Other = a member of team A / team B ----
         ("POST /user/new", None,                                              "200   403   403   403   403  403  403    403    | 401 401 401 401 401"),
         ("GET /user/info", None,                                              "400   200   200   400   403  400  400    200    | 401 401 401 401 401"),
-        ("GET /user/info", OwnTeam,                                           "200   200   404   404   403  404  404    404    | 401 401 401 401 401"),
-        ("GET /user/info", OtherTeam,                                         "200   404   404   404   403  404  404    404    | 401 401 401 401 401"),
+        ("GET /user/info", OwnTeam,                                           "200   200   403   403   403  403  403    403    | 401 401 401 401 401"),
+        ("GET /user/info", OtherTeam,                                         "200   403   403   403   403  403  403    403    | 401 401 401 401 401"),
         ("GET /user/list", None,                                              "200   403   403   403   403  403  403    403    | 401 401 401 401 401"),
         ("POST /user/update", OwnTeam,                                        "200   403   403   403   403  403  403    403    | 401 401 401 401 401"),
         ("POST /user/update", OtherTeam,                                      "200   403   403   403   403  403  403    403    | 401 401 401 401 401"),

@@ -536,10 +536,16 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                     b.Property<string>("UserId")
                         .HasColumnType("text");
 
+                    b.Property<double?>("MaxBudgetInTeam")
+                        .HasColumnType("double precision");
+
                     b.Property<string>("Role")
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
+
+                    b.Property<double>("Spend")
+                        .HasColumnType("double precision");
 
                     b.HasKey("TeamId", "UserId");
 
@@ -665,6 +671,12 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                     b.Property<double?>("MaxBudget")
                         .HasColumnType("double precision");
 
+                    b.PrimitiveCollection<List<string>>("Models")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text[]")
+                        .HasDefaultValueSql("'{}'");
+
                     b.Property<string>("NormalizedEmail")
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)");
@@ -682,11 +694,17 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                     b.Property<bool>("PhoneNumberConfirmed")
                         .HasColumnType("boolean");
 
+                    b.Property<long?>("RpmLimit")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("SecurityStamp")
                         .HasColumnType("text");
 
                     b.Property<double>("Spend")
                         .HasColumnType("double precision");
+
+                    b.Property<long?>("TpmLimit")
+                        .HasColumnType("bigint");
 
                     b.Property<bool>("TwoFactorEnabled")
                         .HasColumnType("boolean");

@@ -520,10 +520,16 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
                     b.Property<string>("UserId")
                         .HasColumnType("TEXT");
 
+                    b.Property<double?>("MaxBudgetInTeam")
+                        .HasColumnType("REAL");
+
                     b.Property<string>("Role")
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
+
+                    b.Property<double>("Spend")
+                        .HasColumnType("REAL");
 
                     b.HasKey("TeamId", "UserId");
 
@@ -647,6 +653,10 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
                     b.Property<double?>("MaxBudget")
                         .HasColumnType("REAL");
 
+                    b.PrimitiveCollection<string>("Models")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("NormalizedEmail")
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
@@ -664,11 +674,17 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
                     b.Property<bool>("PhoneNumberConfirmed")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("RpmLimit")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("SecurityStamp")
                         .HasColumnType("TEXT");
 
                     b.Property<double>("Spend")
                         .HasColumnType("REAL");
+
+                    b.Property<long?>("TpmLimit")
+                        .HasColumnType("INTEGER");
 
                     b.Property<bool>("TwoFactorEnabled")
                         .HasColumnType("INTEGER");

@@ -11,8 +11,8 @@ using Proxy.Core.Persistence;
 namespace Proxy.Core.Persistence.Migrations.Sqlite
 {
     [DbContext(typeof(SqlitePortalDb))]
-    [Migration("20261206112338_Aliases")]
-    partial class Aliases
+    [Migration("20261206115009_LiteLLMCompatibility")]
+    partial class LiteLLMCompatibility
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -523,10 +523,16 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
                     b.Property<string>("UserId")
                         .HasColumnType("TEXT");
 
+                    b.Property<double?>("MaxBudgetInTeam")
+                        .HasColumnType("REAL");
+
                     b.Property<string>("Role")
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
+
+                    b.Property<double>("Spend")
+                        .HasColumnType("REAL");
 
                     b.HasKey("TeamId", "UserId");
 
@@ -570,6 +576,9 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
 
                     b.Property<int>("PromptTokens")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("ResponseId")
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("Route")
                         .IsRequired()
@@ -647,6 +656,10 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
                     b.Property<double?>("MaxBudget")
                         .HasColumnType("REAL");
 
+                    b.PrimitiveCollection<string>("Models")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("NormalizedEmail")
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
@@ -664,11 +677,17 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
                     b.Property<bool>("PhoneNumberConfirmed")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("RpmLimit")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("SecurityStamp")
                         .HasColumnType("TEXT");
 
                     b.Property<double>("Spend")
                         .HasColumnType("REAL");
+
+                    b.Property<long?>("TpmLimit")
+                        .HasColumnType("INTEGER");
 
                     b.Property<bool>("TwoFactorEnabled")
                         .HasColumnType("INTEGER");
