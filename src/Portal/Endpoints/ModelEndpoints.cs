@@ -39,11 +39,13 @@ public static class ModelEndpoints
     {
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
-        if (body["litellm_params"] is null)
+        if (body.Node("litellm_params") is null)
         {
             throw ProxyError.BadRequest("litellm_params is required, with at least litellm_params.model (e.g. \"openai/gpt-4o\").", "litellm_params");
         }
-        var deployment = await models.AddAsync(caller, ReadModel(body), http.RequestAborted);
+        var input = ReadModel(body);
+        body.RefuseUnread();
+        var deployment = await models.AddAsync(caller, input, http.RequestAborted);
         return TypedResults.Ok(ApiJson.Model(deployment));
     }
 
@@ -53,7 +55,9 @@ public static class ModelEndpoints
         var body = await RequestBody.ReadAsync(http);
         var id = body.Object("model_info")?.String("id", "model_info.id")
             ?? throw ProxyError.BadRequest("model_info.id is required: the id of the model to update.", "model_info.id");
-        var deployment = await models.UpdateAsync(caller, id, ReadModel(body), http.RequestAborted);
+        var input = ReadModel(body);
+        body.RefuseUnread();
+        var deployment = await models.UpdateAsync(caller, id, input, http.RequestAborted);
         return TypedResults.Ok(ApiJson.Model(deployment));
     }
 
@@ -61,7 +65,9 @@ public static class ModelEndpoints
     {
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
-        var deployment = await models.UpdateAsync(caller, model_id, ReadModel(body), http.RequestAborted);
+        var input = ReadModel(body);
+        body.RefuseUnread();
+        var deployment = await models.UpdateAsync(caller, model_id, input, http.RequestAborted);
         return TypedResults.Ok(ApiJson.Model(deployment));
     }
 
@@ -70,6 +76,7 @@ public static class ModelEndpoints
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
         var id = body.String("id") ?? throw ProxyError.BadRequest("id is required: {\"id\": \"<model_id>\"}.", "id");
+        body.RefuseUnread();
         var deleted = await models.DeleteAsync(caller, id, http.RequestAborted);
         return TypedResults.Ok(new ModelDeleteResponse($"Model {deleted.ModelId} deleted.", deleted.ModelId));
     }

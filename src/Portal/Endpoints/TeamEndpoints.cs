@@ -34,7 +34,9 @@ public static class TeamEndpoints
     {
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
-        var view = await teams.CreateAsync(caller, ReadTeam(body, members: true), http.RequestAborted);
+        var input = ReadTeam(body, members: true);
+        body.RefuseUnread();
+        var view = await teams.CreateAsync(caller, input, http.RequestAborted);
         return TypedResults.Ok(ApiJson.Team(view));
     }
 
@@ -55,6 +57,7 @@ public static class TeamEndpoints
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
         var input = ReadTeam(body, members: true);
+        body.RefuseUnread();
         if (input.TeamId is null)
         {
             throw ProxyError.BadRequest("team_id is required.", "team_id");
@@ -68,6 +71,7 @@ public static class TeamEndpoints
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
         var ids = body.Strings("team_ids") ?? throw ProxyError.BadRequest("team_ids is required: {\"team_ids\": [\"...\"]}.", "team_ids");
+        body.RefuseUnread();
         var deleted = await teams.DeleteAsync(caller, ids, http.RequestAborted);
         return TypedResults.Ok(new TeamDeleteResponse(deleted));
     }
@@ -76,7 +80,7 @@ public static class TeamEndpoints
     {
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
-        var members = body["member"] switch
+        var members = body.Node("member") switch
         {
             JsonArray list => list.Select(m => m as JsonObject ?? throw ProxyError.BadRequest("member must be an object or a list of objects.", "member"))
                 .Select(ReadMember).ToList(),
@@ -84,7 +88,9 @@ public static class TeamEndpoints
             null => throw ProxyError.BadRequest("member is required: {\"user_id\" or \"user_email\", \"role\": \"admin\"|\"user\"}.", "member"),
             _ => throw ProxyError.BadRequest("member must be an object or a list of objects.", "member"),
         };
-        var view = await teams.AddMembersAsync(caller, body.String("team_id"), members, http.RequestAborted);
+        var teamId = body.String("team_id");
+        body.RefuseUnread();
+        var view = await teams.AddMembersAsync(caller, teamId, members, http.RequestAborted);
         return TypedResults.Ok(new MemberResponse(view.Team.TeamId, ApiJson.Team(view)));
     }
 
@@ -92,7 +98,9 @@ public static class TeamEndpoints
     {
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
-        var view = await teams.RemoveMemberAsync(caller, body.String("team_id"), body.String("user_id"), body.String("user_email"), http.RequestAborted);
+        var (teamId, userId, userEmail) = (body.String("team_id"), body.String("user_id"), body.String("user_email"));
+        body.RefuseUnread();
+        var view = await teams.RemoveMemberAsync(caller, teamId, userId, userEmail, http.RequestAborted);
         return TypedResults.Ok(new MemberResponse(view.Team.TeamId, ApiJson.Team(view)));
     }
 
@@ -102,7 +110,9 @@ public static class TeamEndpoints
         var body = await RequestBody.ReadAsync(http);
         var member = new MemberInput(body.String("user_id"), body.String("user_email"),
             body.String("role") ?? throw ProxyError.BadRequest("role is required: \"admin\" or \"user\".", "role"));
-        var view = await teams.UpdateMemberAsync(caller, body.String("team_id"), member, http.RequestAborted);
+        var teamId = body.String("team_id");
+        body.RefuseUnread();
+        var view = await teams.UpdateMemberAsync(caller, teamId, member, http.RequestAborted);
         return TypedResults.Ok(new MemberResponse(view.Team.TeamId, ApiJson.Team(view)));
     }
 
@@ -121,16 +131,20 @@ public static class TeamEndpoints
             Blocked = body.Bool("blocked"),
             Metadata = body.ObjectText("metadata"),
             RouterSettings = body.Object("router_settings") is { } routing ? RouterSettings.Parse(routing) : null,
-            Members = members && body["members_with_roles"] is not null
-                ? (body["members_with_roles"] as JsonArray ?? throw ProxyError.BadRequest("members_with_roles must be a list of members.", "members_with_roles"))
+            Members = members && body.Node("members_with_roles") is not null
+                ? (body.Node("members_with_roles") as JsonArray ?? throw ProxyError.BadRequest("members_with_roles must be a list of members.", "members_with_roles"))
                     .Select(m => ReadMember(m as JsonObject ?? throw ProxyError.BadRequest("members_with_roles must be a list of objects.", "members_with_roles")))
                     .ToList()
                 : null,
         };
     }
 
-    private static MemberInput ReadMember(JsonObject m) =>
-        new(m.String("user_id", "member.user_id"), m.String("user_email", "member.user_email"), m.String("role", "member.role"));
+    private static MemberInput ReadMember(JsonObject m)
+    {
+        var member = new MemberInput(m.String("user_id", "member.user_id"), m.String("user_email", "member.user_email"), m.String("role", "member.role"));
+        m.RefuseUnread("member", "a team member");
+        return member;
+    }
 }
 
 public sealed record TeamInfoResponse(string TeamId, TeamJson TeamInfo, IReadOnlyList<KeyJson> Keys);

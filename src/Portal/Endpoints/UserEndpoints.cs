@@ -29,7 +29,9 @@ public static class UserEndpoints
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
         var createKey = body.Bool("auto_create_key") ?? true;
-        var user = await users.NewAsync(caller, ReadUser(body), http.RequestAborted);
+        var input = ReadUser(body);
+        body.RefuseUnread();
+        var user = await users.NewAsync(caller, input, http.RequestAborted);
         var issued = createKey ? await keys.GenerateAsync(caller, new KeyInput { UserId = user.Id }, http.RequestAborted) : null;
         return TypedResults.Ok(new NewUserResponse(ApiJson.User(user)) { Key = issued?.RawKey, KeyName = issued?.Key.KeyName });
     }
@@ -52,7 +54,9 @@ public static class UserEndpoints
     {
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
-        var user = await users.UpdateAsync(caller, ReadUser(body), http.RequestAborted);
+        var input = ReadUser(body);
+        body.RefuseUnread();
+        var user = await users.UpdateAsync(caller, input, http.RequestAborted);
         return TypedResults.Ok(new UserUpdateResponse(user.Id, ApiJson.User(user)));
     }
 
