@@ -106,6 +106,7 @@ public static class KeyEndpoints
             RpmLimit = body.Given("rpm_limit", (b, n) => b.Integer(n)),
             MaxParallelRequests = body.Given("max_parallel_requests", (b, n) => b.Int32(n)),
             Metadata = body.ObjectText("metadata"),
+            Tags = body.Strings("tags"),
             Blocked = body.Bool("blocked"),
         };
     }

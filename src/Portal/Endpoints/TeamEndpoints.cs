@@ -130,6 +130,7 @@ public static class TeamEndpoints
             RpmLimit = body.Given("rpm_limit", (b, n) => b.Integer(n)),
             Blocked = body.Bool("blocked"),
             Metadata = body.ObjectText("metadata"),
+            Tags = body.Strings("tags"),
             RouterSettings = body.Object("router_settings") is { } routing ? RouterSettings.Parse(routing) : null,
             Members = members && body.Node("members_with_roles") is not null
                 ? (body.Node("members_with_roles") as JsonArray ?? throw ProxyError.BadRequest("members_with_roles must be a list of members.", "members_with_roles"))

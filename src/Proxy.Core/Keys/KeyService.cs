@@ -217,6 +217,7 @@ public sealed class KeyService(Changes changes, TeamService teams)
         if (input.RpmLimit.IsGiven) key.RpmLimit = Check.NotNegative(input.RpmLimit.Value, "rpm_limit");
         if (input.MaxParallelRequests.IsGiven) key.MaxParallelRequests = Check.NotNegative(input.MaxParallelRequests.Value, "max_parallel_requests");
         if (input.Metadata is not null) key.Metadata = input.Metadata;
+        if (input.Tags is not null) key.Metadata = Tags.Into(key.Metadata, input.Tags);
         if (input.Blocked is not null) key.Blocked = input.Blocked.Value;
     }
 

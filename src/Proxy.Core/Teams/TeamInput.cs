@@ -19,6 +19,9 @@ public sealed record TeamInput
     /// <summary>A JSON object, as text.</summary>
     public string? Metadata { get; init; }
 
+    /// <summary>LiteLLM's <c>tags</c>: kept in <c>metadata.tags</c>, as LiteLLM does.</summary>
+    public List<string>? Tags { get; init; }
+
     public List<MemberInput>? Members { get; init; }
 }
 
