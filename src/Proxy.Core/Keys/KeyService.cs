@@ -75,7 +75,7 @@ public sealed class KeyService(Changes changes, TeamService teams)
             var found = await FindManageableAsync(caller, hash, ct);
             if (input.TeamId is not null && input.TeamId != found.TeamId)
             {
-                throw ProxyError.BadRequest("A key cannot move between teams (team_id). Create a new key for the other team.", "team_id");
+                throw StaysInItsTeam();
             }
             Apply(found, input, changes.Now);
             found.UpdatedAt = changes.Now;
@@ -131,6 +131,11 @@ public sealed class KeyService(Changes changes, TeamService teams)
         var fresh = await changes.ApplyAsync(async () =>
         {
             var old = await FindManageableAsync(caller, hash, ct);
+            if (changesToApply?.TeamId is { } teamId && teamId != old.TeamId)
+            {
+                // As /key/update: the fresh key copies the old one's team, so another team_id would be dropped.
+                throw StaysInItsTeam();
+            }
             Db.Keys.Remove(old);
             var now = changes.Now;
             var fresh = new VirtualKey
@@ -200,6 +205,9 @@ public sealed class KeyService(Changes changes, TeamService teams)
             await teams.FindOrCreateUserAsync(key.UserId, null, ct);
         }
     }
+
+    private static ProxyError StaysInItsTeam() =>
+        ProxyError.BadRequest("A key cannot move between teams (team_id). Create a new key for the other team.", "team_id");
 
     private static void Apply(VirtualKey key, KeyInput input, DateTime now)
     {

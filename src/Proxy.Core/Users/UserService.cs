@@ -90,6 +90,12 @@ public sealed class UserService(Changes changes, UserManager<PortalUser> users)
         return await changes.ApplyAsync(async () =>
         {
             var user = await FindAsync(input.UserId, input.UserEmail, ct);
+            if (input.UserId is not null && input.UserEmail is { } email && users.NormalizeEmail(email) != user.NormalizedEmail)
+            {
+                // user_email names the user when user_id is absent; it is not a setting this route changes.
+                throw ProxyError.BadRequest($"user_email cannot be changed through /user/update: {input.UserId} has {user.Email ?? "no email"}. "
+                    + "Send user_id or user_email to name the user.", "user_email");
+            }
             if (input.UserRole is { } role)
             {
                 var isProxyAdmin = UserRole.IsProxyAdmin(role);
