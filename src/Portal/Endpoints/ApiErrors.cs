@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Routing.Patterns;
+using Microsoft.AspNetCore.Routing.Template;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
@@ -44,6 +46,13 @@ public static partial class ApiErrors
                 // Another surface (the portal's router) answered 404 for a path the API serves with other methods.
                 status = http.Response.StatusCode = 405;
                 http.Response.Headers.Allow = allowed;
+            }
+            else if (status == 405 && AllowedMethods(http) is null)
+            {
+                // Routing answers 405 whenever any GET route could match, and the static assets' catch-all
+                // ({**path:file}) could match every path: a path no route serves is a 404, not a wrong method.
+                status = http.Response.StatusCode = 404;
+                http.Response.Headers.Remove("Allow");
             }
             var (type, message) = status switch
             {
@@ -100,13 +109,17 @@ public static partial class ApiErrors
         return WriteAsync(http, error.Status, error.Type, error.Message, error.Param);
     }
 
-    /// <summary>The methods the API serves at this exact path, if any: tells "wrong method" apart from "no such route".</summary>
+    /// <summary>
+    /// The methods the routes matching this path serve, if any: tells "wrong method" apart from "no such route". A
+    /// catch-all (the static assets' fallback) matches every path and so says nothing about this one.
+    /// </summary>
     private static string? AllowedMethods(HttpContext http)
     {
-        var path = http.Request.Path.Value?.TrimEnd('/');
+        var path = "/" + http.Request.Path.Value?.Trim('/');
         var methods = http.RequestServices.GetRequiredService<EndpointDataSource>().Endpoints
             .OfType<RouteEndpoint>()
-            .Where(e => string.Equals("/" + e.RoutePattern.RawText?.Trim('/'), path, StringComparison.OrdinalIgnoreCase))
+            .Where(e => e.RoutePattern.PathSegments is not [{ Parts: [RoutePatternParameterPart { IsCatchAll: true }] }]
+                && new TemplateMatcher(new RouteTemplate(e.RoutePattern), []).TryMatch(path, []))
             .SelectMany(e => e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? [])
             .Distinct()
             .ToList();

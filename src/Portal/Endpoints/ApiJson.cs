@@ -54,7 +54,7 @@ public static class ApiJson
     }
 
     /// <summary>generate and regenerate: the only answers that carry the raw key.</summary>
-    public static IssuedKeyJson IssuedKey(IssuedKey issued) => new(Key(issued.Key)) { Key = issued.RawKey, Token = issued.Key.Token };
+    public static IssuedKeyJson IssuedKey(IssuedKey issued) => new(Key(issued.Key)) { Key = issued.RawKey, Token = issued.Key.Token, TokenId = issued.Key.Token };
 
     public static KeyJson Key(VirtualKey k) => new()
     {
@@ -207,6 +207,8 @@ public sealed record IssuedKeyJson : KeyJson
     public string Key { get; init; } = "";
     [Description("SHA-256 hex of the key: what /key/info, /key/update and /key/delete also accept.")]
     public string Token { get; init; } = "";
+    [Description("The same hash as token, under LiteLLM's other name for it: the key's id.")]
+    public string TokenId { get; init; } = "";
 }
 
 public record UserJson

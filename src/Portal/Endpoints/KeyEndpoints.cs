@@ -35,7 +35,9 @@ public static class KeyEndpoints
         {
             throw ProxyError.BadRequest("key cannot be chosen: /key/generate makes a random one and shows it once. Remove key from the body.", "key");
         }
-        var issued = await keys.GenerateAsync(caller, ReadKey(body), http.RequestAborted);
+        var input = ReadKey(body);
+        body.RefuseUnread();
+        var issued = await keys.GenerateAsync(caller, input, http.RequestAborted);
         return TypedResults.Ok(ApiJson.IssuedKey(issued));
     }
 
@@ -58,7 +60,9 @@ public static class KeyEndpoints
     {
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
-        var updated = await keys.UpdateAsync(caller, body.String("key"), ReadKey(body), http.RequestAborted);
+        var (key, input) = (body.String("key"), ReadKey(body));
+        body.RefuseUnread();
+        var updated = await keys.UpdateAsync(caller, key, input, http.RequestAborted);
         return TypedResults.Ok(ApiJson.Key(updated));
     }
 
@@ -66,7 +70,9 @@ public static class KeyEndpoints
     {
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
-        var deleted = await keys.DeleteAsync(caller, body.Strings("keys"), body.Strings("key_aliases"), http.RequestAborted);
+        var (named, aliases) = (body.Strings("keys"), body.Strings("key_aliases"));
+        body.RefuseUnread();
+        var deleted = await keys.DeleteAsync(caller, named, aliases, http.RequestAborted);
         return TypedResults.Ok(new KeyDeleteResponse([.. deleted.Select(k => k.StartsWith("sk-", StringComparison.Ordinal) ? KeyMaterial.Mask(k) : k)]));
     }
 
@@ -77,7 +83,9 @@ public static class KeyEndpoints
         var body = http.Request.ContentLength is 0 || (http.Request.ContentLength is null && !http.Request.Headers.ContainsKey("Transfer-Encoding"))
             ? new JsonObject()
             : await RequestBody.ReadAsync(http);
-        var issued = await keys.RegenerateAsync(caller, key ?? body.String("key"), ReadKey(body), http.RequestAborted);
+        var (inBody, input) = (body.String("key"), ReadKey(body));
+        body.RefuseUnread();
+        var issued = await keys.RegenerateAsync(caller, key ?? inBody, input, http.RequestAborted);
         return TypedResults.Ok(ApiJson.IssuedKey(issued));
     }
 
@@ -98,6 +106,7 @@ public static class KeyEndpoints
             RpmLimit = body.Given("rpm_limit", (b, n) => b.Integer(n)),
             MaxParallelRequests = body.Given("max_parallel_requests", (b, n) => b.Int32(n)),
             Metadata = body.ObjectText("metadata"),
+            Tags = body.Strings("tags"),
             Blocked = body.Bool("blocked"),
             Aliases = TeamEndpoints.ReadNameMap(body, "aliases"),
         };

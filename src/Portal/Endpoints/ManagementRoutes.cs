@@ -7,12 +7,14 @@ namespace Portal.Endpoints;
 public static class ManagementRoutes
 {
     public static RouteGroupBuilder MapManagementGroup(this IEndpointRouteBuilder app) =>
-        app.MapGroup("").AddEndpointFilter((context, next) =>
+        app.MapGroup("").AddEndpointFilter(async (context, next) =>
         {
             if (!Rules.CanUseManagementRoutes(context.HttpContext.Caller()))
             {
                 throw ProxyError.Forbidden("This is an llm_api key: it can only call models (and /v1/models, /model/info). Use a default or management key.");
             }
-            return next(context);
+            var answer = await next(context);
+            RequestBody.DemandFinished(context.HttpContext);
+            return answer;
         });
 }

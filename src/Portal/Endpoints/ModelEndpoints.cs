@@ -13,6 +13,19 @@ public static class ModelEndpoints
 {
     /// <summary><c>litellm_params</c> fields the gateway understands; anything else is kept and returned as given.</summary>
     private static readonly HashSet<string> KnownParams = ["model", "custom_llm_provider", "api_key", "api_base", "api_version", "timeout"];
+    /// <summary>
+    /// LiteLLM <c>litellm_params</c> and <c>model_info</c> keys that would change how LiteLLM treats the deployment but
+    /// that the gateway does not act on: refused by name rather than kept and ignored. Other unknown keys are kept and
+    /// returned as given (LiteLLM's extra="allow"); those the gateway acts on are in DeploymentParams and Price.
+    /// </summary>
+    private static readonly HashSet<string> UnsupportedParams =
+    [
+        "stream_timeout", "organization", "litellm_credential_name", "configurable_clientside_auth_params", "region_name",
+        "vertex_project", "vertex_location", "aws_region_name", "watsonx_region_name", "max_parallel_requests", "drop_params",
+        "max_budget", "budget_duration", "max_file_size_mb", "use_in_pass_through", "use_litellm_proxy",
+        "merge_reasoning_content_in_choices", "mock_response", "s3_bucket_name", "gcs_bucket_name", "vector_store_id",
+    ];
+    private static readonly HashSet<string> UnsupportedInfo = ["access_groups", "tier"];
     private static readonly HashSet<string> KnownInfo = ["id", "team_id", "team_public_model_name", "db_model", "created_at", "updated_at", "created_by", "updated_by"];
 
     public static IEndpointRouteBuilder MapModelEndpoints(this IEndpointRouteBuilder app)
@@ -40,11 +53,13 @@ public static class ModelEndpoints
     {
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
-        if (body["litellm_params"] is null)
+        if (body.Node("litellm_params") is null)
         {
             throw ProxyError.BadRequest("litellm_params is required, with at least litellm_params.model (e.g. \"openai/gpt-4o\").", "litellm_params");
         }
-        var deployment = await models.AddAsync(caller, ReadModel(body), http.RequestAborted);
+        var input = ReadModel(body);
+        body.RefuseUnread();
+        var deployment = await models.AddAsync(caller, input, http.RequestAborted);
         return TypedResults.Ok(ApiJson.Model(deployment));
     }
 
@@ -54,7 +69,9 @@ public static class ModelEndpoints
         var body = await RequestBody.ReadAsync(http);
         var id = body.Object("model_info")?.String("id", "model_info.id")
             ?? throw ProxyError.BadRequest("model_info.id is required: the id of the model to update.", "model_info.id");
-        var deployment = await models.UpdateAsync(caller, id, ReadModel(body), http.RequestAborted);
+        var input = ReadModel(body);
+        body.RefuseUnread();
+        var deployment = await models.UpdateAsync(caller, id, input, http.RequestAborted);
         return TypedResults.Ok(ApiJson.Model(deployment));
     }
 
@@ -62,7 +79,9 @@ public static class ModelEndpoints
     {
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
-        var deployment = await models.UpdateAsync(caller, model_id, ReadModel(body), http.RequestAborted);
+        var input = ReadModel(body);
+        body.RefuseUnread();
+        var deployment = await models.UpdateAsync(caller, model_id, input, http.RequestAborted);
         return TypedResults.Ok(ApiJson.Model(deployment));
     }
 
@@ -71,6 +90,7 @@ public static class ModelEndpoints
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
         var id = body.String("id") ?? throw ProxyError.BadRequest("id is required: {\"id\": \"<model_id>\"}.", "id");
+        body.RefuseUnread();
         var deleted = await models.DeleteAsync(caller, id, http.RequestAborted);
         return TypedResults.Ok(new ModelDeleteResponse($"Model {deleted.ModelId} deleted.", deleted.ModelId));
     }
@@ -112,6 +132,8 @@ public static class ModelEndpoints
     {
         var p = body.Object("litellm_params") ?? [];
         var info = body.Object("model_info") ?? [];
+        RefuseUnsupported(p, "litellm_params", UnsupportedParams);
+        RefuseUnsupported(info, "model_info", UnsupportedInfo);
         return new ModelInput
         {
             ModelName = body.String("model_name"),
@@ -123,8 +145,19 @@ public static class ModelEndpoints
             TimeoutSeconds = p.Number("timeout", "litellm_params.timeout"),
             ExtraParams = Rest(p, KnownParams),
             TeamId = info.String("team_id", "model_info.team_id"),
+            ModelId = info.String("id", "model_info.id"),
             ExtraInfo = Rest(info, KnownInfo),
         };
+    }
+
+    private static void RefuseUnsupported(JsonObject source, string section, HashSet<string> unsupported)
+    {
+        if (source.FirstOrDefault(p => p.Value is not null && (unsupported.Contains(p.Key) || p.Key.StartsWith("auto_router", StringComparison.Ordinal))) is { Key: { } name })
+        {
+            throw ProxyError.BadRequest($"{section}.{name} is not supported by this gateway: it is refused rather than stored and ignored. "
+                + "litellm_params takes model, custom_llm_provider, api_key, api_base, api_version, timeout, rpm, tpm, weight, order, max_retries, "
+                + "input_cost_per_token and output_cost_per_token; model_info takes id, team_id and base_model.", $"{section}.{name}");
+        }
     }
 
     private static string? Rest(JsonObject source, HashSet<string> known)

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Proxy.Core;
@@ -57,7 +58,11 @@ public static class RequestBody
             }
             throw ProxyError.BadRequest($"Request body is not valid JSON: {Describe(e)}");
         }
-        return node as JsonObject ?? throw ProxyError.BadRequest("Request body must be a JSON object ({...}).");
+        var body = node as JsonObject ?? throw ProxyError.BadRequest("Request body must be a JSON object ({...}).");
+        var reading = new Reading((http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? http.Request.Path.Value ?? "this route");
+        Readings.AddOrUpdate(body, reading);
+        http.Items[typeof(Reading)] = reading;
+        return body;
     }
 
     private static string Describe(Exception e) => e switch
@@ -72,7 +77,7 @@ public static class RequestBody
     private static ProxyError TooLarge() =>
         new(413, "invalid_request_error", $"Request body is too large: management requests are limited to {MaxBytes / 1024} KiB.");
 
-    public static string? String(this JsonObject body, string name, string? param = null) => body[name] switch
+    public static string? String(this JsonObject body, string name, string? param = null) => body.Field(name) switch
     {
         null => null,
         JsonValue v when v.GetValueKind() == JsonValueKind.String => Text(v, param ?? name),
@@ -92,28 +97,28 @@ public static class RequestBody
         }
     }
 
-    public static double? Number(this JsonObject body, string name, string? param = null) => body[name] switch
+    public static double? Number(this JsonObject body, string name, string? param = null) => body.Field(name) switch
     {
         null => null,
         JsonValue v when v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<double>(out var d) && double.IsFinite(d) => d,
         var other => throw WrongType(param ?? name, "a number", other),
     };
 
-    public static long? Integer(this JsonObject body, string name) => body[name] switch
+    public static long? Integer(this JsonObject body, string name) => body.Field(name) switch
     {
         null => null,
         JsonValue v when v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<long>(out var l) => l,
         var other => throw WrongType(name, "an integer", other),
     };
 
-    public static bool? Bool(this JsonObject body, string name) => body[name] switch
+    public static bool? Bool(this JsonObject body, string name) => body.Field(name) switch
     {
         null => null,
         JsonValue v when v.GetValueKind() is JsonValueKind.True or JsonValueKind.False => v.GetValue<bool>(),
         var other => throw WrongType(name, "true or false", other),
     };
 
-    public static List<string>? Strings(this JsonObject body, string name) => body[name] switch
+    public static List<string>? Strings(this JsonObject body, string name) => body.Field(name) switch
     {
         null => null,
         JsonArray a => a.Select(item => item is JsonValue v && v.GetValueKind() == JsonValueKind.String
@@ -122,7 +127,7 @@ public static class RequestBody
         var other => throw WrongType(name, "a list of strings", other),
     };
 
-    public static JsonObject? Object(this JsonObject body, string name, string? param = null) => body[name] switch
+    public static JsonObject? Object(this JsonObject body, string name, string? param = null) => body.Field(name) switch
     {
         null => null,
         JsonObject o => o,
@@ -134,14 +139,14 @@ public static class RequestBody
     /// "remove") when the request says <c>null</c>.
     /// </summary>
     public static Optional<T> Given<T>(this JsonObject body, string name, Func<JsonObject, string, T> read) =>
-        body.ContainsKey(name) ? new Optional<T>(read(body, name)) : default;
+        body.Field(name) is not null || body.ContainsKey(name) ? new Optional<T>(read(body, name)) : default;
 
     /// <summary>LiteLLM fields this gateway does not act on: a 400 that says so, rather than a setting stored and ignored.</summary>
     public static void Refuse(this JsonObject body, string where, params string[] fields)
     {
         foreach (var field in fields)
         {
-            if (body.ContainsKey(field))
+            if (body[field] is not null)
             {
                 throw ProxyError.BadRequest($"{field} is not supported {where} by this gateway. " + where switch
                 {
@@ -153,6 +158,82 @@ public static class RequestBody
             }
         }
     }
+
+    /// <summary>
+    /// The strict-body rule of docs/api.md section 2: every field the handler did not read from this body (or nested
+    /// object) is refused with a 400 naming it, so a setting is never stored and ignored. The handler's reads are the
+    /// declaration of what the route takes: call this once, after the last read and before acting on the body. A JSON
+    /// null is accepted for a field LiteLLM defines on the route (it sets nothing); an unknown name is refused even then.
+    /// </summary>
+    /// <param name="prefix">For a nested object, the name it is reported under (<c>member</c>: <c>member.x</c>).</param>
+    /// <param name="where">For a nested object, what it is (<c>a team member</c>); the route for a body.</param>
+    public static void RefuseUnread(this JsonObject body, string? prefix = null, string? where = null)
+    {
+        var reading = Readings.GetOrCreateValue(body);
+        reading.Finished = true;
+        where ??= reading.Route ?? "this object";
+        foreach (var (name, value) in body)
+        {
+            if (reading.Read.Contains(name))
+            {
+                continue;
+            }
+            var param = prefix is null ? name : $"{prefix}.{name}";
+            var liteLlm = prefix is null ? LiteLlmFields.Of(where) : LiteLlmFields.Of(prefix);
+            if (value is null && liteLlm.Contains(name))
+            {
+                continue;
+            }
+            var takes = $" {Capital(where)} takes {string.Join(", ", reading.Read.Order(StringComparer.Ordinal))}.";
+            throw ProxyError.BadRequest(liteLlm.Contains(name)
+                ? $"{param} is not supported on {where} by this gateway: it is refused rather than stored and ignored.{takes}{LiteLlmFields.Hint(name)}"
+                : $"{param} is not a field of {where}.{takes}", param);
+        }
+    }
+
+    /// <summary>A field's raw value, counted as read (for the fields a handler takes apart itself, such as <c>member</c>).</summary>
+    public static JsonNode? Node(this JsonObject body, string name) => body.Field(name);
+
+    /// <summary>
+    /// The management group's check after a handler: one that read a body must have called <see cref="RefuseUnread"/>.
+    /// A programming error (the body's unread fields were never refused), which every test of the route reveals.
+    /// </summary>
+    internal static void DemandFinished(HttpContext http)
+    {
+        if (http.Items[typeof(Reading)] is Reading { Finished: false } reading)
+        {
+            throw new InvalidOperationException($"The handler of {reading.Route} read its body without calling RefuseUnread.");
+        }
+    }
+
+    private static JsonNode? Field(this JsonObject body, string name)
+    {
+        var reading = Readings.GetOrCreateValue(body);
+        if (reading.Finished && !reading.Read.Contains(name))
+        {
+            // A read after the check would take a field the check refused: move the read above RefuseUnread.
+            throw new InvalidOperationException($"{name} was read from the body of {reading.Route ?? "a request"} after RefuseUnread: read it before.");
+        }
+        reading.Read.Add(name);
+        return body[name];
+    }
+
+    private static string Capital(string where) => where.StartsWith('/') ? where : char.ToUpperInvariant(where[0]) + where[1..];
+
+    /// <summary>What a handler read from one body or nested object.</summary>
+    private sealed class Reading(string? route)
+    {
+        public Reading()
+            : this(null)
+        {
+        }
+
+        public string? Route { get; } = route;
+        public HashSet<string> Read { get; } = new(StringComparer.Ordinal);
+        public bool Finished { get; set; }
+    }
+
+    private static readonly ConditionalWeakTable<JsonObject, Reading> Readings = new();
 
     public static int? Int32(this JsonObject body, string name) => body.Integer(name) switch
     {

@@ -35,7 +35,9 @@ public static class TeamEndpoints
     {
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
-        var view = await teams.CreateAsync(caller, ReadTeam(body, members: true), http.RequestAborted);
+        var input = ReadTeam(body, members: true);
+        body.RefuseUnread();
+        var view = await teams.CreateAsync(caller, input, http.RequestAborted);
         return TypedResults.Ok(ApiJson.Team(view));
     }
 
@@ -57,6 +59,7 @@ public static class TeamEndpoints
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
         var input = ReadTeam(body, members: true);
+        body.RefuseUnread();
         if (input.TeamId is null)
         {
             throw ProxyError.BadRequest("team_id is required.", "team_id");
@@ -70,6 +73,7 @@ public static class TeamEndpoints
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
         var ids = body.Strings("team_ids") ?? throw ProxyError.BadRequest("team_ids is required: {\"team_ids\": [\"...\"]}.", "team_ids");
+        body.RefuseUnread();
         var deleted = await teams.DeleteAsync(caller, ids, http.RequestAborted);
         return TypedResults.Ok(new TeamDeleteResponse(deleted));
     }
@@ -78,7 +82,7 @@ public static class TeamEndpoints
     {
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
-        var members = body["member"] switch
+        var members = body.Node("member") switch
         {
             JsonArray list => list.Select(m => m as JsonObject ?? throw ProxyError.BadRequest("member must be an object or a list of objects.", "member"))
                 .Select(ReadMember).ToList(),
@@ -89,7 +93,9 @@ public static class TeamEndpoints
         // As LiteLLM, max_budget_in_team applies to every member of the call.
         var budget = body.Given("max_budget_in_team", (b, n) => b.Number(n));
         members = [.. members.Select(m => m with { MaxBudgetInTeam = budget })];
-        var view = await teams.AddMembersAsync(caller, body.String("team_id"), members, http.RequestAborted);
+        var teamId = body.String("team_id");
+        body.RefuseUnread();
+        var view = await teams.AddMembersAsync(caller, teamId, members, http.RequestAborted);
         return TypedResults.Ok(new MemberResponse(view.Team.TeamId, ApiJson.Team(view)));
     }
 
@@ -97,7 +103,9 @@ public static class TeamEndpoints
     {
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
-        var view = await teams.RemoveMemberAsync(caller, body.String("team_id"), body.String("user_id"), body.String("user_email"), http.RequestAborted);
+        var (teamId, userId, userEmail) = (body.String("team_id"), body.String("user_id"), body.String("user_email"));
+        body.RefuseUnread();
+        var view = await teams.RemoveMemberAsync(caller, teamId, userId, userEmail, http.RequestAborted);
         return TypedResults.Ok(new MemberResponse(view.Team.TeamId, ApiJson.Team(view)));
     }
 
@@ -108,7 +116,9 @@ public static class TeamEndpoints
         body.Refuse("on team members", "tpm_limit", "rpm_limit");
         var member = new MemberInput(body.String("user_id"), body.String("user_email"), body.String("role"),
             body.Given("max_budget_in_team", (b, n) => b.Number(n)));
-        var view = await teams.UpdateMemberAsync(caller, body.String("team_id"), member, http.RequestAborted);
+        var teamId = body.String("team_id");
+        body.RefuseUnread();
+        var view = await teams.UpdateMemberAsync(caller, teamId, member, http.RequestAborted);
         return TypedResults.Ok(new MemberResponse(view.Team.TeamId, ApiJson.Team(view)));
     }
 
@@ -126,10 +136,11 @@ public static class TeamEndpoints
             RpmLimit = body.Given("rpm_limit", (b, n) => b.Integer(n)),
             Blocked = body.Bool("blocked"),
             Metadata = body.ObjectText("metadata"),
+            Tags = body.Strings("tags"),
             RouterSettings = body.Object("router_settings") is { } routing ? RouterSettings.Parse(routing) : null,
             ModelAliases = ReadNameMap(body, "model_aliases"),
-            Members = members && body["members_with_roles"] is not null
-                ? (body["members_with_roles"] as JsonArray ?? throw ProxyError.BadRequest("members_with_roles must be a list of members.", "members_with_roles"))
+            Members = members && body.Node("members_with_roles") is not null
+                ? (body.Node("members_with_roles") as JsonArray ?? throw ProxyError.BadRequest("members_with_roles must be a list of members.", "members_with_roles"))
                     .Select(m => ReadMember(m as JsonObject ?? throw ProxyError.BadRequest("members_with_roles must be a list of objects.", "members_with_roles")))
                     .ToList()
                 : null,
@@ -145,8 +156,12 @@ public static class TeamEndpoints
                 StringComparer.Ordinal)
             : null;
 
-    private static MemberInput ReadMember(JsonObject m) =>
-        new(m.String("user_id", "member.user_id"), m.String("user_email", "member.user_email"), m.String("role", "member.role"));
+    private static MemberInput ReadMember(JsonObject m)
+    {
+        var member = new MemberInput(m.String("user_id", "member.user_id"), m.String("user_email", "member.user_email"), m.String("role", "member.role"));
+        m.RefuseUnread("member", "a team member");
+        return member;
+    }
 }
 
 /// <param name="TeamMemberships">Each member's spend and budget in the team (LiteLLM's <c>team_memberships</c>).</param>

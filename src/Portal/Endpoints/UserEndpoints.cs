@@ -37,6 +37,7 @@ public static class UserEndpoints
         // The new key's lifetime, as LiteLLM's /user/new takes it (null: never expires).
         var duration = body.String("duration");
         var input = ReadUser(body, creating: true);
+        body.RefuseUnread();
         var user = await users.NewAsync(caller, input, http.RequestAborted);
         var issued = createKey
             ? await keys.GenerateAsync(caller, new KeyInput
@@ -65,7 +66,9 @@ public static class UserEndpoints
     {
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
-        var user = await users.UpdateAsync(caller, ReadUser(body, creating: false), http.RequestAborted);
+        var input = ReadUser(body, creating: false);
+        body.RefuseUnread();
+        var user = await users.UpdateAsync(caller, input, http.RequestAborted);
         return TypedResults.Ok(new UserUpdateResponse(user.Id, ApiJson.User(user)));
     }
 

@@ -19,6 +19,9 @@ public sealed record KeyInput
     public Optional<long?> RpmLimit { get; init; }
     public Optional<int?> MaxParallelRequests { get; init; }
     public string? Metadata { get; init; }
+
+    /// <summary>LiteLLM's <c>tags</c>: kept in <c>metadata.tags</c>, as LiteLLM does.</summary>
+    public List<string>? Tags { get; init; }
     public bool? Blocked { get; init; }
 
     /// <summary>LiteLLM's key <c>aliases</c>: replaces the key's whole map (an empty one removes them all); null keeps it.</summary>

@@ -76,7 +76,7 @@ public sealed class KeyService(Changes changes, TeamService teams)
             var found = await FindManageableAsync(caller, hash, ct);
             if (input.TeamId is not null && input.TeamId != found.TeamId)
             {
-                throw ProxyError.BadRequest("A key cannot move between teams (team_id). Create a new key for the other team.", "team_id");
+                throw StaysInItsTeam();
             }
             Apply(found, input, changes.Now);
             found.UpdatedAt = changes.Now;
@@ -133,6 +133,11 @@ public sealed class KeyService(Changes changes, TeamService teams)
         var fresh = await changes.ApplyAsync(async () =>
         {
             var old = await FindManageableAsync(caller, hash, ct);
+            if (changesToApply?.TeamId is { } teamId && teamId != old.TeamId)
+            {
+                // As /key/update: the fresh key copies the old one's team, so another team_id would be dropped.
+                throw StaysInItsTeam();
+            }
             Db.Keys.Remove(old);
             var now = changes.Now;
             var fresh = new VirtualKey
@@ -221,6 +226,9 @@ public sealed class KeyService(Changes changes, TeamService teams)
         key.Aliases = valid;
     }
 
+    private static ProxyError StaysInItsTeam() =>
+        ProxyError.BadRequest("A key cannot move between teams (team_id). Create a new key for the other team.", "team_id");
+
     private static void Apply(VirtualKey key, KeyInput input, DateTime now)
     {
         if (input.UserId is not null) key.UserId = Check.Id(input.UserId, "user_id");
@@ -237,6 +245,7 @@ public sealed class KeyService(Changes changes, TeamService teams)
         if (input.RpmLimit.IsGiven) key.RpmLimit = Check.NotNegative(input.RpmLimit.Value, "rpm_limit");
         if (input.MaxParallelRequests.IsGiven) key.MaxParallelRequests = Check.NotNegative(input.MaxParallelRequests.Value, "max_parallel_requests");
         if (input.Metadata is not null) key.Metadata = input.Metadata;
+        if (input.Tags is not null) key.Metadata = Tags.Into(key.Metadata, input.Tags);
         if (input.Blocked is not null) key.Blocked = input.Blocked.Value;
     }
 

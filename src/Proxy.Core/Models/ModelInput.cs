@@ -20,6 +20,9 @@ public sealed record ModelInput
     /// <summary><c>model_info.team_id</c>.</summary>
     public string? TeamId { get; init; }
 
+    /// <summary><c>model_info.id</c> on /model/new: the id to give the model (a uuid when absent), as LiteLLM does.</summary>
+    public string? ModelId { get; init; }
+
     /// <summary>Other <c>model_info</c> fields as a JSON object, kept as given.</summary>
     public string? ExtraInfo { get; init; }
 }

@@ -22,7 +22,8 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
         var upstream = Check.Required(input.UpstreamModel, "litellm_params.model");
         var teamId = input.TeamId is null ? null : Check.Required(input.TeamId, "model_info.team_id", 128);
         Demand.ManageModel(caller, teamId);
-        var deployment = new ModelDeployment { ModelId = Guid.NewGuid().ToString(), UpstreamModel = upstream };
+        var modelId = input.ModelId is null ? Guid.NewGuid().ToString() : Check.Id(input.ModelId, "model_info.id");
+        var deployment = new ModelDeployment { ModelId = modelId, UpstreamModel = upstream };
         ApplyParams(deployment, input);
 
         return await changes.ApplyAsync(async () =>
@@ -30,6 +31,10 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
             if (teamId is not null && !await Db.Teams.AnyAsync(t => t.TeamId == teamId, ct))
             {
                 throw ProxyError.BadRequest($"Team id={teamId} does not exist.", "model_info.team_id");
+            }
+            if (input.ModelId is not null && await Db.Deployments.AnyAsync(d => d.ModelId == modelId, ct))
+            {
+                throw ProxyError.BadRequest($"A model with id {modelId} already exists: choose another model_info.id, or leave it out for a new uuid.", "model_info.id");
             }
             var now = changes.Now;
             deployment.TeamId = teamId;

@@ -111,6 +111,11 @@ public sealed class SpendAccount(AccountKind kind, string id)
         {
             return true;
         }
+        if (Limits.MaxParallelRequests == 0)
+        {
+            // A limit of 0 admits nothing (as in LiteLLM); the limiter itself cannot have fewer than one permit.
+            return false;
+        }
         lease = parallel.AttemptAcquire(1);
         if (!lease.IsAcquired)
         {

@@ -22,6 +22,9 @@ public sealed record TeamInput
     /// <summary>LiteLLM's <c>model_aliases</c>: replaces the team's whole map (an empty one removes them all); null keeps it.</summary>
     public IReadOnlyDictionary<string, string>? ModelAliases { get; init; }
 
+    /// <summary>LiteLLM's <c>tags</c>: kept in <c>metadata.tags</c>, as LiteLLM does.</summary>
+    public List<string>? Tags { get; init; }
+
     public List<MemberInput>? Members { get; init; }
 }
 

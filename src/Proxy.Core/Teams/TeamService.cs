@@ -311,6 +311,7 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
         if (input.RpmLimit.IsGiven) team.RpmLimit = Check.NotNegative(input.RpmLimit.Value, "rpm_limit");
         if (input.Blocked is not null) team.Blocked = input.Blocked.Value;
         if (input.Metadata is not null) team.Metadata = input.Metadata;
+        if (input.Tags is not null) team.Metadata = Tags.Into(team.Metadata, input.Tags);
     }
 
     private static object Describe(TeamInput input) => new

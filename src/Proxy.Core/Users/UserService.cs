@@ -93,6 +93,12 @@ public sealed class UserService(Changes changes, UserManager<PortalUser> users)
         return await changes.ApplyAsync(async () =>
         {
             var user = await FindOrNullAsync(userId, email, ct);
+            if (user is not null && userId is not null && email is not null && users.NormalizeEmail(email) != user.NormalizedEmail)
+            {
+                // user_email names the user when user_id is absent; it is not a setting this route changes.
+                throw ProxyError.BadRequest($"user_email cannot be changed through /user/update: {userId} has {user.Email ?? "no email"}. "
+                    + "Send user_id or user_email to name the user.", "user_email");
+            }
             var created = user is null;
             user ??= await AddUserAsync(userId, email, ct);
             if (input.UserRole is { } role)

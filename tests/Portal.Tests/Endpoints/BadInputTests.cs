@@ -54,6 +54,13 @@ public sealed class BadInputTests(GatewayFactory gateway) : IClassFixture<Gatewa
         { "GET", "/audit?team_id={TEAM}&page=0", "", 400, "page" },
         { "GET", "/no/such/route", "", 404, "does not exist" },
         { "GET", "/no/such/route", "", 404, "See /docs for the routes" },
+        // A route that does not exist is a 404 whatever the method (LiteLLM's /organization/new is not served here);
+        // a real route with a wrong method stays a 405.
+        { "POST", "/organization/new", "{\"organization_alias\": \"o\"}", 404, "See /docs for the routes" },
+        { "POST", "/no/such/route", "{}", 404, "does not exist" },
+        { "PUT", "/budget/new", "{}", 404, "does not exist" },
+        { "POST", "/key/info", "{}", 405, "not allowed" },
+        { "GET", "/key/sk-whatever/regenerate", "", 405, "not allowed" },
         { "DELETE", "/team/new", "", 405, "not allowed" },
         { "GET", "/team/new", "", 405, "not allowed" },
     };
