@@ -6,6 +6,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Proxy.Core;
+using Proxy.Core.Keys;
 
 namespace Portal.Endpoints;
 
@@ -56,8 +57,8 @@ public static partial class ApiErrors
             }
             var (type, message) = status switch
             {
-                404 => ("not_found_error", $"Route {http.Request.Method} {http.Request.Path} does not exist. See /docs for the routes this gateway serves."),
-                405 => ("invalid_request_error", $"Method {http.Request.Method} is not allowed on {http.Request.Path}."),
+                404 => ("not_found_error", $"Route {http.Request.Method} {ShownPath(http)} does not exist. See /docs for the routes this gateway serves."),
+                405 => ("invalid_request_error", $"Method {http.Request.Method} is not allowed on {ShownPath(http)}."),
                 413 => ("invalid_request_error", "Request body is too large."),
                 415 => ("invalid_request_error", "Unsupported content type: send application/json."),
                 401 => ("auth_error", "Authentication required."),
@@ -100,7 +101,7 @@ public static partial class ApiErrors
         }
         else if (error.Status >= 500)
         {
-            LogUnavailable(log, error.Status, http.Request.Path, exception?.GetType().Name ?? "none");
+            LogUnavailable(log, error.Status, ShownPath(http), exception?.GetType().Name ?? "none");
         }
         foreach (var (name, value) in error.Headers)
         {
@@ -108,6 +109,10 @@ public static partial class ApiErrors
         }
         return WriteAsync(http, error.Status, error.Type, error.Message, error.Param);
     }
+
+    /// <summary>The request path for an error or a log line, a raw key in it (<c>/key/sk-…/regenerate</c>) masked.</summary>
+    private static string ShownPath(HttpContext http) =>
+        string.Join('/', (http.Request.Path.Value ?? "").Split('/').Select(s => s.StartsWith("sk-", StringComparison.Ordinal) ? KeyMaterial.Mask(s) : s));
 
     /// <summary>
     /// The methods the routes matching this path serve, if any: tells "wrong method" apart from "no such route". A
@@ -144,7 +149,7 @@ public static partial class ApiErrors
     };
 
     [LoggerMessage(101, LogLevel.Warning, "Answered {Status} to {Path} ({Exception})")]
-    private static partial void LogUnavailable(ILogger log, int status, PathString path, string exception);
+    private static partial void LogUnavailable(ILogger log, int status, string path, string exception);
 
     [LoggerMessage(100, LogLevel.Error, "Unhandled error in request {TraceId}")]
     private static partial void LogUnhandled(ILogger log, Exception exception, string traceId);

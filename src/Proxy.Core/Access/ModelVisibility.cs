@@ -14,7 +14,7 @@ public static class ModelVisibility
 {
     /// <summary>
     /// What a caller reaches: the teams it reads, and the global models its key's and its team's lists allow (each list
-    /// allows all when empty or <c>all-proxy-models</c>).
+    /// allows all when empty, <c>all-proxy-models</c>, <c>all-team-models</c> or <c>*</c>).
     /// </summary>
     public sealed record Reach(TeamVisibility.Reach Teams, bool KeyAllowsAll, List<string> KeyModels, bool TeamAllowsAll, List<string> TeamModels);
 
@@ -37,7 +37,7 @@ public static class ModelVisibility
 
     public static Expression<Func<ModelDeployment, bool>> Of(Caller caller, TeamEntry? keyTeam) => RuleExpression.Bind(Rule, ReachOf(caller, keyTeam));
 
-    private static bool AllowsAll(string[]? models) => models is null || models.Length == 0 || Array.IndexOf(models, Rules.AllProxyModels) >= 0;
+    private static bool AllowsAll(string[]? models) => Rules.AllowsEveryModel(models);
 
     /// <summary>A team model by the team rule, a global one by the global rule.</summary>
     private static Expression<Func<ModelDeployment, Reach, bool>> Combine()

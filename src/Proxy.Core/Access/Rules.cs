@@ -131,7 +131,7 @@ public static class Rules
         }
         foreach (var entry in models)
         {
-            if (entry == name || entry == AllProxyModels
+            if (entry == name || entry is AllProxyModels or AllTeamModels
                 || (entry.Length > 0 && entry[^1] == '*' && name.AsSpan().StartsWith(entry.AsSpan(0, entry.Length - 1), StringComparison.Ordinal)))
             {
                 return true;
@@ -142,4 +142,11 @@ public static class Rules
 
     /// <summary>LiteLLM's wildcard entry in a <c>models</c> list.</summary>
     public const string AllProxyModels = "all-proxy-models";
+
+    /// <summary>LiteLLM's entry for "whatever the key's team may call" in a key's <c>models</c> list.</summary>
+    public const string AllTeamModels = "all-team-models";
+
+    /// <summary>A <c>models</c> list that allows every model: empty, or holding an entry that allows all (<see cref="Allows"/>).</summary>
+    public static bool AllowsEveryModel(string[]? models) =>
+        models is null || models.Length == 0 || Array.Exists(models, m => m is AllProxyModels or AllTeamModels or "*");
 }

@@ -203,6 +203,12 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
         if (!string.IsNullOrEmpty(input.ApiKey))
         {
             var key = Check.Text(input.ApiKey, "litellm_params.api_key", 4096);
+            if (key.StartsWith("os.environ/", StringComparison.Ordinal))
+            {
+                // The environment is the gateway's own: a team could name the master key and send it to its api_base.
+                throw ProxyError.BadRequest("litellm_params.api_key: os.environ/ references are not supported; the gateway does not hand out "
+                    + "its own environment. Send the provider key itself: it is stored encrypted and never shown again.", "litellm_params.api_key");
+            }
             d.ApiKeyCipher = secrets.Seal(key);
             d.ApiKeyHint = key.Length >= 12 ? key[^4..] : null;
         }

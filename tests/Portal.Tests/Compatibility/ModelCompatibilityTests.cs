@@ -17,15 +17,15 @@ public sealed class ModelCompatibilityTests(TeamsKeysModelsFixture fixture) : IC
     private static string KeyGenerate(string models) => $$"""{"models": {{models}}, "duration": null}""";
 
     /// <summary>
-    /// test_models.py's add_models body. Adapted: <c>api_base</c> points at the stand-in (LiteLLM's goes to OpenAI);
-    /// the <c>os.environ/OPENAI_API_KEY</c> reference is sent as LiteLLM's test sends it.
+    /// test_models.py's add_models body. Adapted: <c>api_base</c> points at the stand-in (LiteLLM's goes to OpenAI), and the
+    /// key is the key itself: an <c>os.environ/</c> reference is refused (docs/compatibility.md).
     /// </summary>
-    private string AddModel(string modelId, string modelName, string? teamId, out string upstreamId)
+    private string AddModel(string modelId, string modelName, string? teamId, out string upstreamId, string apiKey = "sk-provider-literal-key-0001")
     {
         var apiBase = fixture.Upstream.ApiBase("ok", out upstreamId);
         var team = teamId is null ? "" : $", \"team_id\": \"{teamId}\"";
         return $$$"""
-            {"model_name": "{{{modelName}}}", "litellm_params": {"model": "openai/gpt-4.1-nano", "api_key": "os.environ/OPENAI_API_KEY", "api_base": "{{{apiBase}}}"}, "model_info": {"id": "{{{modelId}}}"{{{team}}}}}
+            {"model_name": "{{{modelName}}}", "litellm_params": {"model": "openai/gpt-4.1-nano", "api_key": "{{{apiKey}}}", "api_base": "{{{apiBase}}}"}, "model_info": {"id": "{{{modelId}}}"{{{team}}}}}
             """;
     }
 
@@ -53,29 +53,29 @@ public sealed class ModelCompatibilityTests(TeamsKeysModelsFixture fixture) : IC
         Assert.True(JsonNode.DeepEquals(listed, specific[0]), $"listed {listed.ToJsonString()}, by id {specific[0]!.ToJsonString()}");
     }
 
-    /// <summary>The process environment holds OPENAI_API_KEY, as LiteLLM's test machine does; the body names it by reference.</summary>
-    [Fact(Skip = "defect: /model/new ignores the model_info.id the caller chooses and makes its own (model_id differs, /model/delete {\"id\": <chosen id>} is 404); "
-        + "and defect: litellm_params.api_key \"os.environ/OPENAI_API_KEY\" is stored as is and sent to the provider as the key itself, issue 29")]
+    /// <summary>LiteLLM's test names the provider key as <c>os.environ/OPENAI_API_KEY</c>: refused by name here, then sent as the key itself.</summary>
+    [Fact]
     public async Task TestAddAndDeleteModels_CallerChosenId_CallableAtOnce_GoneAfterDelete()
     {
-        Environment.SetEnvironmentVariable("OPENAI_API_KEY", "sk-provider-from-the-environment-0001");
         var key = await Replay.KeyAsync(Gateway, KeyGenerate("[]"));
         var modelId = $"12345_{Guid.NewGuid()}";
         var modelName = Guid.NewGuid().ToString();
 
+        var byReference = await Gateway.Client().PostAsync("/model/new", AddModel(modelId, modelName, null, out _, apiKey: "os.environ/OPENAI_API_KEY"));
+        Assert.Contains("os.environ/ references are not supported", await byReference.ReadErrorAsync(HttpStatusCode.BadRequest, "invalid_request_error"));
         var added = await Gateway.Client().PostAsync("/model/new", AddModel(modelId, modelName, null, out var upstreamId)).OkAsync();
 
         Assert.Equal(modelId, added["model_id"]!.GetValue<string>());
         // LiteLLM's test sleeps 10 s here; docs/api.md: "The model is callable immediately after the 200".
         await Gateway.Client(key).PostAsync("/chat/completions", Replay.Chat(modelName)).OkAsync();
-        Assert.Equal("Bearer sk-provider-from-the-environment-0001", Assert.Single(fixture.Upstream.ReceivedBy(upstreamId)).Header("authorization"));
+        Assert.Equal("Bearer sk-provider-literal-key-0001", Assert.Single(fixture.Upstream.ReceivedBy(upstreamId)).Header("authorization"));
         await Gateway.Client().PostAsync("/model/delete", $$"""{"id": "{{modelId}}"}""").OkAsync();
         var after = await Gateway.Client(key).PostAsync("/chat/completions", Replay.Chat(modelName));
         await after.ReadErrorAsync(HttpStatusCode.BadRequest, "invalid_request_error");
         Assert.Single(fixture.Upstream.ReceivedBy(upstreamId));
     }
 
-    [Fact(Skip = "defect: /model/new ignores the model_info.id the caller chooses, so /model/update and /model/delete with that id are 404, issue 29")]
+    [Fact]
     public async Task TestTeamModelE2e_TeamAdminsPersonalKey_AddsUpdatesAndDeletesATeamModel()
     {
         var user = await Gateway.Client().PostAsync("/user/new", Replay.NewUser(null)).OkAsync();

@@ -61,6 +61,8 @@ public sealed class BadInputTests(GatewayFactory gateway) : IClassFixture<Gatewa
         { "PUT", "/budget/new", "{}", 404, "does not exist" },
         { "POST", "/key/info", "{}", 405, "not allowed" },
         { "GET", "/key/sk-whatever/regenerate", "", 405, "not allowed" },
+        // The path is echoed with a raw key in it masked, as everywhere else.
+        { "GET", "/key/sk-whatever0123456789abcdefghij/regenerate", "", 405, "not allowed on /key/sk-...ghij/regenerate." },
         { "DELETE", "/team/new", "", 405, "not allowed" },
         { "GET", "/team/new", "", 405, "not allowed" },
     };
