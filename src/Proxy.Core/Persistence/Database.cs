@@ -54,7 +54,7 @@ public static class Database
     /// thread (its async methods run synchronously), so each write that meets a locked database holds a thread-pool
     /// thread for up to its timeout: the one holding the <see cref="WriteGate"/>, and portal sign-ins (Identity writes
     /// directly). The pool adds threads beyond its minimum (one per core) only about twice a second, and the LLM routes
-    /// share it, so sleeping writers would stall LLM calls (measured in docs/performance.md). Threads up to the minimum
+    /// share it, so sleeping writers could stall LLM calls (docs/performance.md). Threads up to the minimum
     /// start on demand at once; none exist until needed.
     /// </summary>
     private static void ReserveThreadsForBusyWaits()

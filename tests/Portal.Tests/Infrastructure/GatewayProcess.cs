@@ -19,6 +19,18 @@ public sealed class GatewayProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly string _workingDirectory;
 
+    /// <summary>
+    /// On Linux each redirected stream of a child process is read by a thread-pool thread blocked on its pipe, so every
+    /// gateway process holds two of this test process's threads. With the pool's minimum at one per core, the test's own
+    /// clients and stand-ins then wait for the pool to add threads (0.5–1 s) and a test that times calls measures that
+    /// instead of the gateway (the locked-database test saw 0.5–1 s calls with no writer queued at all).
+    /// </summary>
+    static GatewayProcess()
+    {
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, Environment.ProcessorCount + 16), io);
+    }
+
     private GatewayProcess(Process process, Uri baseAddress, string workingDirectory)
     {
         _process = process;
