@@ -217,13 +217,10 @@ public sealed class KeyService(Changes changes, TeamService teams)
     /// </summary>
     private async Task ApplyAliasesAsync(VirtualKey key, IReadOnlyDictionary<string, string>? aliases, CancellationToken ct)
     {
-        if (aliases is null)
+        if (aliases is not null)
         {
-            return;
+            key.Aliases = await Models.AliasMap.CheckedAsync(Db, key.TeamId, aliases, "aliases", ct);
         }
-        var valid = Models.AliasMap.Valid(aliases, "aliases");
-        await Models.AliasMap.DemandNoHiddenModelAsync(Db, key.TeamId, valid, "aliases", ct);
-        key.Aliases = valid;
     }
 
     private static ProxyError StaysInItsTeam() =>

@@ -13,7 +13,7 @@ internal static class AliasMap
     public const int MaxEntries = 256;
 
     /// <summary>The map trimmed and checked for shape: non-empty names and targets of printable text, at most <see cref="MaxEntries"/>.</summary>
-    public static Dictionary<string, string> Valid(IReadOnlyDictionary<string, string> aliases, string param)
+    private static Dictionary<string, string> Valid(IReadOnlyDictionary<string, string> aliases, string param)
     {
         if (aliases.Count > MaxEntries)
         {
@@ -39,12 +39,20 @@ internal static class AliasMap
         return valid;
     }
 
+    /// <summary>The map as stored: <see cref="Valid"/>, and no name hiding one of the team's models (<see cref="DemandNoHiddenModelAsync"/>).</summary>
+    public static async Task<Dictionary<string, string>> CheckedAsync(PortalDb db, string? teamId, IReadOnlyDictionary<string, string> aliases, string param, CancellationToken ct)
+    {
+        var valid = Valid(aliases, param);
+        await DemandNoHiddenModelAsync(db, teamId, valid, param, ct);
+        return valid;
+    }
+
     /// <summary>
     /// Refuses an alias whose name would hide one of the team's own public model names. Targets are not checked here:
     /// LiteLLM's scripts alias models that a key's <c>models</c> list names later or never, and a call checks the
     /// target by the rule book, so an alias never reaches a model its caller could not call by name.
     /// </summary>
-    public static async Task DemandNoHiddenModelAsync(PortalDb db, string? teamId, Dictionary<string, string> aliases, string param, CancellationToken ct)
+    private static async Task DemandNoHiddenModelAsync(PortalDb db, string? teamId, Dictionary<string, string> aliases, string param, CancellationToken ct)
     {
         if (aliases.Count == 0 || teamId is null)
         {

@@ -293,13 +293,10 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
     /// </summary>
     private async Task ApplyModelAliasesAsync(Team team, IReadOnlyDictionary<string, string>? aliases, CancellationToken ct)
     {
-        if (aliases is null)
+        if (aliases is not null)
         {
-            return;
+            team.ModelAliases = await Models.AliasMap.CheckedAsync(Db, team.TeamId, aliases, "model_aliases", ct);
         }
-        var valid = Models.AliasMap.Valid(aliases, "model_aliases");
-        await Models.AliasMap.DemandNoHiddenModelAsync(Db, team.TeamId, valid, "model_aliases", ct);
-        team.ModelAliases = valid;
     }
 
     private static void Apply(Team team, TeamInput input, DateTime now)

@@ -37,7 +37,7 @@ public sealed class MediaRouteTests(LlmFixture fixture) : IClassFixture<LlmFixtu
         var received = AssertReachedTheTeam(setup, "images/generations");
         Assert.Equal("gpt-4o", received.Json["model"]!.GetValue<string>());
         Assert.Equal("A lighthouse at dusk", received.Json["prompt"]!.GetValue<string>());
-        var log = await WaitForSpendAsync(setup.TeamId);
+        var log = await Gateway.SingleSpendLogAsync(setup.TeamId);
         Assert.Equal("images/generations", log["call_type"]!.GetValue<string>());
         Assert.Equal(50, log["prompt_tokens"]!.GetValue<int>());
         Assert.Equal(100, log["completion_tokens"]!.GetValue<int>());
@@ -54,7 +54,7 @@ public sealed class MediaRouteTests(LlmFixture fixture) : IClassFixture<LlmFixtu
         Assert.False(result.Value.Flagged);
         var received = AssertReachedTheTeam(setup, "moderations");
         Assert.Equal("gpt-4o", received.Json["model"]!.GetValue<string>());
-        var log = await WaitForSpendAsync(setup.TeamId);
+        var log = await Gateway.SingleSpendLogAsync(setup.TeamId);
         Assert.Equal(200, log["status"]!.GetValue<int>());
         Assert.Equal(0, log["total_tokens"]!.GetValue<int>());
     }
@@ -81,7 +81,7 @@ public sealed class MediaRouteTests(LlmFixture fixture) : IClassFixture<LlmFixtu
         Assert.Equal(StandInUpstream.Speech, audio.Value.ToArray());
         var received = AssertReachedTheTeam(setup, "audio/speech");
         Assert.Equal("gpt-4o", received.Json["model"]!.GetValue<string>());
-        var log = await WaitForSpendAsync(setup.TeamId);
+        var log = await Gateway.SingleSpendLogAsync(setup.TeamId);
         Assert.Equal(200, log["status"]!.GetValue<int>());
         // 64 KiB of audio is not 16k tokens of text: no usage in the answer, no tokens (and none estimated).
         Assert.Equal(0, log["total_tokens"]!.GetValue<int>());
@@ -127,7 +127,7 @@ public sealed class MediaRouteTests(LlmFixture fixture) : IClassFixture<LlmFixtu
         var form = received.Form;
         Assert.Equal("gpt-4o", Encoding.UTF8.GetString(form["model"]));
         Assert.Equal(SHA256.HashData(audio), SHA256.HashData(form["file"]));
-        var log = await WaitForSpendAsync(setup.TeamId);
+        var log = await Gateway.SingleSpendLogAsync(setup.TeamId);
         Assert.Equal(14, log["prompt_tokens"]!.GetValue<int>());
         Assert.Equal(4, log["completion_tokens"]!.GetValue<int>());
         Assert.Equal(18, log["total_tokens"]!.GetValue<int>());
@@ -302,19 +302,5 @@ public sealed class MediaRouteTests(LlmFixture fixture) : IClassFixture<LlmFixtu
             "\r\n--"u8.CopyTo(bytes.AsSpan(i));
         }
         return bytes;
-    }
-
-    private async Task<JsonNode> WaitForSpendAsync(string teamId)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (true)
-        {
-            var json = JsonNode.Parse(await Gateway.Client().GetStringAsync($"/spend/logs?team_id={teamId}"))!.AsArray();
-            if (json.Count > 0 || DateTime.UtcNow > deadline)
-            {
-                return Assert.Single(json)!;
-            }
-            await Task.Delay(50);
-        }
     }
 }

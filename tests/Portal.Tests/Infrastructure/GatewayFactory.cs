@@ -109,6 +109,21 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
         return client;
     }
 
+    /// <summary>The team's one <c>/spend/logs</c> row, once the usage writer has stored it (within 10 s).</summary>
+    public async Task<System.Text.Json.Nodes.JsonNode> SingleSpendLogAsync(string teamId)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            var json = System.Text.Json.Nodes.JsonNode.Parse(await Client().GetStringAsync($"/spend/logs?team_id={teamId}"))!.AsArray();
+            if (json.Count > 0 || DateTime.UtcNow > deadline)
+            {
+                return Assert.Single(json)!;
+            }
+            await Task.Delay(50);
+        }
+    }
+
     public async Task<string> CreateTeamAsync(string? alias = null)
     {
         var response = await Client().PostAsJsonAsync("/team/new", new { team_alias = alias ?? "team" });
