@@ -53,10 +53,6 @@ public sealed class UserService(Changes changes, UserManager<PortalUser> users)
         var isProxyAdmin = input.UserRole is { } role && UserRole.IsProxyAdmin(role);
         return await changes.ApplyAsync(async () =>
         {
-            if (userId is not null && await changes.Db.Users.AnyAsync(u => u.Id == userId, ct))
-            {
-                throw ProxyError.BadRequest($"User {userId} already exists. Change it with /user/update.", "user_id");
-            }
             // LiteLLM swallows a missing team and creates the user anyway; a user silently outside the team is worse than a 400.
             if (teamId is not null && !await changes.Db.Teams.AnyAsync(t => t.TeamId == teamId, ct))
             {
