@@ -258,6 +258,29 @@ public sealed class AnthropicMessagesTests(LlmFixture fixture) : IClassFixture<L
         Assert.Empty(Upstream.ReceivedBy(upstream));
     }
 
+    [Fact]
+    public async Task AnthropicsOwnErrors_PassThroughAsSent_529Included()
+    {
+        var (_, key, upstream) = await ClaudeAsync("claude529");
+
+        var overloaded = await Post(key, Message("claude"));
+
+        Assert.Equal("Overloaded", await AnthropicErrorAsync(overloaded, (HttpStatusCode)529, "overloaded_error"));
+        Assert.NotEmpty(Upstream.ReceivedBy(upstream));
+    }
+
+    [Fact]
+    public async Task ABodyOverTheLimit_IsAnthropicsRequestTooLarge()
+    {
+        var (_, key, upstream) = await ClaudeAsync();
+        var huge = new string('a', 30_000_100);
+
+        var refused = await Post(key, new JsonObject { ["model"] = "claude", ["max_tokens"] = 5, ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = huge }) });
+
+        await AnthropicErrorAsync(refused, HttpStatusCode.RequestEntityTooLarge, "request_too_large");
+        Assert.Empty(Upstream.ReceivedBy(upstream));
+    }
+
     private static JsonObject Message(string model) => new()
     {
         ["model"] = model, ["max_tokens"] = 50, ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = "hi" }),
@@ -282,7 +305,7 @@ public sealed class AnthropicMessagesTests(LlmFixture fixture) : IClassFixture<L
         return json["error"]!["message"]!.GetValue<string>();
     }
 
-    private async Task<(string Team, string Key, string Upstream)> ClaudeAsync()
+    private async Task<(string Team, string Key, string Upstream)> ClaudeAsync(string scenario = "claude")
     {
         var team = await Gateway.CreateTeamAsync();
         var key = await Gateway.GenerateKeyAsync(team);
@@ -292,7 +315,7 @@ public sealed class AnthropicMessagesTests(LlmFixture fixture) : IClassFixture<L
             ["litellm_params"] = new JsonObject
             {
                 ["model"] = "anthropic/claude-sonnet-4-5", ["custom_llm_provider"] = "anthropic", ["api_key"] = ProviderKey,
-                ["api_base"] = Upstream.ApiBase("claude", out var upstream),
+                ["api_base"] = Upstream.ApiBase(scenario, out var upstream),
             },
             ["model_info"] = new JsonObject { ["team_id"] = team, ["input_cost_per_token"] = 3e-06, ["output_cost_per_token"] = 1.5e-05 },
         })).EnsureSuccessStatusCode();
