@@ -43,8 +43,9 @@ public static class ModelEndpoints
         // Open to every key that may call models, llm_api keys included (as in LiteLLM).
         app.MapGet("/model/info", Info).WithSummary("The models the caller can see, with their settings (no secrets)");
         app.MapGet("/v1/model/info", Info).WithSummary("The models the caller can see, with their settings (no secrets)");
-        app.MapGet("/v1/models", OpenAIList).WithSummary("OpenAI's model list: the public names the caller can call");
-        app.MapGet("/models", OpenAIList).WithSummary("OpenAI's model list: the public names the caller can call");
+        // The document describes OpenAI's list; with anthropic-version the same names come in Anthropic's list shape (docs/api.md section 6).
+        app.MapGet("/v1/models", OpenAIList).Produces<ModelListResponse>(200).WithSummary("OpenAI's model list: the public names the caller can call");
+        app.MapGet("/models", OpenAIList).Produces<ModelListResponse>(200).WithSummary("OpenAI's model list: the public names the caller can call");
         app.MapGet("/model_group/info", GroupInfo).WithSummary("LiteLLM's model groups: the names the caller can call, with providers, prices and limits");
         return app;
     }
@@ -108,7 +109,7 @@ public static class ModelEndpoints
     /// Served from the route snapshot: the public names the caller can call, never internal names. An Anthropic client
     /// (it sends <c>anthropic-version</c>) gets the same names in Anthropic's list shape.
     /// </summary>
-    private static Results<Ok<ModelListResponse>, Ok<AnthropicModelList>> OpenAIList(HttpContext http, ModelCatalog catalog)
+    private static IResult OpenAIList(HttpContext http, ModelCatalog catalog)
     {
         var caller = http.Caller();
         if (!Rules.CanCallModels(caller))
