@@ -259,6 +259,19 @@ public sealed class AnthropicMessagesTests(LlmFixture fixture) : IClassFixture<L
     }
 
     [Fact]
+    public async Task ATeamAlias_ResolvesOnMessages_AsOnEveryLlmRoute()
+    {
+        var (team, key, upstream) = await ClaudeAsync();
+        (await Gateway.Client().PostAsJsonAsync("/team/update", new { team_id = team, model_aliases = new { sonnet = "claude" } })).EnsureSuccessStatusCode();
+
+        var answer = await Post(key, Message("sonnet"));
+
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.Equal("claude-sonnet-4-5", Assert.Single(Upstream.ReceivedBy(upstream)).Json["model"]!.GetValue<string>());
+        Assert.Equal("claude", Assert.Single(await Spend.Spend.LogsAsync(Gateway, team, expected: 1))["model"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task AnthropicsOwnErrors_PassThroughAsSent_529Included()
     {
         var (_, key, upstream) = await ClaudeAsync("claude529");
