@@ -6,6 +6,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Proxy.Core;
+using Proxy.Core.Forwarding;
 using Proxy.Core.Keys;
 
 namespace Portal.Endpoints;
@@ -19,11 +20,30 @@ public static partial class ApiErrors
     public static ErrorEnvelope Envelope(int status, string type, string message, string? param) =>
         new(new ErrorBody(message, type, param, status.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
+    /// <summary>
+    /// The error answer, in the dialect of the route asked (<see cref="LlmRoute.Dialect"/>): OpenAI's envelope, or on
+    /// Anthropic's Messages routes Anthropic's <c>{"type":"error","error":{"type","message"}}</c>.
+    /// </summary>
     public static Task WriteAsync(HttpContext http, int status, string type, string message, string? param = null)
     {
         http.Response.StatusCode = status;
-        return http.Response.WriteAsJsonAsync(Envelope(status, type, message, param));
+        return LlmEndpoints.DialectOf(http.Request.Path) == ApiDialect.Anthropic
+            ? http.Response.WriteAsJsonAsync(new AnthropicErrorEnvelope("error", new AnthropicError(AnthropicType(status), message)))
+            : http.Response.WriteAsJsonAsync(Envelope(status, type, message, param));
     }
+
+    /// <summary>Anthropic's error type for a status, as its API uses them (docs/api.md section 2).</summary>
+    public static string AnthropicType(int status) => status switch
+    {
+        401 => "authentication_error",
+        403 => "permission_error",
+        404 => "not_found_error",
+        413 => "request_too_large",
+        429 => "rate_limit_error",
+        503 or 529 => "overloaded_error",
+        >= 500 => "api_error",
+        _ => "invalid_request_error",
+    };
 
     public static WebApplication UseApiErrors(this WebApplication app)
     {
@@ -157,6 +177,11 @@ public static partial class ApiErrors
 
 /// <summary>docs/api.md section 2: every error on the REST and LLM surfaces.</summary>
 public sealed record ErrorEnvelope(ErrorBody Error);
+
+/// <summary>docs/api.md section 2: an error on Anthropic's Messages routes, in Anthropic's shape.</summary>
+public sealed record AnthropicErrorEnvelope(string Type, AnthropicError Error);
+
+public sealed record AnthropicError(string Type, string Message);
 
 public sealed record ErrorBody(
     [property: System.ComponentModel.Description("What went wrong and how to fix it; never a secret.")] string Message,

@@ -23,6 +23,8 @@ public static class LlmEndpoints
         ("moderations", LlmRoute.Moderations, "Moderation (OpenAI); model is required"),
         ("audio/speech", LlmRoute.AudioSpeech, "Text to speech (OpenAI): the audio is relayed as it arrives"),
         ("audio/transcriptions", LlmRoute.AudioTranscriptions, "Speech to text (OpenAI): a multipart/form-data body with file and model"),
+        ("messages", LlmRoute.Messages, "Messages (Anthropic), streamed with \"stream\": true; Anthropic models only in this version"),
+        ("messages/count_tokens", LlmRoute.MessagesCountTokens, "Count a Messages request's input tokens (Anthropic); free, no usage record"),
     ];
 
     /// <summary>The routes also served at Azure OpenAI's paths, <c>/openai/deployments/{model}/{path}</c> (Azure has no moderations).</summary>
@@ -64,6 +66,10 @@ public static class LlmEndpoints
         });
         return app;
     }
+
+    /// <summary>The dialect of the LLM route at <paramref name="path"/> (any method): its errors are written in it; OpenAI's elsewhere.</summary>
+    public static ApiDialect DialectOf(PathString path) =>
+        path.Value is { } value && Paths.TryGetValue(value, out var route) ? route.Dialect : ApiDialect.OpenAI;
 
     private static bool IsLlmCall(HttpRequest request, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out LlmRoute route)
     {
@@ -124,7 +130,14 @@ public static class LlmEndpoints
             : "The body is OpenAI's for this route, forwarded unchanged except model, which names a public model the key may call "
                 + "(the team's alias table first, then global models). With \"stream\": true the answer is text/event-stream, relayed chunk by chunk. "
                 + "Answers carry x-litellm-call-id and x-litellm-model-id.");
-        if (route == LlmRoute.ChatCompletions)
+        if (route.Dialect == ApiDialect.Anthropic)
+        {
+            endpoint.WithDescription("Anthropic's Messages API as Anthropic documents it: the key as x-api-key or Authorization: Bearer; "
+                + "the body is forwarded to the model's Anthropic deployment unchanged except model, with the caller's anthropic-version "
+                + "and anthropic-beta. Answers and errors are in Anthropic's shapes. Models on other providers are refused with a 400 in this version.");
+            endpoint.Accepts<JsonObject>(ApiDocument.Json).Produces<JsonObject>(200).Produces<AnthropicErrorEnvelope>(400);
+        }
+        else if (route == LlmRoute.ChatCompletions)
         {
             // With "stream": true the answer is text/event-stream: chat.completion.chunk objects, then data: [DONE].
             endpoint.Accepts<ChatCompletionRequest>(ApiDocument.Json).Produces<ChatCompletion>(200);

@@ -43,8 +43,9 @@ public static class ModelEndpoints
         // Open to every key that may call models, llm_api keys included (as in LiteLLM).
         app.MapGet("/model/info", Info).WithSummary("The models the caller can see, with their settings (no secrets)");
         app.MapGet("/v1/model/info", Info).WithSummary("The models the caller can see, with their settings (no secrets)");
-        app.MapGet("/v1/models", OpenAIList).WithSummary("OpenAI's model list: the public names the caller can call");
-        app.MapGet("/models", OpenAIList).WithSummary("OpenAI's model list: the public names the caller can call");
+        // The document describes OpenAI's list; with anthropic-version the same names come in Anthropic's list shape (docs/api.md section 6).
+        app.MapGet("/v1/models", OpenAIList).Produces<ModelListResponse>(200).WithSummary("OpenAI's model list: the public names the caller can call");
+        app.MapGet("/models", OpenAIList).Produces<ModelListResponse>(200).WithSummary("OpenAI's model list: the public names the caller can call");
         app.MapGet("/model_group/info", GroupInfo).WithSummary("LiteLLM's model groups: the names the caller can call, with providers, prices and limits");
         return app;
     }
@@ -104,8 +105,11 @@ public static class ModelEndpoints
         return TypedResults.Ok(new ModelInfoResponse([.. visible.Select(ApiJson.ModelInfoEntry)]));
     }
 
-    /// <summary>Served from the route snapshot: the public names the caller can call, never internal names.</summary>
-    private static Ok<ModelListResponse> OpenAIList(HttpContext http, ModelCatalog catalog)
+    /// <summary>
+    /// Served from the route snapshot: the public names the caller can call, never internal names. An Anthropic client
+    /// (it sends <c>anthropic-version</c>) gets the same names in Anthropic's list shape.
+    /// </summary>
+    private static IResult OpenAIList(HttpContext http, ModelCatalog catalog)
     {
         var caller = http.Caller();
         if (!Rules.CanCallModels(caller))
@@ -113,6 +117,12 @@ public static class ModelEndpoints
             throw ProxyError.Forbidden("This key is a management key: it cannot use LLM routes such as /v1/models.");
         }
         var names = catalog.CallableNames(caller);
+        if (http.Request.Headers.ContainsKey("anthropic-version"))
+        {
+            var created = DateTimeOffset.FromUnixTimeSeconds(1677610602);
+            var models = names.Select(name => new AnthropicModelJson("model", name, name, created)).ToList();
+            return TypedResults.Ok(new AnthropicModelList(models, false, models.FirstOrDefault()?.Id, models.LastOrDefault()?.Id));
+        }
         return TypedResults.Ok(new ModelListResponse("list", [.. names.Select(name => new OpenAIModelJson(name, "model", 1677610602, "openai"))]));
     }
 
@@ -215,6 +225,11 @@ public sealed record ModelInfoResponse(IReadOnlyList<ModelInfoEntryJson> Data);
 public sealed record ModelListResponse(string Object, IReadOnlyList<OpenAIModelJson> Data);
 
 public sealed record OpenAIModelJson(string Id, string Object, long Created, string OwnedBy);
+
+/// <summary>Anthropic's model list (<c>GET /v1/models</c> with <c>anthropic-version</c>): one page with every name.</summary>
+public sealed record AnthropicModelList(IReadOnlyList<AnthropicModelJson> Data, bool HasMore, string? FirstId, string? LastId);
+
+public sealed record AnthropicModelJson(string Type, string Id, string DisplayName, DateTimeOffset CreatedAt);
 
 /// <summary>The body of /model/new and /model/update (model_info.id names the model to update).</summary>
 public sealed record ModelRequest(

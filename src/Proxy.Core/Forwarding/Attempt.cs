@@ -23,7 +23,12 @@ public sealed partial class Attempt(IHttpForwarder forwarder, UpstreamClient ups
         var http = call.Http;
         if (!deployment.Api.Serves(call.Route))
         {
-            var served = string.Join(", ", LlmRoute.All.Where(deployment.Api.Serves).Select(r => r.Operation));
+            if (call.Route.Dialect == ApiDialect.Anthropic)
+            {
+                throw ProxyError.BadRequest(
+                    $"Model {model} is served by {deployment.Provider}; /v1/{call.Route.Operation} reaches Anthropic models only in this version (translation is coming).", "model");
+            }
+            var served = string.Join(", ", LlmRoute.All.Where(r => r.Dialect == ApiDialect.OpenAI && deployment.Api.Serves(r)).Select(r => r.Operation));
             throw ProxyError.BadRequest($"Model {model} is served by {deployment.Provider}, which answers {served} only: /{call.Route.Operation} is not available for it.", "model");
         }
         var body = call.RewriteFor(deployment);
@@ -44,7 +49,7 @@ public sealed partial class Attempt(IHttpForwarder forwarder, UpstreamClient ups
         var meter = prepared.Meter;
         var transformer = prepared.Transformer;
         // A translating dialect writes OpenAI's shape into the meter; an OpenAI-shaped answer goes to the meter as is.
-        var translator = deployment.Api.Translate(meter, http.Response, prepared.Body, meter);
+        var translator = deployment.Api.Translate(prepared.Transformer.Route, meter, http.Response, prepared.Body, meter);
         meter.Attach(http.Features, translator);
         ForwarderError error;
         if (countsAsTraffic)

@@ -41,7 +41,7 @@ internal sealed class Call(
                 // Only OpenAI-shaped dialects serve a form route (IProviderApi.Serves): the form passes as sent but for model.
                 return new Providers.UpstreamBody(form.Write(original.AsSpan(0, length), deployment.UpstreamModel, ref buffer));
             }
-            return deployment.Api.WriteBody(modelField, original.AsMemory(0, length), deployment.UpstreamModel, ref buffer);
+            return deployment.Api.WriteBody(route, modelField, original.AsMemory(0, length), deployment.UpstreamModel, ref buffer);
         }
         finally
         {

@@ -26,7 +26,7 @@ public sealed class CallAccounting(SpendControl spend, UsageWriter usage, CallMe
     /// </summary>
     internal void AttemptEnded(Call call, string model, DeploymentEntry deployment, UsageMeter meter, int bodyLength, int status, bool answered)
     {
-        var tokens = answered ? Tokens.Of(meter, call.Route, bodyLength, status) : default;
+        var tokens = answered && call.Route.IsAccounted ? Tokens.Of(meter, call.Route, bodyLength, status) : default;
         var cost = deployment.Price?.Cost(tokens.Prompt, tokens.Completion) ?? 0;
         call.Allowance.Spent(tokens.Total, cost);
         spend.ChargeDeployment(deployment.Account, tokens.Total);
@@ -35,6 +35,11 @@ public sealed class CallAccounting(SpendControl spend, UsageWriter usage, CallMe
         {
             metrics.Finished(TeamLabel(call.Caller), call.Model, status, status >= 400 ? "upstream_error" : null, elapsed.TotalSeconds,
                 meter.FirstByteAt == 0 ? null : Stopwatch.GetElapsedTime(call.Started, meter.FirstByteAt).TotalSeconds, tokens, cost);
+        }
+        if (!call.Route.IsAccounted)
+        {
+            // A free operation (Anthropic's count_tokens): access-checked like any call, but no usage row and no spend.
+            return;
         }
         usage.Record(new UsageRecord
         {

@@ -70,7 +70,7 @@ public sealed class CallLoop(Attempt attempt, Router router, SpendControl spend,
         if (last.HeldBack is { } held && last.Deployment is { } deployment)
         {
             attempted.Announce(call.Http.Response, deployment.ModelId, call.CallId);
-            await deployment.Api.ForClient(held).WriteAsync(call.Http.Response, call.Http.RequestAborted);
+            await (call.Route.Dialect == ApiDialect.Anthropic ? held : deployment.Api.ForClient(held)).WriteAsync(call.Http.Response, call.Http.RequestAborted);
             accounting.HeldBackSent(call, held.Status);
             return;
         }

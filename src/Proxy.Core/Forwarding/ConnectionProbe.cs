@@ -130,7 +130,7 @@ public sealed class ConnectionProbe(Attempt attempt, UpstreamClient upstream, Up
         var meter = new UsageMeter(new StreamResponseBodyFeature(answer), http.Response);
         try
         {
-            var body = deployment.Api.WriteBody(ModelField.Find(request), request, deployment.UpstreamModel, ref buffer);
+            var body = deployment.Api.WriteBody(LlmRoute.ChatCompletions, ModelField.Find(request), request, deployment.UpstreamModel, ref buffer);
             http.Request.Method = HttpMethods.Post;
             http.Request.ContentType = "application/json";
             http.Request.Body = new MemoryStream(buffer, 0, body.Length, writable: false);

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Proxy.Core.Access;
 using Proxy.Core.Routing;
@@ -41,13 +42,18 @@ public sealed class LlmProxy(CallerResolver callers, ModelCatalog catalog, Route
                 // A form route (audio/transcriptions) names its model in a form field; the others in JSON.
                 var form = route.IsForm ? await FormModel.FindAsync(route.Operation, http.Request.ContentType, buffer, length, http.RequestAborted) : null;
                 var field = form is null ? ModelField.Find(buffer.AsSpan(0, length)) : default;
+                if (route.RequiredFields.Count > 0)
+                {
+                    RequireFields(route, buffer.AsSpan(0, length), modelFromPath is null);
+                }
                 var requested = modelFromPath ?? (form is null ? field.Value : form.Value)
                     ?? throw ProxyError.BadRequest(form is null
                         ? "model is required, e.g. \"model\": \"my-team-model\"."
                         : "model is required: add a form field named \"model\" with a public model name your key may call.", "model");
                 // From here on the call is about the model an alias names: routing, fallbacks, usage and metrics.
                 var model = ModelCatalog.Unalias(caller, requested);
-                var group = catalog.Resolve(caller, model) ?? throw InvalidModel(requested, "model");
+                // Another team's model is refused exactly as one that does not exist, in the route's dialect.
+                var group = catalog.Resolve(caller, model) ?? throw (route.Dialect == ApiDialect.Anthropic ? UnknownModel(requested) : InvalidModel(requested, "model"));
                 resolved = model;
                 var policy = router.PolicyFor(caller.Team);
                 var plan = CallPlan.For(caller, model, field.Options, policy, catalog, InvalidModel);
@@ -88,6 +94,43 @@ public sealed class LlmProxy(CallerResolver callers, ModelCatalog catalog, Route
 
     internal static ProxyError InvalidModel(string model, string param) =>
         ProxyError.BadRequest($"Invalid model name passed in {param}={model}. Call /v1/models to view available models for your key.", param);
+
+    /// <summary>As Anthropic answers a model it does not know: 404 not_found_error naming the model.</summary>
+    private static ProxyError UnknownModel(string model) =>
+        ProxyError.NotFound($"model: {model}. It is not a model this key may call: call /v1/models to view available models for your key.", "model");
+
+    /// <summary>
+    /// The route's required top-level fields (and <c>model</c>) are present: presence only, one pass of the reader
+    /// over names, skipping values. The provider checks the rest, in its own words.
+    /// </summary>
+    private static void RequireFields(LlmRoute route, ReadOnlySpan<byte> body, bool needsModel)
+    {
+        Span<bool> seen = stackalloc bool[route.RequiredFields.Count];
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 128 });
+        reader.Read();
+        var hasModel = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            hasModel |= reader.ValueTextEquals("model"u8);
+            for (var i = 0; i < seen.Length; i++)
+            {
+                seen[i] |= reader.ValueTextEquals(route.RequiredFields[i]);
+            }
+            reader.Read();
+            reader.Skip();
+        }
+        if (needsModel && !hasModel)
+        {
+            throw ProxyError.BadRequest("model: Field required", "model");
+        }
+        for (var i = 0; i < seen.Length; i++)
+        {
+            if (!seen[i])
+            {
+                throw ProxyError.BadRequest($"{route.RequiredFields[i]}: Field required", route.RequiredFields[i]);
+            }
+        }
+    }
 
     /// <summary>The request body in a pooled buffer; a ValueTask, as Kestrel usually has a small body at hand already.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]

@@ -10,7 +10,7 @@ internal static class UpstreamFailures
     /// <summary>What a provider's status means for the call (a 400 is a context-window error only if its body says so).</summary>
     public static UpstreamFailure OfStatus(int status) => status switch
     {
-        408 or 429 or 500 or 502 or 503 or 504 => UpstreamFailure.Retryable,
+        408 or 429 or 500 or 502 or 503 or 504 or 529 => UpstreamFailure.Retryable,
         401 or 403 or 404 => UpstreamFailure.Refused,
         _ => UpstreamFailure.None,
     };

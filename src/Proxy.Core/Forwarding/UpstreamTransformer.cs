@@ -30,7 +30,12 @@ internal sealed class UpstreamTransformer(DeploymentEntry deployment, LlmRoute r
     public const string HopHeader = "x-llm-gateway-hops";
     public const int MaxHops = 5;
 
+    /// <summary>The only caller headers an Anthropic-dialect route (Messages) forwards; its provider gets nothing else of the caller's.</summary>
+    private static readonly string[] AnthropicCallerHeaders = ["anthropic-version", "anthropic-beta"];
+
     private readonly long _started = Stopwatch.GetTimestamp();
+
+    public LlmRoute Route => route;
 
     /// <summary>The provider's status, once it answered.</summary>
     public int? Status { get; private set; }
@@ -42,6 +47,17 @@ internal sealed class UpstreamTransformer(DeploymentEntry deployment, LlmRoute r
     {
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
         var incoming = httpContext.Request.Headers;
+        if (route.Dialect == ApiDialect.Anthropic)
+        {
+            // A coding tool sends its own telemetry and client headers: the provider gets Anthropic's two and the body's type.
+            foreach (var header in proxyRequest.Headers.Select(h => h.Key).ToArray())
+            {
+                if (!AnthropicCallerHeaders.Contains(header, StringComparer.OrdinalIgnoreCase))
+                {
+                    proxyRequest.Headers.Remove(header);
+                }
+            }
+        }
         foreach (var header in CallerHeaders)
         {
             // Looked up where it is cheap (Kestrel's known headers are fields), removed only where it was copied.
@@ -65,7 +81,8 @@ internal sealed class UpstreamTransformer(DeploymentEntry deployment, LlmRoute r
             return await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
         }
         deployment.State.Answered(Stopwatch.GetElapsedTime(_started));
-        var status = deployment.Api.ClientStatus((int)proxyResponse.StatusCode);
+        // A Messages caller speaks Anthropic: it gets Anthropic's own status (529 "overloaded" included).
+        var status = route.Dialect == ApiDialect.Anthropic ? (int)proxyResponse.StatusCode : deployment.Api.ClientStatus((int)proxyResponse.StatusCode);
         Status = status;
         var failure = UpstreamFailures.OfStatus(status);
         if (failure is not UpstreamFailure.None && next.After(failure))
@@ -96,7 +113,7 @@ internal sealed class UpstreamTransformer(DeploymentEntry deployment, LlmRoute r
     {
         var copied = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
         httpContext.Response.StatusCode = status;
-        if (deployment.Api is not OpenAIApi and not AzureApi)
+        if (deployment.Api is not OpenAIApi and not AzureApi && route.Dialect != ApiDialect.Anthropic)
         {
             httpContext.Response.ContentLength = null;
         }

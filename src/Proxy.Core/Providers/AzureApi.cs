@@ -9,7 +9,7 @@ internal sealed class AzureApi : IProviderApi
     public static readonly AzureApi Instance = new();
 
     /// <summary>Azure OpenAI has no moderations operation (its content filter runs on every call).</summary>
-    public bool Serves(LlmRoute route) => !ReferenceEquals(route, LlmRoute.Moderations);
+    public bool Serves(LlmRoute route) => route.Dialect == ApiDialect.OpenAI && !ReferenceEquals(route, LlmRoute.Moderations);
 
     public Uri UpstreamUri(Uri apiBase, string upstreamName, string? apiVersion, LlmRoute route) =>
         new($"{apiBase.AbsoluteUri.TrimEnd('/')}/openai/deployments/{Uri.EscapeDataString(upstreamName)}/{route.Operation}?api-version={Uri.EscapeDataString(apiVersion ?? Provider.AzureDefaultApiVersion)}");
@@ -25,10 +25,10 @@ internal sealed class AzureApi : IProviderApi
         }
     }
 
-    public UpstreamBody WriteBody(in ModelField field, ReadOnlyMemory<byte> clientBody, string upstreamName, ref byte[] buffer) =>
+    public UpstreamBody WriteBody(LlmRoute route, in ModelField field, ReadOnlyMemory<byte> clientBody, string upstreamName, ref byte[] buffer) =>
         new(OpenAIBody.Write(field, clientBody.Span, upstreamName, ref buffer));
 
-    public AnswerTranslator? Translate(Stream toClient, HttpResponse response, UpstreamBody body, Usage.UsageMeter meter) => null;
+    public AnswerTranslator? Translate(LlmRoute route, Stream toClient, HttpResponse response, UpstreamBody body, Usage.UsageMeter meter) => null;
 
     public int ClientStatus(int providerStatus) => providerStatus;
 

@@ -10,7 +10,7 @@ namespace Proxy.Core.Providers;
 /// </summary>
 internal interface IProviderApi
 {
-    /// <summary>The OpenAI routes it can serve.</summary>
+    /// <summary>The routes it can serve (the OpenAI ones, and Anthropic's Messages for Anthropic).</summary>
     bool Serves(LlmRoute route);
 
     Uri UpstreamUri(Uri apiBase, string upstreamName, string? apiVersion, LlmRoute route);
@@ -22,13 +22,13 @@ internal interface IProviderApi
     void Authenticate(HttpRequestMessage request, string? apiKey);
 
     /// <summary>The provider's body for the client's, in <paramref name="buffer"/> (a pooled one, replaced when too small).</summary>
-    UpstreamBody WriteBody(in ModelField field, ReadOnlyMemory<byte> clientBody, string upstreamName, ref byte[] buffer);
+    UpstreamBody WriteBody(LlmRoute route, in ModelField field, ReadOnlyMemory<byte> clientBody, string upstreamName, ref byte[] buffer);
 
     /// <summary>
     /// The stream the provider's answer is written into so that <paramref name="toClient"/> gets it in OpenAI's shape;
     /// null when it already is.
     /// </summary>
-    AnswerTranslator? Translate(Stream toClient, HttpResponse response, UpstreamBody body, Usage.UsageMeter meter);
+    AnswerTranslator? Translate(LlmRoute route, Stream toClient, HttpResponse response, UpstreamBody body, Usage.UsageMeter meter);
 
     /// <summary>The status the client gets for the provider's (Anthropic's 529 "overloaded" is a 503).</summary>
     int ClientStatus(int providerStatus);

@@ -8,7 +8,7 @@ internal sealed class OpenAIApi : IProviderApi
 {
     public static readonly OpenAIApi Instance = new();
 
-    public bool Serves(LlmRoute route) => true;
+    public bool Serves(LlmRoute route) => route.Dialect == ApiDialect.OpenAI;
 
     public Uri UpstreamUri(Uri apiBase, string upstreamName, string? apiVersion, LlmRoute route) => new($"{apiBase.AbsoluteUri.TrimEnd('/')}/{route.Operation}");
 
@@ -22,10 +22,10 @@ internal sealed class OpenAIApi : IProviderApi
         }
     }
 
-    public UpstreamBody WriteBody(in ModelField field, ReadOnlyMemory<byte> clientBody, string upstreamName, ref byte[] buffer) =>
+    public UpstreamBody WriteBody(LlmRoute route, in ModelField field, ReadOnlyMemory<byte> clientBody, string upstreamName, ref byte[] buffer) =>
         new(OpenAIBody.Write(field, clientBody.Span, upstreamName, ref buffer));
 
-    public AnswerTranslator? Translate(Stream toClient, HttpResponse response, UpstreamBody body, Usage.UsageMeter meter) => null;
+    public AnswerTranslator? Translate(LlmRoute route, Stream toClient, HttpResponse response, UpstreamBody body, Usage.UsageMeter meter) => null;
 
     public int ClientStatus(int providerStatus) => providerStatus;
 

@@ -285,7 +285,8 @@ public sealed class UsageMeter(IHttpResponseBodyFeature client, HttpResponse res
                 }
                 var depth = reader.CurrentDepth;
                 var isId = reader.ValueTextEquals("id"u8) && (depth == 1 || (depth == 2 && inResponse));
-                var isResponse = depth == 1 && reader.ValueTextEquals("response"u8);
+                // Anthropic's stream opens with message_start, its id in "message".
+                var isResponse = depth == 1 && (reader.ValueTextEquals("response"u8) || reader.ValueTextEquals("message"u8));
                 if (!reader.Read())
                 {
                     return;
@@ -339,9 +340,14 @@ public sealed class UsageMeter(IHttpResponseBodyFeature client, HttpResponse res
         }
     }
 
+    /// <summary>
+    /// Reads one <c>usage</c> object. Only the counts it has replace the ones read before: Anthropic's stream gives
+    /// input tokens in <c>message_start</c> and the final output tokens in <c>message_delta</c>. Anthropic's cache
+    /// tokens (written and read) are prompt tokens, priced as such until the price table has cache prices.
+    /// </summary>
     private void ReadCounts(ref Utf8JsonReader reader)
     {
-        int prompt = 0, completion = 0, total = 0;
+        int? prompt = null, completion = null, total = null, cacheWrite = null, cacheRead = null;
         var depth = reader.CurrentDepth;
         while (reader.Read() && !(reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth))
         {
@@ -358,12 +364,21 @@ public sealed class UsageMeter(IHttpResponseBodyFeature client, HttpResponse res
             if (name.SequenceEqual("prompt_tokens"u8) || name.SequenceEqual("input_tokens"u8)) prompt = n;
             else if (name.SequenceEqual("completion_tokens"u8) || name.SequenceEqual("output_tokens"u8)) completion = n;
             else if (name.SequenceEqual("total_tokens"u8)) total = n;
+            else if (name.SequenceEqual("cache_creation_input_tokens"u8)) cacheWrite = n;
+            else if (name.SequenceEqual("cache_read_input_tokens"u8)) cacheRead = n;
         }
-        PromptTokens = prompt;
-        CompletionTokens = completion;
-        TotalTokens = total > 0 ? total : prompt + completion;
+        _input = prompt ?? _input;
+        _cacheWrite = cacheWrite ?? _cacheWrite;
+        _cacheRead = cacheRead ?? _cacheRead;
+        PromptTokens = _input + _cacheWrite + _cacheRead;
+        CompletionTokens = completion ?? CompletionTokens;
+        TotalTokens = total is > 0 ? total.Value : PromptTokens + CompletionTokens;
         HasUsage = true;
     }
+
+    private int _input;
+    private int _cacheWrite;
+    private int _cacheRead;
 
     public override bool CanRead => false;
     public override bool CanSeek => false;

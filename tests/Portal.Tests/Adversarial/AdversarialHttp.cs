@@ -9,12 +9,17 @@ namespace Portal.Tests.Adversarial;
 internal static class AdversarialHttp
 {
     /// <summary>Null when <paramref name="body"/> is the docs/api.md section 2 envelope for <paramref name="status"/>; otherwise what is wrong with it.</summary>
-    public static string? EnvelopeProblem(int status, string body)
+    public static string? EnvelopeProblem(int status, string body, bool anthropic = false)
     {
         JsonObject? error;
         try
         {
-            error = JsonNode.Parse(body)?["error"] as JsonObject;
+            var root = JsonNode.Parse(body);
+            if (anthropic && root?["type"]?.GetValue<string>() != "error")
+            {
+                return $"not Anthropic's error shape (no \"type\": \"error\"): {Excerpt(body)}";
+            }
+            error = root?["error"] as JsonObject;
         }
         catch (JsonException)
         {
@@ -35,6 +40,11 @@ internal static class AdversarialHttp
         if (error["type"] is not JsonValue t || t.GetValueKind() != JsonValueKind.String)
         {
             return "error.type is missing";
+        }
+        if (anthropic)
+        {
+            // Anthropic's shape (docs/api.md section 2): type and message only.
+            return null;
         }
         if (!error.ContainsKey("param"))
         {

@@ -95,7 +95,7 @@ public sealed class AuthorizationMatrixTests(MatrixWorld world) : IClassFixture<
                 mismatches.Add($"{name}: expected {cell.Expected}, got {status}: {AdversarialHttp.Excerpt(body, 200)}");
                 return;
             }
-            if (status >= 400 && AdversarialHttp.EnvelopeProblem(status, body) is { } problem)
+            if (status >= 400 && AdversarialHttp.EnvelopeProblem(status, body, anthropic: cell.Route.Contains("/messages", StringComparison.Ordinal)) is { } problem)
             {
                 mismatches.Add($"{name}: {status} is not the docs/api.md error envelope: {problem}");
             }
@@ -160,6 +160,8 @@ public sealed class AuthorizationMatrixTests(MatrixWorld world) : IClassFixture<
             "POST /openai/deployments/{model}/audio/transcriptions" => Form($"/openai/deployments/{world.PublicModel(target)}/audio/transcriptions", null),
             _ when route.StartsWith("POST /openai/deployments/{model}/", StringComparison.Ordinal) =>
                 Post($"/openai/deployments/{world.PublicModel(target)}/{route[33..]}", new { prompt = "a lighthouse", input = "hi", voice = "alloy" }),
+            _ when route.Contains("/messages", StringComparison.Ordinal) =>
+                Post(route[5..], new { model = world.PublicModel(target), max_tokens = 5, messages = new[] { new { role = "user", content = "hi" } } }),
             _ when route.EndsWith("/audio/transcriptions", StringComparison.Ordinal) => Form(route[5..], world.PublicModel(target)),
             _ when route.EndsWith("/images/generations", StringComparison.Ordinal) => Post(route[5..], new { model = world.PublicModel(target), prompt = "a lighthouse" }),
             _ when route.EndsWith("/moderations", StringComparison.Ordinal) => Post(route[5..], new { model = world.PublicModel(target), input = "hi" }),

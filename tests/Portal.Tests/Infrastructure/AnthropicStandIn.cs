@@ -13,7 +13,8 @@ public static class AnthropicStandIn
 {
     public static async Task AnswerAsync(HttpContext http, string scenario, string body)
     {
-        if (!http.Request.Path.Value!.EndsWith("/v1/messages", StringComparison.Ordinal) || http.Request.Method != "POST")
+        var countTokens = http.Request.Path.Value!.EndsWith("/v1/messages/count_tokens", StringComparison.Ordinal);
+        if (!(http.Request.Path.Value!.EndsWith("/v1/messages", StringComparison.Ordinal) || countTokens) || http.Request.Method != "POST")
         {
             if (http.Request.Method == "GET" && http.Request.Path.Value!.EndsWith("/v1/models", StringComparison.Ordinal))
             {
@@ -23,7 +24,8 @@ public static class AnthropicStandIn
             await Error(http, 404, "not_found_error", $"No route {http.Request.Path}.");
             return;
         }
-        if (http.Request.Headers["anthropic-version"] != "2023-06-01")
+        // Anthropic requires the header; which version is the caller's (the SDKs send their own, newer than the translation's).
+        if (string.IsNullOrEmpty(http.Request.Headers["anthropic-version"]))
         {
             await Error(http, 400, "invalid_request_error", "anthropic-version header is required.");
             return;
@@ -44,6 +46,12 @@ public static class AnthropicStandIn
             return;
         }
         var request = JsonNode.Parse(body)!.AsObject();
+        if (countTokens)
+        {
+            // Anthropic's count: no max_tokens needed; one token per four bytes of the messages is the stand-in's tokenizer.
+            await http.Response.WriteAsJsonAsync(new { input_tokens = (request["messages"]?.ToJsonString().Length ?? 0) / 4 });
+            return;
+        }
         if (Problem(request) is { } problem)
         {
             await Error(http, 400, "invalid_request_error", problem);
@@ -51,7 +59,7 @@ public static class AnthropicStandIn
         }
         var model = request["model"]!.GetValue<string>();
         var messages = request["messages"]!.AsArray();
-        var answeredTool = messages[^1]!["content"]!.AsArray().Any(b => b!["type"]!.GetValue<string>() == "tool_result");
+        var answeredTool = messages[^1]!["content"] is JsonArray last && last.Any(b => b!["type"]!.GetValue<string>() == "tool_result");
         var useTool = request["tools"] is JsonArray { Count: > 0 } && !answeredTool;
         var text = answeredTool ? "It is 22 degrees in Boston." : "Sunny in Boston.";
         if (request["stream"]?.GetValue<bool>() == true)
@@ -98,7 +106,11 @@ public static class AnthropicStandIn
             {
                 return $"messages: roles must alternate between \"user\" and \"assistant\", got {role}";
             }
-            if (message["content"] is not JsonArray { Count: > 0 } blocks || blocks.Any(b => b!["type"]?.GetValue<string>() is not ("text" or "image" or "tool_use" or "tool_result")))
+            if (message["content"] is JsonValue text && text.GetValueKind() == System.Text.Json.JsonValueKind.String)
+            {
+                // Anthropic takes a string as one text block.
+            }
+            else if (message["content"] is not JsonArray { Count: > 0 } blocks || blocks.Any(b => b!["type"]?.GetValue<string>() is not ("text" or "image" or "tool_use" or "tool_result")))
             {
                 return "messages: content must be a non-empty list of blocks";
             }

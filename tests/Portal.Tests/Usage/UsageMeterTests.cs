@@ -52,6 +52,33 @@ public sealed class UsageMeterTests
         Assert.Equal((5, 2, 7), (meter.PromptTokens, meter.CompletionTokens, meter.TotalTokens));
     }
 
+    [Theory]
+    [InlineData(5)]
+    [InlineData(4096)]
+    public async Task AnthropicStream_InputFromMessageStart_OutputFromMessageDelta_CacheTokensArePrompt(int chunk)
+    {
+        var body = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"usage\":{\"input_tokens\":21,\"cache_creation_input_tokens\":100,\"cache_read_input_tokens\":1000,\"output_tokens\":1}}}\n\n"
+            + "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"hi\"}}\n\n"
+            + "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":12}}\n\n"
+            + "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+
+        var (meter, passed) = await PassAsync("text/event-stream", body, chunk);
+
+        Assert.Equal(body, Encoding.UTF8.GetString(passed));
+        Assert.Equal((1121, 12, 1133), (meter.PromptTokens, meter.CompletionTokens, meter.TotalTokens));
+        Assert.Equal("msg_1", meter.ResponseId);
+    }
+
+    [Fact]
+    public async Task AnthropicJson_CacheTokensArePrompt()
+    {
+        var body = "{\"id\":\"msg_2\",\"type\":\"message\",\"content\":[],\"usage\":{\"input_tokens\":3,\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":40,\"output_tokens\":5}}";
+
+        var (meter, _) = await PassAsync("application/json", body, 16);
+
+        Assert.Equal((43, 5, 48), (meter.PromptTokens, meter.CompletionTokens, meter.TotalTokens));
+    }
+
     [Fact]
     public async Task ResponsesApi_NestedUsage_IsRead()
     {

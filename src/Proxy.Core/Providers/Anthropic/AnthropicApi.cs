@@ -6,7 +6,9 @@ namespace Proxy.Core.Providers.Anthropic;
 
 /// <summary>
 /// Anthropic's Messages API (<c>POST {api_base}/v1/messages</c>, <c>x-api-key</c>, <c>anthropic-version</c>): the client's
-/// chat completion is translated into a Messages request and the answer, JSON or SSE, back into OpenAI's shapes.
+/// chat completion is translated into a Messages request and the answer, JSON or SSE, back into OpenAI's shapes. A call
+/// to the gateway's own Messages routes (<see cref="ApiDialect.Anthropic"/>) passes through as sent, only <c>model</c>
+/// rewritten, with the caller's <c>anthropic-version</c> and <c>anthropic-beta</c>, and its answer and errors as Anthropic sent them.
 /// </summary>
 internal sealed class AnthropicApi : IProviderApi
 {
@@ -21,9 +23,10 @@ internal sealed class AnthropicApi : IProviderApi
     /// <summary>Text as UTF-8, as OpenAI and Anthropic send it: the default encoder's \\u escapes are for HTML, not for APIs.</summary>
     internal static readonly JsonWriterOptions Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public bool Serves(LlmRoute route) => route == LlmRoute.ChatCompletions;
+    public bool Serves(LlmRoute route) => route == LlmRoute.ChatCompletions || route.Dialect == ApiDialect.Anthropic;
 
-    public Uri UpstreamUri(Uri apiBase, string upstreamName, string? apiVersion, LlmRoute route) => new($"{apiBase.AbsoluteUri.TrimEnd('/')}/v1/messages");
+    public Uri UpstreamUri(Uri apiBase, string upstreamName, string? apiVersion, LlmRoute route) =>
+        new($"{apiBase.AbsoluteUri.TrimEnd('/')}/v1/{(route == LlmRoute.MessagesCountTokens ? route.Operation : "messages")}");
 
     public Uri? ModelsUri(Uri apiBase) => new($"{apiBase.AbsoluteUri.TrimEnd('/')}/v1/models");
 
@@ -33,11 +36,19 @@ internal sealed class AnthropicApi : IProviderApi
         {
             request.Headers.TryAddWithoutValidation("x-api-key", apiKey);
         }
-        request.Headers.TryAddWithoutValidation("anthropic-version", Version);
+        // A Messages caller's own version (kept by UpstreamTransformer) wins; a translated chat call gets the translation's.
+        if (!request.Headers.Contains("anthropic-version"))
+        {
+            request.Headers.TryAddWithoutValidation("anthropic-version", Version);
+        }
     }
 
-    public UpstreamBody WriteBody(in ModelField field, ReadOnlyMemory<byte> clientBody, string upstreamName, ref byte[] buffer)
+    public UpstreamBody WriteBody(LlmRoute route, in ModelField field, ReadOnlyMemory<byte> clientBody, string upstreamName, ref byte[] buffer)
     {
+        if (route.Dialect == ApiDialect.Anthropic)
+        {
+            return new UpstreamBody(OpenAIBody.Write(field, clientBody.Span, upstreamName, ref buffer));
+        }
         using var request = JsonDocument.Parse(clientBody);
         using var output = new PooledBuffer(clientBody.Length + 512);
         bool includeUsage;
@@ -51,8 +62,8 @@ internal sealed class AnthropicApi : IProviderApi
         return new UpstreamBody(length, includeUsage);
     }
 
-    public AnswerTranslator? Translate(Stream toClient, HttpResponse response, UpstreamBody body, Usage.UsageMeter meter) =>
-        new AnthropicAnswer(toClient, response, body.IncludeUsage, meter);
+    public AnswerTranslator? Translate(LlmRoute route, Stream toClient, HttpResponse response, UpstreamBody body, Usage.UsageMeter meter) =>
+        route.Dialect == ApiDialect.Anthropic ? null : new AnthropicAnswer(toClient, response, body.IncludeUsage, meter);
 
     public int ClientStatus(int providerStatus) => providerStatus == Overloaded ? 503 : providerStatus;
 
