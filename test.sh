@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The one command that runs every test, for developers (`bash test.sh`) and CI (.ci/run).
 #
+#  0. .ci/install-test-tools adds what a fresh machine lacks: Chromium and PostgreSQL 15 (apt-get, as root) and Claude Code
+#     (npm ci in tests/tools, pinned by its package-lock.json, into git-ignored tests/tools/node_modules: about 384 MB
+#     and 7-11 s the first time, skipped when that version is there);
 #  1. builds Portal.sln once (Release);
 #  2. starts a throw-away PostgreSQL 15 on 127.0.0.1 if it is installed
 #     (apt-get install postgresql), and stops/removes it on exit;
@@ -23,7 +26,7 @@ ROOT="$PWD"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1
 export DOTNET_NOLOGO=1
 
-# What a fresh machine lacks (Chromium, PostgreSQL 15): installed with apt-get when run as root.
+# What a fresh machine lacks (Chromium, PostgreSQL 15: apt-get when run as root; Claude Code: npm ci in tests/tools).
 if ! bash .ci/install-test-tools; then
   echo "0 passed, 1 failed"
   exit 1

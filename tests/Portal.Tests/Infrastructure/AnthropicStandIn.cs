@@ -7,10 +7,14 @@ namespace Portal.Tests.Infrastructure;
 /// Anthropic's Messages API as the stand-in plays it: it checks what a real Anthropic endpoint checks (the
 /// <c>x-api-key</c> and <c>anthropic-version</c> headers, <c>model</c>, <c>max_tokens</c>, alternating user/assistant
 /// messages of content blocks) and answers with Anthropic's shapes: a JSON message, or the SSE event sequence with
-/// <c>ping</c> events, text blocks and a <c>tool_use</c> block when the request offers tools.
+/// <c>ping</c> events, text blocks and a <c>tool_use</c> block when the request offers tools. The <c>claudecode</c> scenario
+/// answers <see cref="CodingToolAnswer"/> as text even when tools are offered (a coding tool always offers its own).
 /// </summary>
 public static class AnthropicStandIn
 {
+    /// <summary>The <c>claudecode</c> scenario's answer.</summary>
+    public const string CodingToolAnswer = "Hello from the team's Claude.";
+
     public static async Task AnswerAsync(HttpContext http, string scenario, string body)
     {
         var countTokens = http.Request.Path.Value!.EndsWith("/v1/messages/count_tokens", StringComparison.Ordinal);
@@ -52,7 +56,7 @@ public static class AnthropicStandIn
             await http.Response.WriteAsJsonAsync(new { input_tokens = (request["messages"]?.ToJsonString().Length ?? 0) / 4 });
             return;
         }
-        if (Problem(request) is { } problem)
+        if (Problem(request, scenario) is { } problem)
         {
             await Error(http, 400, "invalid_request_error", problem);
             return;
@@ -60,8 +64,8 @@ public static class AnthropicStandIn
         var model = request["model"]!.GetValue<string>();
         var messages = request["messages"]!.AsArray();
         var answeredTool = messages[^1]!["content"] is JsonArray last && last.Any(b => b!["type"]!.GetValue<string>() == "tool_result");
-        var useTool = request["tools"] is JsonArray { Count: > 0 } && !answeredTool;
-        var text = answeredTool ? "It is 22 degrees in Boston." : "Sunny in Boston.";
+        var useTool = scenario != "claudecode" && request["tools"] is JsonArray { Count: > 0 } && !answeredTool;
+        var text = scenario == "claudecode" ? CodingToolAnswer : answeredTool ? "It is 22 degrees in Boston." : "Sunny in Boston.";
         if (request["stream"]?.GetValue<bool>() == true)
         {
             await StreamAsync(http, model, text, useTool);
@@ -83,8 +87,13 @@ public static class AnthropicStandIn
         });
     }
 
-    /// <summary>What a real Messages endpoint would refuse.</summary>
-    private static string? Problem(JsonObject request)
+    /// <summary>
+    /// What a real Messages endpoint would refuse. Claude Code (2.1.x) also sends a <c>system</c> message inside
+    /// <c>messages</c> (its environment, after the first user turn), which Anthropic accepts: the <c>claudecode</c>
+    /// scenario lets it through, the others keep refusing it so a translation that puts OpenAI's system message there
+    /// instead of in <c>system</c> is still caught.
+    /// </summary>
+    private static string? Problem(JsonObject request, string scenario)
     {
         if (request["model"] is not JsonValue)
         {
@@ -102,6 +111,14 @@ public static class AnthropicStandIn
         foreach (var message in messages)
         {
             var role = message!["role"]?.GetValue<string>();
+            if (role == "system" && scenario == "claudecode")
+            {
+                if (message["content"] is not JsonArray { Count: > 0 } systemBlocks || systemBlocks.Any(b => b!["type"]?.GetValue<string>() != "text"))
+                {
+                    return "messages: a system message's content must be a non-empty list of text blocks";
+                }
+                continue;
+            }
             if (role != expected)
             {
                 return $"messages: roles must alternate between \"user\" and \"assistant\", got {role}";

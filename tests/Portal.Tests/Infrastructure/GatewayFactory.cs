@@ -59,6 +59,9 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
     public Dictionary<string, string?> Settings { get; init; } = [];
     public ConcurrentQueue<string> Logs { get; } = new();
 
+    /// <summary>Services a test adds to the gateway's own (after the factory's).</summary>
+    public Action<IServiceCollection>? ExtraServices { get; init; }
+
     /// <summary>Paths of the requests during which the gateway ran a database command.</summary>
     public IEnumerable<string> DatabaseCommandPaths => Services.GetRequiredService<RequestPathCommands>().Paths;
 
@@ -95,6 +98,7 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
             {
                 services.AddSingleton<TimeProvider>(Clock);
             }
+            ExtraServices?.Invoke(services);
         });
     }
 
