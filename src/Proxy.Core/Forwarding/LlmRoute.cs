@@ -42,10 +42,3 @@ public sealed record LlmRoute(string Operation, int Index)
     /// <summary>An answered call gets a usage record and is charged to spend and tpm (not a free token count).</summary>
     public bool IsAccounted { get; private init; } = true;
 }
-
-/// <summary>The API shape a route speaks to its caller.</summary>
-public enum ApiDialect
-{
-    OpenAI,
-    Anthropic,
-}
