@@ -112,10 +112,7 @@ public static class ModelEndpoints
     private static IResult OpenAIList(HttpContext http, ModelCatalog catalog)
     {
         var caller = http.Caller();
-        if (!Rules.CanCallModels(caller))
-        {
-            throw ProxyError.Forbidden("This key is a management key: it cannot use LLM routes such as /v1/models.");
-        }
+        Demand.CallModels(caller, "This key is a management key: it cannot use LLM routes such as /v1/models.");
         var names = catalog.CallableNames(caller);
         if (http.Request.Headers.ContainsKey("anthropic-version"))
         {
@@ -130,10 +127,7 @@ public static class ModelEndpoints
     private static Ok<ModelGroupInfoResponse> GroupInfo(HttpContext http, ModelCatalog catalog, string? model_group)
     {
         var caller = http.Caller();
-        if (!Rules.CanCallModels(caller))
-        {
-            throw ProxyError.Forbidden("This key is a management key: it cannot use LLM routes such as /model_group/info.");
-        }
+        Demand.CallModels(caller, "This key is a management key: it cannot use LLM routes such as /model_group/info.");
         return TypedResults.Ok(new ModelGroupInfoResponse([.. catalog.CallableGroups(caller, string.IsNullOrEmpty(model_group) ? null : model_group)
             .Select(g => ModelGroupInfoJson.Of(g.Name, g.Group))]));
     }

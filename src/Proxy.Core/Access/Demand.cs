@@ -21,6 +21,15 @@ public static class Demand
         }
     }
 
+    /// <summary>For the LLM routes and what lists or probes their models: a management key may not; <paramref name="refusal"/> says so for the route.</summary>
+    public static void CallModels(Caller caller, string refusal)
+    {
+        if (!Rules.CanCallModels(caller))
+        {
+            throw ProxyError.Forbidden(refusal);
+        }
+    }
+
     public static void ReadTeam(Caller caller, string teamId)
     {
         if (!Rules.Can(caller, TeamPermission.Read, teamId))

@@ -42,10 +42,7 @@ public sealed class ConnectionProbe(Attempt attempt, UpstreamClient upstream, Up
     /// </summary>
     public async Task<IReadOnlyList<DeploymentHealth>> CheckHealthAsync(Caller caller, string? model, CancellationToken ct = default)
     {
-        if (!Rules.CanCallModels(caller))
-        {
-            throw ProxyError.Forbidden("This key is a management key: it cannot call models, so it cannot check their health.");
-        }
+        Demand.CallModels(caller, "This key is a management key: it cannot call models, so it cannot check their health.");
         // A wildcard deployment has no model of its own to probe: its pattern is left out, as are its listed models.
         var names = model is null ? catalog.CallableNames(caller, expandWildcards: false).Where(name => !Routing.ModelPattern.IsPattern(name)).ToList() : [model];
         var deployments = names.SelectMany(name => (catalog.Resolve(caller, name) ?? throw LlmProxy.InvalidModel(name, "model")).Select(d => (name, d))).ToList();

@@ -24,10 +24,7 @@ public sealed class LlmProxy(CallerResolver callers, ModelCatalog catalog, Route
         try
         {
             caller = callers.FromCall(http);
-            if (!Rules.CanCallModels(caller))
-            {
-                throw ProxyError.Forbidden("This key is a management key: it cannot call models. Use a default or llm_api key.");
-            }
+            Demand.CallModels(caller, "This key is a management key: it cannot call models. Use a default or llm_api key.");
             if (int.TryParse(http.Request.Headers[UpstreamTransformer.HopHeader], out var hops) && hops >= UpstreamTransformer.MaxHops)
             {
                 throw new ProxyError(508, "upstream_error", $"This call has passed {hops} gateways: a model's api_base leads back to a gateway. Fix the model's api_base.");

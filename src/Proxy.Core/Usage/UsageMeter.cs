@@ -32,6 +32,11 @@ public sealed class UsageMeter(IHttpResponseBodyFeature client, HttpResponse res
     private byte[]? _tail;
     private int _tailLength;
     private bool? _isEventStream;
+
+    // The usage read so far: Anthropic's stream gives input and cache tokens in one event and output in a later one.
+    private int _input;
+    private int _cacheWrite;
+    private int _cacheRead;
     private bool _idLookedFor;
 
     /// <summary>Decided at the first byte, when the provider's headers are known.</summary>
@@ -375,10 +380,6 @@ public sealed class UsageMeter(IHttpResponseBodyFeature client, HttpResponse res
         TotalTokens = total is > 0 ? total.Value : PromptTokens + CompletionTokens;
         HasUsage = true;
     }
-
-    private int _input;
-    private int _cacheWrite;
-    private int _cacheRead;
 
     public override bool CanRead => false;
     public override bool CanSeek => false;
