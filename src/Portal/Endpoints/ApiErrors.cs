@@ -6,6 +6,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Proxy.Core;
+using Proxy.Core.Dialects.Messages;
 using Proxy.Core.Forwarding;
 using Proxy.Core.Keys;
 
@@ -28,22 +29,9 @@ public static partial class ApiErrors
     {
         http.Response.StatusCode = status;
         return LlmEndpoints.DialectOf(http.Request.Path) == ApiDialect.Anthropic
-            ? http.Response.WriteAsJsonAsync(new AnthropicErrorEnvelope("error", new AnthropicError(AnthropicType(status), message)))
+            ? http.Response.WriteAsJsonAsync(new AnthropicErrorEnvelope("error", new AnthropicError(MessagesError.Type(status), message)))
             : http.Response.WriteAsJsonAsync(Envelope(status, type, message, param));
     }
-
-    /// <summary>Anthropic's error type for a status, as its API uses them (docs/api.md section 2).</summary>
-    public static string AnthropicType(int status) => status switch
-    {
-        401 => "authentication_error",
-        403 => "permission_error",
-        404 => "not_found_error",
-        413 => "request_too_large",
-        429 => "rate_limit_error",
-        503 or 529 => "overloaded_error",
-        >= 500 => "api_error",
-        _ => "invalid_request_error",
-    };
 
     public static WebApplication UseApiErrors(this WebApplication app)
     {
