@@ -160,7 +160,8 @@ public static class ModelEndpoints
         {
             throw ProxyError.BadRequest($"{section}.{name} is not supported by this gateway: it is refused rather than stored and ignored. "
                 + "litellm_params takes model, custom_llm_provider, api_key, api_base, api_version, timeout, rpm, tpm, weight, order, max_retries, "
-                + "input_cost_per_token and output_cost_per_token; model_info takes id, team_id and base_model.", $"{section}.{name}");
+                + "input_cost_per_token, output_cost_per_token, cache_creation_input_token_cost and cache_read_input_token_cost; "
+                + "model_info takes id, team_id, base_model and the same four prices.", $"{section}.{name}");
         }
     }
 

@@ -27,7 +27,7 @@ public sealed class CallAccounting(SpendControl spend, UsageWriter usage, CallMe
     internal void AttemptEnded(Call call, string model, DeploymentEntry deployment, UsageMeter meter, int bodyLength, int status, bool answered)
     {
         var tokens = answered && call.Route.IsAccounted ? Tokens.Of(meter, call.Route, bodyLength, status) : default;
-        var cost = deployment.Price?.Cost(tokens.Prompt, tokens.Completion) ?? 0;
+        var cost = deployment.Price?.Cost(tokens.Prompt, tokens.Completion, tokens.CacheWrite, tokens.CacheRead) ?? 0;
         call.Allowance.Spent(tokens.Total, cost);
         spend.ChargeDeployment(deployment.Account, tokens.Total);
         var elapsed = Stopwatch.GetElapsedTime(call.Started);

@@ -4,37 +4,60 @@ using Microsoft.Extensions.Configuration;
 
 namespace Proxy.Core.Spend;
 
-/// <summary>USD per token, as LiteLLM names them.</summary>
-public sealed record Price(double InputCostPerToken, double OutputCostPerToken)
+/// <summary>
+/// USD per token, as LiteLLM names them. The cache prices are Anthropic's prompt caching: tokens written to and read
+/// from the cache, which Anthropic bills apart from the other input tokens; null means "as an input token".
+/// </summary>
+public sealed record Price(double InputCostPerToken, double OutputCostPerToken, double? CacheCreationInputTokenCost = null, double? CacheReadInputTokenCost = null)
 {
     public const string InputField = "input_cost_per_token";
     public const string OutputField = "output_cost_per_token";
-
-    public double Cost(int promptTokens, int completionTokens) => promptTokens * InputCostPerToken + completionTokens * OutputCostPerToken;
+    public const string CacheWriteField = "cache_creation_input_token_cost";
+    public const string CacheReadField = "cache_read_input_token_cost";
 
     /// <summary>
-    /// A price given in a deployment's <c>model_info</c> or <c>litellm_params</c> (either field alone is enough; the other
-    /// is 0), or null when neither is there. Throws a 400 naming the field when one is not a non-negative number.
+    /// What a call cost. <paramref name="promptTokens"/> is all of its input, the cache tokens included (as the usage
+    /// row shows it); the cache tokens are taken out of it and priced at their own price when there is one.
+    /// </summary>
+    public double Cost(int promptTokens, int completionTokens, int cacheWriteTokens = 0, int cacheReadTokens = 0) =>
+        (promptTokens - cacheWriteTokens - cacheReadTokens) * InputCostPerToken
+        + cacheWriteTokens * (CacheCreationInputTokenCost ?? InputCostPerToken)
+        + cacheReadTokens * (CacheReadInputTokenCost ?? InputCostPerToken)
+        + completionTokens * OutputCostPerToken;
+
+    /// <summary>
+    /// A price given in a deployment's <c>model_info</c> or <c>litellm_params</c> (either of input and output alone is
+    /// enough; the other is 0), or null when neither is there. Throws a 400 naming the field when one is not a
+    /// non-negative number, or when a cache price comes without them: a deployment's own price replaces the table's
+    /// whole, so a cache price alone would make its input and output free.
     /// </summary>
     public static Price? From(JsonObject? fields, string section)
     {
         if (fields is null || (!fields.ContainsKey(InputField) && !fields.ContainsKey(OutputField)))
         {
+            if (fields is not null && new[] { CacheWriteField, CacheReadField }.FirstOrDefault(f => fields[f] is not null) is { } alone)
+            {
+                throw ProxyError.BadRequest($"{section}.{alone} needs {section}.{InputField} and/or {OutputField} beside it: "
+                    + "a deployment's own price replaces the price table's.", $"{section}.{alone}");
+            }
             return null;
         }
-        return new Price(PerToken(fields, InputField, section), PerToken(fields, OutputField, section));
+        return new Price(PerToken(fields, InputField, section), PerToken(fields, OutputField, section),
+            OptionalPerToken(fields, CacheWriteField, section), OptionalPerToken(fields, CacheReadField, section));
     }
 
-    private static double PerToken(JsonObject fields, string name, string section) => fields[name] switch
+    private static double PerToken(JsonObject fields, string name, string section) => OptionalPerToken(fields, name, section) ?? 0;
+
+    private static double? OptionalPerToken(JsonObject fields, string name, string section) => fields[name] switch
     {
-        null => 0,
+        null => null,
         JsonValue v when v.GetValueKind() == JsonValueKind.Number && v.GetValue<double>() is var d && double.IsFinite(d) && d >= 0 => d,
         _ => throw ProxyError.BadRequest($"{section}.{name} must be a non-negative number (USD per token, e.g. 2.5e-06).", $"{section}.{name}"),
     };
 }
 
 /// <summary>
-/// The built-in prices of common OpenAI and Azure OpenAI models (<c>Spend/prices.json</c>, its source and date inside),
+/// The built-in prices of common OpenAI, Azure OpenAI and Anthropic models (<c>Spend/prices.json</c>, its source and date inside),
 /// with <c>Proxy:Prices</c> from configuration on top. A deployment's own price in <c>model_info</c> beats both.
 /// </summary>
 public sealed class PriceTable
@@ -56,8 +79,11 @@ public sealed class PriceTable
             {
                 fields[field.Key] = double.TryParse(field.Value, System.Globalization.CultureInfo.InvariantCulture, out var d) ? d : field.Value;
             }
-            _prices[model.Key] = Price.From(fields, $"Proxy:Prices:{model.Key}")
-                ?? throw new InvalidOperationException($"Proxy:Prices:{model.Key} needs {Price.InputField} and/or {Price.OutputField}.");
+            if (!fields.ContainsKey(Price.InputField) && !fields.ContainsKey(Price.OutputField))
+            {
+                throw new InvalidOperationException($"Proxy:Prices:{model.Key} needs {Price.InputField} and/or {Price.OutputField}.");
+            }
+            _prices[model.Key] = Price.From(fields, $"Proxy:Prices:{model.Key}")!;
         }
     }
 

@@ -6,9 +6,10 @@ namespace Proxy.Core.Usage;
 /// A call's token counts: the provider's own usage, or, when a successful answer carried none (a stream without
 /// <c>stream_options.include_usage</c>, a server that omits it), an estimate of one token per four bytes of the
 /// request body and of the generated text, so that budgets and tpm limits still see the call (text routes only:
-/// <see cref="LlmRoute.EstimatesTokens"/>).
+/// <see cref="LlmRoute.EstimatesTokens"/>). <see cref="CacheWrite"/> and <see cref="CacheRead"/> are the part of
+/// <see cref="Prompt"/> that went through Anthropic's prompt cache, priced apart.
 /// </summary>
-internal readonly record struct Tokens(int Prompt, int Completion, int Total, bool Estimated)
+internal readonly record struct Tokens(int Prompt, int Completion, int Total, bool Estimated, int CacheWrite = 0, int CacheRead = 0)
 {
     /// <summary>A JSON answer's envelope (id, choices, finish_reason...) around its text, roughly.</summary>
     private const int EnvelopeBytes = 200;
@@ -17,7 +18,7 @@ internal readonly record struct Tokens(int Prompt, int Completion, int Total, bo
     {
         if (meter.HasUsage)
         {
-            return new Tokens(meter.PromptTokens, meter.CompletionTokens, meter.TotalTokens, false);
+            return new Tokens(meter.PromptTokens, meter.CompletionTokens, meter.TotalTokens, false, meter.CacheWriteTokens, meter.CacheReadTokens);
         }
         // Images, audio and moderations: their answers' bytes are not generated text; without usage they count no tokens.
         if (status is < 200 or >= 300 || !route.EstimatesTokens)

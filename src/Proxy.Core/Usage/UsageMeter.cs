@@ -39,6 +39,9 @@ public sealed class UsageMeter(IHttpResponseBodyFeature client, HttpResponse res
     private int _cacheRead;
     private bool _idLookedFor;
 
+    /// <summary>A translator reported the provider's own usage: the translated answer's usage (without the cache split) is not read again.</summary>
+    private bool _reported;
+
     /// <summary>Decided at the first byte, when the provider's headers are known.</summary>
     private bool IsEventStream => _isEventStream ??= response.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true;
 
@@ -80,8 +83,15 @@ public sealed class UsageMeter(IHttpResponseBodyFeature client, HttpResponse res
         features.Set(client);
     }
 
+    /// <summary>All of the input, Anthropic's cache tokens included.</summary>
     public int PromptTokens { get; private set; }
     public int CompletionTokens { get; private set; }
+
+    /// <summary>Of <see cref="PromptTokens"/>, those Anthropic wrote to its prompt cache (<c>cache_creation_input_tokens</c>).</summary>
+    public int CacheWriteTokens => _cacheWrite;
+
+    /// <summary>Of <see cref="PromptTokens"/>, those Anthropic read from its prompt cache (<c>cache_read_input_tokens</c>).</summary>
+    public int CacheReadTokens => _cacheRead;
     public int TotalTokens { get; private set; }
 
     /// <summary>The provider reported usage (in the JSON answer or an SSE chunk).</summary>
@@ -123,9 +133,16 @@ public sealed class UsageMeter(IHttpResponseBodyFeature client, HttpResponse res
 
     public override void Flush() => _inner.Flush();
 
-    /// <summary>Counts a translated answer's usage, read from the provider's own shape (Anthropic's input/output tokens).</summary>
-    public void Report(int promptTokens, int completionTokens)
+    /// <summary>
+    /// Counts a translated answer's usage, read from the provider's own shape (Anthropic's input/output tokens);
+    /// <paramref name="promptTokens"/> includes the cache tokens.
+    /// </summary>
+    public void Report(int promptTokens, int completionTokens, int cacheWriteTokens = 0, int cacheReadTokens = 0)
     {
+        _reported = true;
+        _input = promptTokens - cacheWriteTokens - cacheReadTokens;
+        _cacheWrite = cacheWriteTokens;
+        _cacheRead = cacheReadTokens;
         PromptTokens = promptTokens;
         CompletionTokens = completionTokens;
         TotalTokens = promptTokens + completionTokens;
@@ -323,6 +340,10 @@ public sealed class UsageMeter(IHttpResponseBodyFeature client, HttpResponse res
     /// <summary>Finds a <c>usage</c> object at the top level or one level down (the Responses API nests it in <c>response</c>).</summary>
     private void ReadUsage(ReadOnlySpan<byte> json)
     {
+        if (_reported)
+        {
+            return;
+        }
         try
         {
             var reader = new Utf8JsonReader(json);
@@ -348,7 +369,7 @@ public sealed class UsageMeter(IHttpResponseBodyFeature client, HttpResponse res
     /// <summary>
     /// Reads one <c>usage</c> object. Only the counts it has replace the ones read before: Anthropic's stream gives
     /// input tokens in <c>message_start</c> and the final output tokens in <c>message_delta</c>. Anthropic's cache
-    /// tokens (written and read) are prompt tokens, priced as such until the price table has cache prices.
+    /// tokens (written and read) are prompt tokens, kept apart as well for their own prices.
     /// </summary>
     private void ReadCounts(ref Utf8JsonReader reader)
     {

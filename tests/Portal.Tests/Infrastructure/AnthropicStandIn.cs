@@ -8,12 +8,17 @@ namespace Portal.Tests.Infrastructure;
 /// <c>x-api-key</c> and <c>anthropic-version</c> headers, <c>model</c>, <c>max_tokens</c>, alternating user/assistant
 /// messages of content blocks) and answers with Anthropic's shapes: a JSON message, or the SSE event sequence with
 /// <c>ping</c> events, text blocks and a <c>tool_use</c> block when the request offers tools. The <c>claudecode</c> scenario
-/// answers <see cref="CodingToolAnswer"/> as text even when tools are offered (a coding tool always offers its own).
+/// answers <see cref="CodingToolAnswer"/> as text even when tools are offered (a coding tool always offers its own). The
+/// <c>claudecache</c> scenario's usage has prompt-cache tokens: <see cref="CacheWriteTokens"/> written and
+/// <see cref="CacheReadTokens"/> read, beside the 21 other input tokens.
 /// </summary>
 public static class AnthropicStandIn
 {
     /// <summary>The <c>claudecode</c> scenario's answer.</summary>
     public const string CodingToolAnswer = "Hello from the team's Claude.";
+
+    public const int CacheWriteTokens = 100;
+    public const int CacheReadTokens = 1000;
 
     public static async Task AnswerAsync(HttpContext http, string scenario, string body)
     {
@@ -68,7 +73,7 @@ public static class AnthropicStandIn
         var text = scenario == "claudecode" ? CodingToolAnswer : answeredTool ? "It is 22 degrees in Boston." : "Sunny in Boston.";
         if (request["stream"]?.GetValue<bool>() == true)
         {
-            await StreamAsync(http, model, text, useTool);
+            await StreamAsync(http, model, text, useTool, Usage(scenario, 1));
             return;
         }
         JsonNode content = useTool
@@ -83,9 +88,14 @@ public static class AnthropicStandIn
             ["content"] = content,
             ["stop_reason"] = useTool ? "tool_use" : "end_turn",
             ["stop_sequence"] = null,
-            ["usage"] = new JsonObject { ["input_tokens"] = 21, ["output_tokens"] = 9 },
+            ["usage"] = Usage(scenario, 9),
         });
     }
+
+    /// <summary>Anthropic's <c>usage</c>: 21 input tokens, and in the <c>claudecache</c> scenario its cache tokens too.</summary>
+    private static JsonObject Usage(string scenario, int outputTokens) => scenario == "claudecache"
+        ? new JsonObject { ["input_tokens"] = 21, ["cache_creation_input_tokens"] = CacheWriteTokens, ["cache_read_input_tokens"] = CacheReadTokens, ["output_tokens"] = outputTokens }
+        : new JsonObject { ["input_tokens"] = 21, ["output_tokens"] = outputTokens };
 
     /// <summary>
     /// What a real Messages endpoint would refuse. Claude Code (2.1.x) also sends a <c>system</c> message inside
@@ -140,7 +150,7 @@ public static class AnthropicStandIn
         return null;
     }
 
-    private static async Task StreamAsync(HttpContext http, string model, string text, bool useTool)
+    private static async Task StreamAsync(HttpContext http, string model, string text, bool useTool, JsonObject usage)
     {
         http.Response.ContentType = "text/event-stream; charset=utf-8";
         async Task Send(string type, JsonObject data)
@@ -158,7 +168,7 @@ public static class AnthropicStandIn
             ["message"] = new JsonObject
             {
                 ["id"] = "msg_standin_stream", ["type"] = "message", ["role"] = "assistant", ["content"] = new JsonArray(), ["model"] = model,
-                ["stop_reason"] = null, ["stop_sequence"] = null, ["usage"] = new JsonObject { ["input_tokens"] = 21, ["output_tokens"] = 1 },
+                ["stop_reason"] = null, ["stop_sequence"] = null, ["usage"] = usage,
             },
         });
         await Send("ping", []);

@@ -42,7 +42,8 @@ public sealed record ReceivedRequest(string Method, string Path, string Query, I
 /// <c>audio/speech</c> (binary) and <c>audio/transcriptions</c> (a form, see <see cref="ReceivedRequest.Form"/>) as OpenAI does;
 /// <c>gated</c> sends half of a speech answer, then waits for <see cref="Release"/>.</item>
 /// <item><c>claude</c>: Anthropic's Messages API at <c>.../v1/messages</c> (see <see cref="AnthropicStandIn"/>); <c>claude529</c>: overloaded;
-/// <c>claudelong</c>: "prompt is too long"; <c>claudecode</c>: always a text answer, tools offered or not.</item>
+/// <c>claudelong</c>: "prompt is too long"; <c>claudecode</c>: always a text answer, tools offered or not; <c>claudecache</c>:
+/// usage with prompt-cache tokens.</item>
 /// </list>
 /// </summary>
 public sealed class StandInUpstream : IAsyncDisposable

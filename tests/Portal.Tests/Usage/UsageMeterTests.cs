@@ -66,6 +66,7 @@ public sealed class UsageMeterTests
 
         Assert.Equal(body, Encoding.UTF8.GetString(passed));
         Assert.Equal((1121, 12, 1133), (meter.PromptTokens, meter.CompletionTokens, meter.TotalTokens));
+        Assert.Equal((100, 1000), (meter.CacheWriteTokens, meter.CacheReadTokens));
         Assert.Equal("msg_1", meter.ResponseId);
     }
 
@@ -77,6 +78,7 @@ public sealed class UsageMeterTests
         var (meter, _) = await PassAsync("application/json", body, 16);
 
         Assert.Equal((43, 5, 48), (meter.PromptTokens, meter.CompletionTokens, meter.TotalTokens));
+        Assert.Equal((0, 40), (meter.CacheWriteTokens, meter.CacheReadTokens));
     }
 
     [Fact]

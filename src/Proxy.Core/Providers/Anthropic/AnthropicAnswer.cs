@@ -27,6 +27,8 @@ internal sealed class AnthropicAnswer(Stream toClient, HttpResponse response, bo
     private string _model = "";
     private long _created;
     private int _promptTokens;
+    private int _cacheWriteTokens;
+    private int _cacheReadTokens;
     private int _completionTokens;
 
     /// <summary>Anthropic block index → OpenAI tool call index, for the tool_use blocks of the answer.</summary>
@@ -111,6 +113,8 @@ internal sealed class AnthropicAnswer(Stream toClient, HttpResponse response, bo
                 _model = e.Model ?? _model;
                 _created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
                 _promptTokens = e.InputTokens;
+                _cacheWriteTokens = e.CacheWriteTokens;
+                _cacheReadTokens = e.CacheReadTokens;
                 _completionTokens = e.OutputTokens;
                 Chunk(Delta.Role, 0, null, null, null);
                 break;
@@ -133,7 +137,7 @@ internal sealed class AnthropicAnswer(Stream toClient, HttpResponse response, bo
                 }
                 break;
             case "message_stop":
-                meter.Report(_promptTokens, _completionTokens);
+                meter.Report(_promptTokens, _completionTokens, _cacheWriteTokens, _cacheReadTokens);
                 if (includeUsage)
                 {
                     Usage();

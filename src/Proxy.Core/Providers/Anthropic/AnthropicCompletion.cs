@@ -12,9 +12,10 @@ internal static class AnthropicCompletion
         using var answer = JsonDocument.Parse(json);
         var root = answer.RootElement;
         var usage = root.TryGetProperty("usage", out var u) ? u : default;
-        var prompt = Tokens(usage, "input_tokens") + Tokens(usage, "cache_creation_input_tokens") + Tokens(usage, "cache_read_input_tokens");
+        var (cacheWrite, cacheRead) = (Tokens(usage, "cache_creation_input_tokens"), Tokens(usage, "cache_read_input_tokens"));
+        var prompt = Tokens(usage, "input_tokens") + cacheWrite + cacheRead;
         var completion = Tokens(usage, "output_tokens");
-        meter.Report(prompt, completion);
+        meter.Report(prompt, completion, cacheWrite, cacheRead);
         using var output = new PooledBuffer(json.Length + 256);
         using (var w = new Utf8JsonWriter(output, AnthropicApi.Json))
         {

@@ -9,7 +9,10 @@ internal struct AnthropicEvent
         public int Index;
         public string? Id;
         public string? Model;
+        /// <summary>All of the input, the cache tokens included; <see cref="CacheWriteTokens"/> and <see cref="CacheReadTokens"/> are part of it.</summary>
         public int InputTokens;
+        public int CacheWriteTokens;
+        public int CacheReadTokens;
         public int OutputTokens;
         public string? BlockType;
         public string? BlockId;
@@ -82,8 +85,16 @@ internal struct AnthropicEvent
             case (2, Field.Message, Field.Model) when !number:
                 e.Model = reader.GetString();
                 break;
-            case (3, Field.Message, Field.InputTokens or Field.CacheTokens) when number:
+            case (3, Field.Message, Field.InputTokens) when number:
                 e.InputTokens += reader.GetInt32();
+                break;
+            case (3, Field.Message, Field.CacheWriteTokens) when number:
+                e.CacheWriteTokens = reader.GetInt32();
+                e.InputTokens += e.CacheWriteTokens;
+                break;
+            case (3, Field.Message, Field.CacheReadTokens) when number:
+                e.CacheReadTokens = reader.GetInt32();
+                e.InputTokens += e.CacheReadTokens;
                 break;
             case (3, Field.Message, Field.OutputTokens) or (2, Field.Usage, Field.OutputTokens) when number:
                 e.OutputTokens = reader.GetInt32();
@@ -124,7 +135,8 @@ internal struct AnthropicEvent
         : reader.ValueTextEquals("model"u8) ? Field.Model
         : reader.ValueTextEquals("usage"u8) ? Field.Usage
         : reader.ValueTextEquals("input_tokens"u8) ? Field.InputTokens
-        : reader.ValueTextEquals("cache_creation_input_tokens"u8) || reader.ValueTextEquals("cache_read_input_tokens"u8) ? Field.CacheTokens
+        : reader.ValueTextEquals("cache_creation_input_tokens"u8) ? Field.CacheWriteTokens
+        : reader.ValueTextEquals("cache_read_input_tokens"u8) ? Field.CacheReadTokens
         : reader.ValueTextEquals("output_tokens"u8) ? Field.OutputTokens
         : reader.ValueTextEquals("content_block"u8) ? Field.ContentBlock
         : reader.ValueTextEquals("name"u8) ? Field.Name
@@ -137,7 +149,7 @@ internal struct AnthropicEvent
 
     private enum Field
     {
-        None, Other, Type, Index, Message, Id, Model, Usage, InputTokens, CacheTokens, OutputTokens, ContentBlock, Name, Delta, Text,
+        None, Other, Type, Index, Message, Id, Model, Usage, InputTokens, CacheWriteTokens, CacheReadTokens, OutputTokens, ContentBlock, Name, Delta, Text,
         PartialJson, StopReason, Error,
     }
 }
