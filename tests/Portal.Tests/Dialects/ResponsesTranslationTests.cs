@@ -1,10 +1,17 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
+using OpenAI;
+using OpenAI.Responses;
 using Portal.Tests.Infrastructure;
 using Proxy.Core;
 using Proxy.Core.Dialects.Responses;
+
+// The SDK marks its Responses client as for evaluation; this is what a Responses client parses.
+#pragma warning disable OPENAI001
 
 namespace Portal.Tests.Dialects;
 
@@ -261,5 +268,37 @@ public sealed class ResponsesTranslationTests
         var error = """{"error":{"message":"Rate limit reached","type":"rate_limit_error","param":null,"code":"429"}}""";
 
         Assert.Equal(error, await TranslateAsync(error, 10, status: 429, contentType: "application/json"));
+    }
+
+    [Fact]
+    public async Task OpenAISdk_ReadsTheTranslatedStream()
+    {
+        var sse = await TranslateAsync(ChatStream, 13);
+        var transport = new HttpClientPipelineTransport(new HttpClient(new CannedAnswer(sse)));
+        var client = new OpenAIClient(new ApiKeyCredential("k"), new OpenAIClientOptions { Transport = transport }).GetResponsesClient();
+        var text = new StringBuilder();
+        ResponseResult? completed = null;
+
+        await foreach (var update in await client.CreateResponseStreamingAsync(new CreateResponseOptions("claude", [ResponseItem.CreateUserMessageItem("hi")]) { StreamingEnabled = true }))
+        {
+            if (update is StreamingResponseOutputTextDeltaUpdate delta)
+            {
+                text.Append(delta.Delta);
+            }
+            completed ??= (update as StreamingResponseCompletedUpdate)?.Response;
+        }
+
+        Assert.Equal("Grüße aus \"Köln\" 👋", text.ToString());
+        Assert.NotNull(completed);
+        Assert.Equal(1200, completed.Usage.InputTokenCount);
+        var call = Assert.IsType<FunctionCallResponseItem>(completed.OutputItems[1]);
+        Assert.Equal(("call_1", "exec_command"), (call.CallId, call.FunctionName));
+    }
+
+    /// <summary>Answers every request with the same SSE body, as a Responses endpoint would.</summary>
+    private sealed class CannedAnswer(string sse) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = new StringContent(sse, Encoding.UTF8, "text/event-stream") });
     }
 }
