@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
+using Proxy.Core.Dialects;
 using Proxy.Core.Routing;
 using Proxy.Core.Usage;
 using Yarp.ReverseProxy.Forwarder;
@@ -21,21 +22,37 @@ public sealed partial class Attempt(IHttpForwarder forwarder, UpstreamClient ups
     internal static PreparedAttempt Prepare(Call call, string model, DeploymentEntry deployment, AttemptsLeft left, Attempted attempted)
     {
         var http = call.Http;
-        if (!deployment.Api.Serves(call.Route))
+        var inbound = IInboundDialect.Between(call.Route, deployment.Api);
+        if (inbound is null && !deployment.Api.Serves(call.Route))
         {
-            if (call.Route.Dialect == ApiDialect.Anthropic)
-            {
-                throw ProxyError.BadRequest(
-                    $"Model {model} is served by {deployment.Provider}; /v1/{call.Route.Operation} reaches Anthropic models only in this version (translation is coming).", "model");
-            }
-            var served = string.Join(", ", LlmRoute.All.Where(r => r.Dialect == ApiDialect.OpenAI && deployment.Api.Serves(r)).Select(r => r.Operation));
+            var served = string.Join(", ", LlmRoute.All
+                .Where(r => r.Dialect == call.Route.Dialect && (deployment.Api.Serves(r) || IInboundDialect.Between(r, deployment.Api) is not null))
+                .Select(r => r.Operation));
             throw ProxyError.BadRequest($"Model {model} is served by {deployment.Provider}, which answers {served} only: /{call.Route.Operation} is not available for it.", "model");
         }
         var body = call.RewriteFor(deployment);
         http.Request.Body = new MemoryStream(call.Body!, 0, body.Length, writable: false);
         http.Request.ContentLength = body.Length;
         var meter = new UsageMeter(http.Features.GetRequiredFeature<IHttpResponseBodyFeature>(), http.Response);
-        return new PreparedAttempt(body, meter, new UpstreamTransformer(deployment, call.Route, call.CallId, left, attempted));
+        return new PreparedAttempt(body, meter, new UpstreamTransformer(deployment, call.Route, call.CallId, left, attempted, inbound));
+    }
+
+    /// <summary>
+    /// Anthropic's token count for a deployment that is not Anthropic's: counted here with the model's tokenizer, as
+    /// nothing upstream would count it (OpenAI has no such operation).
+    /// </summary>
+    internal static async Task CountTokensAsync(Call call, DeploymentEntry deployment, Attempted attempted)
+    {
+        int tokens;
+        using (var request = System.Text.Json.JsonDocument.Parse(call.ClientBody))
+        {
+            tokens = Dialects.Messages.TokenCount.Count(request.RootElement, deployment.UpstreamModel);
+        }
+        var response = call.Http.Response;
+        attempted.Announce(response, deployment.ModelId, call.CallId);
+        response.StatusCode = 200;
+        response.ContentType = "application/json";
+        await response.WriteAsync($$"""{"input_tokens":{{tokens}}}""", call.Http.RequestAborted);
     }
 
     /// <summary>
@@ -48,9 +65,11 @@ public sealed partial class Attempt(IHttpForwarder forwarder, UpstreamClient ups
     {
         var meter = prepared.Meter;
         var transformer = prepared.Transformer;
-        // A translating dialect writes OpenAI's shape into the meter; an OpenAI-shaped answer goes to the meter as is.
-        var translator = deployment.Api.Translate(prepared.Transformer.Route, meter, http.Response, prepared.Body, meter);
-        meter.Attach(http.Features, translator);
+        // A translating provider dialect writes OpenAI's shape into the meter, or, for a call through chat completions,
+        // into the caller's dialect, which writes the caller's shape into the meter. An answer in the caller's shape goes to the meter as is.
+        var inbound = transformer.Inbound?.Answer(meter, http.Response);
+        var translator = deployment.Api.Translate(transformer.UpstreamRoute, inbound ?? (Stream)meter, http.Response, prepared.Body, meter);
+        meter.Attach(http.Features, (Stream?)translator ?? inbound);
         ForwarderError error;
         if (countsAsTraffic)
         {
@@ -59,9 +78,16 @@ public sealed partial class Attempt(IHttpForwarder forwarder, UpstreamClient ups
         try
         {
             error = await forwarder.SendAsync(http, deployment.ApiBase.AbsoluteUri, upstream.Invoker, config, transformer);
-            if (translator is not null && error == ForwarderError.None && transformer.HeldBack is null)
+            if (error == ForwarderError.None && transformer.HeldBack is null)
             {
-                await translator.CompleteAsync(http.RequestAborted);
+                if (translator is not null)
+                {
+                    await translator.CompleteAsync(http.RequestAborted);
+                }
+                if (inbound is not null)
+                {
+                    await inbound.CompleteAsync(http.RequestAborted);
+                }
             }
         }
         finally
@@ -72,6 +98,7 @@ public sealed partial class Attempt(IHttpForwarder forwarder, UpstreamClient ups
             }
             await meter.DetachAsync(http.Features);
             translator?.Dispose();
+            inbound?.Dispose();
         }
         meter.Complete();
         return error;

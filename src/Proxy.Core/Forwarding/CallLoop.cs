@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using Proxy.Core.Dialects;
 using Proxy.Core.Routing;
 using Proxy.Core.Spend;
 
@@ -34,6 +35,11 @@ public sealed class CallLoop(Attempt attempt, Router router, SpendControl spend,
                 {
                     maxAttempts = 1 + (call.Field.Options?.NumRetries ?? deployment.MaxRetries ?? policy.NumRetries);
                 }
+                if (call.Route == LlmRoute.MessagesCountTokens && !deployment.Api.Serves(call.Route))
+                {
+                    await Attempt.CountTokensAsync(call, deployment, new Attempted(retries, fallbacks));
+                    return;
+                }
                 // Decided before the attempt, so that its answer is held back only when the call can go on.
                 var left = new AttemptsLeft(
                     Retry: n + 1 < maxAttempts && group.Length > (tried?.Count ?? 0) + 1,
@@ -64,13 +70,19 @@ public sealed class CallLoop(Attempt attempt, Router router, SpendControl spend,
         }
     }
 
+    /// <summary>A provider's error in the caller's dialect: as sent when it already is, else through OpenAI's shape.</summary>
+    private static HeldBackAnswer ForClient(LlmRoute route, DeploymentEntry deployment, HeldBackAnswer held) =>
+        IInboundDialect.Between(route, deployment.Api) is { } inbound ? inbound.ForClient(deployment.Api.ForClient(held))
+        : route.Dialect == ApiDialect.Anthropic ? held
+        : deployment.Api.ForClient(held);
+
     /// <summary>No attempt succeeded: the client gets the last provider answer held back, or the gateway's error.</summary>
     private async Task FinishAsync(Call call, FailedAttempt last, Attempted attempted)
     {
         if (last.HeldBack is { } held && last.Deployment is { } deployment)
         {
             attempted.Announce(call.Http.Response, deployment.ModelId, call.CallId);
-            await (call.Route.Dialect == ApiDialect.Anthropic ? held : deployment.Api.ForClient(held)).WriteAsync(call.Http.Response, call.Http.RequestAborted);
+            await ForClient(call.Route, deployment, held).WriteAsync(call.Http.Response, call.Http.RequestAborted);
             accounting.HeldBackSent(call, held.Status);
             return;
         }

@@ -1,3 +1,7 @@
+using Proxy.Core.Dialects;
+using Proxy.Core.Dialects.Messages;
+using Proxy.Core.Dialects.Responses;
+
 namespace Proxy.Core.Forwarding;
 
 /// <summary>An OpenAI operation the gateway forwards, by the path segment both provider shapes share.</summary>
@@ -6,16 +10,22 @@ public sealed record LlmRoute(string Operation, int Index)
     public static readonly LlmRoute ChatCompletions = new("chat/completions", 0);
     public static readonly LlmRoute Completions = new("completions", 1);
     public static readonly LlmRoute Embeddings = new("embeddings", 2);
-    public static readonly LlmRoute Responses = new("responses", 3);
+    public static readonly LlmRoute Responses = new("responses", 3) { Inbound = ResponsesDialect.Instance };
     public static readonly LlmRoute ImageGenerations = new("images/generations", 4) { EstimatesTokens = false };
     public static readonly LlmRoute Moderations = new("moderations", 5) { EstimatesTokens = false };
     public static readonly LlmRoute AudioSpeech = new("audio/speech", 6) { EstimatesTokens = false };
     public static readonly LlmRoute AudioTranscriptions = new("audio/transcriptions", 7) { EstimatesTokens = false, IsForm = true };
 
-    /// <summary>Anthropic's Messages API, inbound: passed through to Anthropic deployments with only <c>model</c> rewritten.</summary>
-    public static readonly LlmRoute Messages = new("messages", 8) { Dialect = ApiDialect.Anthropic, RequiredFields = ["max_tokens", "messages"] };
+    /// <summary>Anthropic's Messages API, inbound: passed through to Anthropic deployments with only <c>model</c> rewritten, translated for the others.</summary>
+    public static readonly LlmRoute Messages = new("messages", 8)
+    {
+        Dialect = ApiDialect.Anthropic, RequiredFields = ["max_tokens", "messages"], Inbound = MessagesDialect.Instance,
+    };
 
-    /// <summary>Anthropic's token count: the same access rules as <see cref="Messages"/>, free at Anthropic, so no usage or spend.</summary>
+    /// <summary>
+    /// Anthropic's token count: the same access rules as <see cref="Messages"/>, free at Anthropic, so no usage or spend.
+    /// A deployment that is not Anthropic's gets no call: the gateway counts with the model's tokenizer (<see cref="TokenCount"/>).
+    /// </summary>
     public static readonly LlmRoute MessagesCountTokens = new("messages/count_tokens", 9)
     {
         Dialect = ApiDialect.Anthropic, RequiredFields = ["messages"], EstimatesTokens = false, IsAccounted = false,
@@ -41,4 +51,7 @@ public sealed record LlmRoute(string Operation, int Index)
 
     /// <summary>An answered call gets a usage record and is charged to spend and tpm (not a free token count).</summary>
     public bool IsAccounted { get; private init; } = true;
+
+    /// <summary>The caller's dialect spoken through chat completions to a deployment that does not serve this route; null: none.</summary>
+    internal IInboundDialect? Inbound { get; private init; }
 }

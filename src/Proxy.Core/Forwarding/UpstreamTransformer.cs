@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
+using Proxy.Core.Dialects;
 using Proxy.Core.Providers;
 using Proxy.Core.Routing;
 using Yarp.ReverseProxy.Forwarder;
@@ -12,8 +13,10 @@ namespace Proxy.Core.Forwarding;
 /// be tried again elsewhere (<see cref="Next"/> says what the call still has): then nothing of it reaches the client,
 /// and what it said is kept in <see cref="HeldBack"/> in case no later attempt does better.
 /// Everything else (hop-by-hop handling, streaming the body both ways) is YARP's default.
+/// <paramref name="inbound"/>: the caller's dialect is spoken to the deployment through chat completions.
 /// </summary>
-internal sealed class UpstreamTransformer(DeploymentEntry deployment, LlmRoute route, string callId, AttemptsLeft next = default, Attempted attempted = default)
+internal sealed class UpstreamTransformer(
+    DeploymentEntry deployment, LlmRoute route, string callId, AttemptsLeft next = default, Attempted attempted = default, IInboundDialect? inbound = null)
     : HttpTransformer
 {
     /// <summary>Headers that identify or authenticate the caller to the gateway; the provider must never see them.</summary>
@@ -37,6 +40,15 @@ internal sealed class UpstreamTransformer(DeploymentEntry deployment, LlmRoute r
 
     public LlmRoute Route => route;
 
+    /// <summary>The route the provider is called on: the caller's, or chat completions when the call is translated through them.</summary>
+    public LlmRoute UpstreamRoute => inbound is null ? route : LlmRoute.ChatCompletions;
+
+    /// <summary>The caller's dialect spoken through chat completions; null when the deployment serves the route itself.</summary>
+    public IInboundDialect? Inbound => inbound;
+
+    /// <summary>A Messages call passed through to Anthropic: the caller speaks the provider's own dialect.</summary>
+    private bool IsAnthropicPassthrough => route.Dialect == ApiDialect.Anthropic && inbound is null;
+
     /// <summary>The provider's status, once it answered.</summary>
     public int? Status { get; private set; }
 
@@ -49,10 +61,11 @@ internal sealed class UpstreamTransformer(DeploymentEntry deployment, LlmRoute r
         var incoming = httpContext.Request.Headers;
         if (route.Dialect == ApiDialect.Anthropic)
         {
-            // A coding tool sends its own telemetry and client headers: the provider gets Anthropic's two and the body's type.
+            // A coding tool sends its own telemetry and client headers: the provider gets Anthropic's two (only when it
+            // is Anthropic) and the body's type.
             foreach (var header in proxyRequest.Headers.Select(h => h.Key).ToArray())
             {
-                if (!AnthropicCallerHeaders.Contains(header, StringComparer.OrdinalIgnoreCase))
+                if (inbound is not null || !AnthropicCallerHeaders.Contains(header, StringComparer.OrdinalIgnoreCase))
                 {
                     proxyRequest.Headers.Remove(header);
                 }
@@ -66,7 +79,7 @@ internal sealed class UpstreamTransformer(DeploymentEntry deployment, LlmRoute r
                 proxyRequest.Headers.Remove(header);
             }
         }
-        proxyRequest.RequestUri = deployment.UpstreamUri(route);
+        proxyRequest.RequestUri = deployment.UpstreamUri(UpstreamRoute);
         var hops = int.TryParse(httpContext.Request.Headers[HopHeader], out var seen) ? seen : 0;
         proxyRequest.Headers.Remove(HopHeader);
         proxyRequest.Headers.TryAddWithoutValidation(HopHeader, (hops + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -82,7 +95,7 @@ internal sealed class UpstreamTransformer(DeploymentEntry deployment, LlmRoute r
         }
         deployment.State.Answered(Stopwatch.GetElapsedTime(_started));
         // A Messages caller speaks Anthropic: it gets Anthropic's own status (529 "overloaded" included).
-        var status = route.Dialect == ApiDialect.Anthropic ? (int)proxyResponse.StatusCode : deployment.Api.ClientStatus((int)proxyResponse.StatusCode);
+        var status = IsAnthropicPassthrough ? (int)proxyResponse.StatusCode : deployment.Api.ClientStatus((int)proxyResponse.StatusCode);
         Status = status;
         var failure = UpstreamFailures.OfStatus(status);
         if (failure is not UpstreamFailure.None && next.After(failure))
@@ -113,7 +126,7 @@ internal sealed class UpstreamTransformer(DeploymentEntry deployment, LlmRoute r
     {
         var copied = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
         httpContext.Response.StatusCode = status;
-        if (deployment.Api is not OpenAIApi and not AzureApi && route.Dialect != ApiDialect.Anthropic)
+        if (inbound is not null || (deployment.Api is not OpenAIApi and not AzureApi && !IsAnthropicPassthrough))
         {
             httpContext.Response.ContentLength = null;
         }

@@ -3,12 +3,18 @@ using Proxy.Core.Forwarding;
 
 namespace Proxy.Core.Providers;
 
-/// <summary>OpenAI's own API, and every server that speaks it: <c>{api_base}/{operation}</c> with a Bearer key.</summary>
-internal sealed class OpenAIApi : IProviderApi
+/// <summary>
+/// OpenAI's own API, and every server that speaks it: <c>{api_base}/{operation}</c> with a Bearer key. The compatible
+/// families answer chat completions but mostly not the Responses API, so a Responses call reaches them translated.
+/// </summary>
+internal sealed class OpenAIApi(bool servesResponses) : IProviderApi
 {
-    public static readonly OpenAIApi Instance = new();
+    public static readonly OpenAIApi Instance = new(servesResponses: true);
 
-    public bool Serves(LlmRoute route) => route.Dialect == ApiDialect.OpenAI;
+    /// <summary>A server that speaks OpenAI's chat completions but not its Responses API (Groq, vLLM, Ollama, ...).</summary>
+    public static readonly OpenAIApi Compatible = new(servesResponses: false);
+
+    public bool Serves(LlmRoute route) => route.Dialect == ApiDialect.OpenAI && (servesResponses || route != LlmRoute.Responses);
 
     public Uri UpstreamUri(Uri apiBase, string upstreamName, string? apiVersion, LlmRoute route) => new($"{apiBase.AbsoluteUri.TrimEnd('/')}/{route.Operation}");
 

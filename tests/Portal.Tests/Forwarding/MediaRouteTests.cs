@@ -235,7 +235,7 @@ public sealed class MediaRouteTests(LlmFixture fixture) : IClassFixture<LlmFixtu
 
         var response = await Gateway.Client(key).PostAsync(route, Body(route, "claude"));
 
-        Assert.Contains("served by anthropic, which answers chat/completions only", await response.ReadErrorAsync(HttpStatusCode.BadRequest));
+        Assert.Contains("served by anthropic, which answers chat/completions, responses only", await response.ReadErrorAsync(HttpStatusCode.BadRequest));
         Assert.Empty(Upstream.ReceivedBy(id));
     }
 

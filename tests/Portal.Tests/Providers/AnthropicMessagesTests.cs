@@ -10,7 +10,7 @@ using Portal.Tests.Infrastructure;
 namespace Portal.Tests.Providers;
 
 /// <summary>
-/// Anthropic's Messages API inbound (issue 25, first slice): the official Anthropic .NET SDK calls the gateway as it
+/// Anthropic's Messages API inbound on a team's Anthropic model: the official Anthropic .NET SDK calls the gateway as it
 /// would call Anthropic; the gateway resolves the model for the key as on every LLM route and passes the call through
 /// to the team's Anthropic deployment (the stand-in), with the team's key and only <c>model</c> rewritten. Every
 /// refusal is in Anthropic's error shape.
@@ -236,26 +236,6 @@ public sealed class AnthropicMessagesTests(LlmFixture fixture) : IClassFixture<L
         await AnthropicErrorAsync(limited, HttpStatusCode.TooManyRequests, "rate_limit_error");
         Assert.True(limited.Headers.RetryAfter is not null);
         Assert.Single(Upstream.ReceivedBy(upstream));
-    }
-
-    [Fact]
-    public async Task AnOpenAIShapedDeployment_IsRefusedWithAClear400_NotForwarded()
-    {
-        var team = await Gateway.CreateTeamAsync();
-        var key = await Gateway.GenerateKeyAsync(team);
-        (await Gateway.Client(key).PostAsJsonAsync("/model/new", new
-        {
-            model_name = "gpt", litellm_params = new { model = "openai/gpt-4o", api_key = "sk-openai-0001", api_base = Upstream.ApiBase("ok", out var upstream) },
-            model_info = new { team_id = team },
-        })).EnsureSuccessStatusCode();
-
-        var refused = await Post(key, Message("gpt"));
-        var count = await Gateway.Client(key).PostAsJsonAsync("/v1/messages/count_tokens", new { model = "gpt", messages = new[] { new { role = "user", content = "hi" } } });
-
-        Assert.Equal("Model gpt is served by openai; /v1/messages reaches Anthropic models only in this version (translation is coming).",
-            await AnthropicErrorAsync(refused, HttpStatusCode.BadRequest, "invalid_request_error"));
-        Assert.Contains("served by openai", await AnthropicErrorAsync(count, HttpStatusCode.BadRequest, "invalid_request_error"));
-        Assert.Empty(Upstream.ReceivedBy(upstream));
     }
 
     [Fact]

@@ -13,7 +13,8 @@ namespace Proxy.Core.Dialects.Messages;
 /// Dropped, because the answer means the same without them: <c>cache_control</c> anywhere (a caching hint; OpenAI-shaped
 /// providers cache by themselves), <c>thinking</c> (a reasoning budget: the model answers, without Anthropic's thinking
 /// blocks), <c>thinking</c> and <c>redacted_thinking</c> blocks in the history (chat has no such input),
-/// <c>context_management</c> (Anthropic clearing old tool results on its side, to save context), <c>metadata</c> other
+/// <c>context_management</c> (Anthropic clearing old tool results on its side, to save context), <c>output_config.effort</c>
+/// (how hard the model thinks, a hint like <c>thinking</c>), <c>metadata</c> other
 /// than <c>user_id</c>, <c>service_tier</c>, <c>citations</c> on text blocks, unknown fields of a custom tool, and the
 /// gateway's routing fields (read by the gateway).
 /// </para>
@@ -21,7 +22,7 @@ namespace Proxy.Core.Dialects.Messages;
 /// Refused with a 400 that names the field, because dropping it would change the answer: <c>top_k</c> (a sampling
 /// limit chat has no equivalent for), Anthropic's server tools (web search, bash, code execution… run by Anthropic),
 /// <c>document</c>, <c>search_result</c> and server tool blocks, images by file id, <c>container</c>,
-/// <c>mcp_servers</c>, and any top-level field not named here.
+/// <c>mcp_servers</c>, <c>output_config.format</c> (a structured-output schema), and any top-level field not named here.
 /// </para>
 /// </summary>
 internal static class MessagesRequest
@@ -30,6 +31,7 @@ internal static class MessagesRequest
     private static readonly HashSet<string> Translated =
     [
         "model", "messages", "system", "max_tokens", "temperature", "top_p", "top_k", "stop_sequences", "stream", "tools", "tool_choice", "metadata",
+        "output_config",
     ];
 
     /// <summary>Not sent: see the class summary for why each keeps the meaning. The last three are the gateway's routing fields.</summary>
@@ -53,6 +55,12 @@ internal static class MessagesRequest
         if (Present(request, "top_k"))
         {
             throw Unsupported("top_k", asked, "it limits sampling in a way chat completions cannot; leave it out");
+        }
+        if (request.TryGetProperty("output_config", out var output) && output.ValueKind == JsonValueKind.Object
+            && output.EnumerateObject().FirstOrDefault(p => p.Name != "effort") is { Value.ValueKind: not JsonValueKind.Undefined } other)
+        {
+            // effort (how hard the model thinks) is a hint like thinking; a format would shape the answer.
+            throw Unsupported($"output_config.{other.Name}", asked, "chat completions has no equivalent");
         }
         var messages = request.TryGetProperty("messages", out var list) && list.ValueKind == JsonValueKind.Array ? list
             : throw ProxyError.BadRequest("messages is required: a list of {\"role\", \"content\"}.", "messages");
@@ -122,8 +130,12 @@ internal static class MessagesRequest
             case "assistant":
                 WriteAssistant(content, param, asked, w);
                 break;
+            case "system":
+                // Claude Code sends its environment as a system message between turns, which Anthropic accepts; chat does too.
+                Message(w, "system", Text(content, $"{param}.content", asked));
+                break;
             default:
-                throw ProxyError.BadRequest($"{param}.role must be \"user\" or \"assistant\".", $"{param}.role");
+                throw ProxyError.BadRequest($"{param}.role must be \"user\", \"assistant\" or \"system\".", $"{param}.role");
         }
     }
 
