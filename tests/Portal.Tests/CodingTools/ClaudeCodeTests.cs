@@ -89,6 +89,44 @@ public sealed class ClaudeCodeTests(ClaudeCodeTests.Fixture fixture) : IClassFix
     }
 
     /// <summary>
+    /// Claude Code on a team's OpenAI model: its Messages request (system blocks with cache_control, tools, thinking,
+    /// context_management, metadata) reaches the OpenAI stand-in as a chat completion with the team's OpenAI key, and
+    /// the chat answer comes back as Anthropic's event stream, which the CLI prints.
+    /// </summary>
+    [Fact]
+    public async Task ClaudeCode_OnATeamsOpenAIModel_IsTranslatedToChatCompletions_AndBack()
+    {
+        var team = await Gateway.CreateTeamAsync();
+        var gatewayKey = await Gateway.GenerateKeyAsync(team);
+        await (await Gateway.Client(gatewayKey).PostAsJsonAsync("/model/new", new JsonObject
+        {
+            ["model_name"] = "team-gpt",
+            ["litellm_params"] = new JsonObject { ["model"] = "openai/gpt-4o", ["api_key"] = "sk-openai-team-claude-code-0002", ["api_base"] = Upstream.ApiBase("gptcode", out var upstream) },
+            ["model_info"] = new JsonObject { ["team_id"] = team },
+        })).ReadJsonAsync(HttpStatusCode.OK);
+
+        var run = await ClaudeAsync(Gateway.BaseAddress.ToString().TrimEnd('/'), "ANTHROPIC_AUTH_TOKEN", gatewayKey, "team-gpt");
+
+        var received = Upstream.ReceivedBy(upstream);
+        var seen = $"{run}\n--- the stand-in received ---\n{string.Join("\n", received.Select(r => $"{r.Method} {r.Path} ({r.Raw.Length} bytes)"))}" +
+            "\n--- gateway log ---\n" + string.Join("\n", Gateway.Logs.Where(l => l.Contains("/v1/messages", StringComparison.Ordinal) || l.StartsWith("Warning") || l.StartsWith("Error")).TakeLast(20));
+        Assert.True(run.ExitCode == 0, seen);
+        Assert.Contains("Hello from the team's GPT.", run.Stdout);
+        var turn = received.FirstOrDefault(r => r.Json["stream"]?.GetValue<bool>() == true);
+        Assert.True(turn is not null, "No streamed chat completion reached the team's deployment.\n" + seen);
+        Assert.All(received, r =>
+        {
+            Assert.EndsWith("/chat/completions", r.Path);
+            Assert.Equal("Bearer sk-openai-team-claude-code-0002", r.Header("authorization"));
+            Assert.DoesNotContain(gatewayKey, r.Body);
+        });
+        Assert.NotEmpty(turn.Json["tools"]!.AsArray());
+        Assert.Equal("system", turn.Json["messages"]![0]!["role"]!.GetValue<string>());
+        var logs = await Spend.Spend.LogsAsync(Gateway, team, expected: received.Count);
+        Assert.Contains(logs, l => l["prompt_tokens"]!.GetValue<int>() == OpenAIChatStandIn.PromptTokens && !l["tokens_estimated"]!.GetValue<bool>());
+    }
+
+    /// <summary>
     /// A gateway that also records each request it answers (method, path, status, body size), shown when a run fails:
     /// the gateway turns ASP.NET Core's own request log off.
     /// </summary>
@@ -118,13 +156,13 @@ public sealed class ClaudeCodeTests(ClaudeCodeTests.Fixture fixture) : IClassFix
     }
 
     /// <summary>One <c>claude -p "say hi"</c> turn against <paramref name="baseUrl"/>, in a fresh HOME, nothing on stdin.</summary>
-    private static async Task<ToolRun> ClaudeAsync(string baseUrl, string keyVariable, string key)
+    private static async Task<ToolRun> ClaudeAsync(string baseUrl, string keyVariable, string key, string model = PublicModel)
     {
         var home = Directory.CreateTempSubdirectory("claude-home-");
         try
         {
             var work = home.CreateSubdirectory("work");
-            return await NodeTools.RunAsync(NodeTools.ClaudeCode, ["-p", "say hi", "--model", PublicModel], work.FullName, new Dictionary<string, string>
+            return await NodeTools.RunAsync(NodeTools.ClaudeCode, ["-p", "say hi", "--model", model], work.FullName, new Dictionary<string, string>
             {
                 ["HOME"] = home.FullName,
                 ["XDG_CONFIG_HOME"] = Path.Combine(home.FullName, ".config"),

@@ -16,6 +16,9 @@ public static class NodeTools
     /// <summary>The <c>claude</c> executable (Claude Code's native binary).</summary>
     public static string ClaudeCode => Executable("claude");
 
+    /// <summary>The <c>codex</c> executable (Codex CLI's launcher of its native binary).</summary>
+    public static string Codex => Executable("codex");
+
     /// <summary>The version tests/tools/package.json pins for an npm package.</summary>
     public static string PinnedVersion(string package) =>
         JsonNode.Parse(File.ReadAllText(Path.Combine(Folder, "package.json")))!["dependencies"]![package]!.GetValue<string>();
@@ -29,7 +32,7 @@ public static class NodeTools
 
     /// <summary>
     /// Runs a tool to its end with nothing on stdin, in <paramref name="workingDirectory"/>, with the test process's
-    /// environment minus anything that would point the tool elsewhere (ANTHROPIC_*, CLAUDE_*, proxies) plus
+    /// environment minus anything that would point the tool elsewhere (ANTHROPIC_*, CLAUDE_*, OPENAI_*, CODEX_*, proxies) plus
     /// <paramref name="environment"/>. Past <paramref name="timeout"/> the tool and its children are killed and the
     /// result says so.
     /// </summary>
@@ -50,6 +53,7 @@ public static class NodeTools
         foreach (var name in start.Environment.Keys.ToList())
         {
             if (name.StartsWith("ANTHROPIC_", StringComparison.OrdinalIgnoreCase) || name.StartsWith("CLAUDE", StringComparison.OrdinalIgnoreCase)
+                || name.StartsWith("OPENAI_", StringComparison.OrdinalIgnoreCase) || name.StartsWith("CODEX_", StringComparison.OrdinalIgnoreCase)
                 || name.EndsWith("_PROXY", StringComparison.OrdinalIgnoreCase))
             {
                 start.Environment.Remove(name);
