@@ -213,21 +213,20 @@ public static class AuthorizationTable
         ("POST /audio/transcriptions", OwnTeam,                               "400   200   200   200   200  403  400    400    | 401 401 401 401 401"),
         ("POST /audio/transcriptions", OtherTeam,                             "400   400   400   400   400  403  400    400    | 401 401 401 401 401"),
         ("POST /audio/transcriptions", Global,                                "200   200   200   200   200  403  200    200    | 401 401 401 401 401"),
-        // Anthropic's Messages routes: the world's models are OpenAI-shaped, which this version refuses with a 400 once the
-        // caller has passed resolution ("served by openai ... translation is coming"); a model the caller may not call is
-        // Anthropic's 404 not_found_error, as for a missing one. So 400 here means "allowed", 404 "not yours".
-        ("POST /v1/messages", OwnTeam,                                        "404   400   400   400   400  403  404    404    | 401 401 401 401 401"),
+        // Anthropic's Messages routes: the world's models are OpenAI-shaped, reached through the translation (count_tokens
+        // counted by the gateway); a model the caller may not call is Anthropic's 404 not_found_error, as for a missing one.
+        ("POST /v1/messages", OwnTeam,                                        "404   200   200   200   200  403  404    404    | 401 401 401 401 401"),
         ("POST /v1/messages", OtherTeam,                                      "404   404   404   404   404  403  404    404    | 401 401 401 401 401"),
-        ("POST /v1/messages", Global,                                         "400   400   400   400   400  403  400    400    | 401 401 401 401 401"),
-        ("POST /messages", OwnTeam,                                           "404   400   400   400   400  403  404    404    | 401 401 401 401 401"),
+        ("POST /v1/messages", Global,                                         "200   200   200   200   200  403  200    200    | 401 401 401 401 401"),
+        ("POST /messages", OwnTeam,                                           "404   200   200   200   200  403  404    404    | 401 401 401 401 401"),
         ("POST /messages", OtherTeam,                                         "404   404   404   404   404  403  404    404    | 401 401 401 401 401"),
-        ("POST /messages", Global,                                            "400   400   400   400   400  403  400    400    | 401 401 401 401 401"),
-        ("POST /v1/messages/count_tokens", OwnTeam,                           "404   400   400   400   400  403  404    404    | 401 401 401 401 401"),
+        ("POST /messages", Global,                                            "200   200   200   200   200  403  200    200    | 401 401 401 401 401"),
+        ("POST /v1/messages/count_tokens", OwnTeam,                           "404   200   200   200   200  403  404    404    | 401 401 401 401 401"),
         ("POST /v1/messages/count_tokens", OtherTeam,                         "404   404   404   404   404  403  404    404    | 401 401 401 401 401"),
-        ("POST /v1/messages/count_tokens", Global,                            "400   400   400   400   400  403  400    400    | 401 401 401 401 401"),
-        ("POST /messages/count_tokens", OwnTeam,                              "404   400   400   400   400  403  404    404    | 401 401 401 401 401"),
+        ("POST /v1/messages/count_tokens", Global,                            "200   200   200   200   200  403  200    200    | 401 401 401 401 401"),
+        ("POST /messages/count_tokens", OwnTeam,                              "404   200   200   200   200  403  404    404    | 401 401 401 401 401"),
         ("POST /messages/count_tokens", OtherTeam,                            "404   404   404   404   404  403  404    404    | 401 401 401 401 401"),
-        ("POST /messages/count_tokens", Global,                               "400   400   400   400   400  403  400    400    | 401 401 401 401 401"),
+        ("POST /messages/count_tokens", Global,                               "200   200   200   200   200  403  200    200    | 401 401 401 401 401"),
 
         ("POST /openai/deployments/{model}/chat/completions", OwnTeam,        "400   200   200   200   200  403  400    400    | 401 401 401 401 401"),
         ("POST /openai/deployments/{model}/chat/completions", OtherTeam,      "400   400   400   400   400  403  400    400    | 401 401 401 401 401"),

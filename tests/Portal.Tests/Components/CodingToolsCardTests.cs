@@ -28,17 +28,17 @@ public sealed class CodingToolsCardTests : PortalUiContext
     }
 
     [Fact]
-    public void AnthropicModel_ClaudeSnippetHasTheGatewayAndThePublicName_CodexExplains()
+    public void AnthropicModel_BothSnippetsHaveTheGatewayAndThePublicName()
     {
         var card = Render(Model("team-claude", "anthropic"), Model("team-gpt", "openai"));
 
         var claude = card.Find("[data-testid=snippet-claude]").TextContent;
         Assert.Equal($"ANTHROPIC_BASE_URL=http://localhost ANTHROPIC_AUTH_TOKEN=\"<your team key>\" claude --model team-claude", claude);
         Assert.Equal("http://localhost/", Ui.Services.GetRequiredService<NavigationManager>().BaseUri);
-        Assert.Empty(card.FindAll("[data-testid=snippet-codex]"));
-        Assert.Equal("Codex reaches OpenAI-shaped models in this version.", card.Find("[data-testid=note-codex]").TextContent);
+        var codex = card.Find("[data-testid=snippet-codex]").TextContent;
+        Assert.Contains("-m team-claude ", codex);
         Assert.Empty(card.FindAll("[data-testid=note-claude]"));
-        Assert.Equal(claude, card.FindComponents<Portal.Components.Shared.CopyButton>().Single().Instance.Text);
+        Assert.Equal([claude, codex], card.FindComponents<Portal.Components.Shared.CopyButton>().Select(b => b.Instance.Text));
     }
 
     [Fact]
@@ -55,19 +55,16 @@ public sealed class CodingToolsCardTests : PortalUiContext
         Assert.Contains("export GW_KEY=\"<your team key>\"", codex);
         Assert.Contains("wire_api=\"responses\"", codex);
         Assert.DoesNotContain("team-claude", codex);
-        Assert.Empty(card.FindAll("[data-testid=snippet-claude]"));
-        Assert.Equal("Claude Code reaches Anthropic models in this version.", card.Find("[data-testid=note-claude]").TextContent);
-        Assert.Equal(codex, card.FindComponents<Portal.Components.Shared.CopyButton>().Single().Instance.Text);
+        Assert.EndsWith("claude --model team-gpt", card.Find("[data-testid=snippet-claude]").TextContent);
     }
 
     [Fact]
-    public void OtherOpenAIShapedProvider_GetsBothNotes()
+    public void OpenAIShapedModel_ClaudeCodeGetsTheOutputLimitNote()
     {
         var card = Render(Model("team-llama", "groq"));
 
-        Assert.Equal("Claude Code reaches Anthropic models in this version.", card.Find("[data-testid=note-claude]").TextContent);
-        Assert.StartsWith("Codex reaches OpenAI-shaped models in this version", card.Find("[data-testid=note-codex]").TextContent);
-        Assert.Empty(card.FindComponents<Portal.Components.Shared.CopyButton>());
+        Assert.Contains("CLAUDE_CODE_MAX_OUTPUT_TOKENS", card.Find("[data-testid=note-claude]").TextContent);
+        Assert.Equal(2, card.FindComponents<Portal.Components.Shared.CopyButton>().Count);
     }
 
     [Fact]
@@ -119,7 +116,7 @@ public sealed class CodingToolsCardTests : PortalUiContext
         tab.WaitForAssertion(() => Assert.Equal(
             "ANTHROPIC_BASE_URL=http://localhost ANTHROPIC_AUTH_TOKEN=\"<your team key>\" claude --model team-claude",
             tab.Find("[data-testid=snippet-claude]").TextContent));
-        Assert.Equal("Codex reaches OpenAI-shaped models in this version.", tab.Find("[data-testid=note-codex]").TextContent);
+        Assert.Contains("-m team-claude ", tab.Find("[data-testid=snippet-codex]").TextContent);
         Assert.DoesNotContain("sk-ant-provider", tab.Find("[data-testid=coding-tools]").InnerHtml);
     }
 }

@@ -255,7 +255,7 @@ public sealed class AnthropicTests(LlmFixture fixture) : IClassFixture<LlmFixtur
         var embeddings = await Gateway.Client(key).PostAsJsonAsync("/v1/embeddings", new { model = "claude", input = "hi" });
 
         Assert.Contains("response_format is not supported for anthropic models", await jsonMode.ReadErrorAsync(HttpStatusCode.BadRequest));
-        Assert.Contains("chat/completions only", await embeddings.ReadErrorAsync(HttpStatusCode.BadRequest));
+        Assert.Contains("chat/completions, responses only", await embeddings.ReadErrorAsync(HttpStatusCode.BadRequest));
         Assert.Empty(Upstream.ReceivedBy(upstream));
     }
 
