@@ -28,7 +28,7 @@ public static partial class ApiErrors
     public static Task WriteAsync(HttpContext http, int status, string type, string message, string? param = null)
     {
         http.Response.StatusCode = status;
-        return LlmEndpoints.DialectOf(http.Request.Path) == ApiDialect.Anthropic
+        return LlmEndpoints.DialectOf(http.Request) == ApiDialect.Anthropic
             ? http.Response.WriteAsJsonAsync(new AnthropicErrorEnvelope("error", new AnthropicError(MessagesError.Type(status), message)))
             : http.Response.WriteAsJsonAsync(Envelope(status, type, message, param));
     }

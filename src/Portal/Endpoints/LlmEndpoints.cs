@@ -18,13 +18,13 @@ public static class LlmEndpoints
         ("chat/completions", LlmRoute.ChatCompletions, "Chat completion (OpenAI), streamed with \"stream\": true"),
         ("completions", LlmRoute.Completions, "Text completion (OpenAI)"),
         ("embeddings", LlmRoute.Embeddings, "Embeddings (OpenAI)"),
-        ("responses", LlmRoute.Responses, "Responses (OpenAI)"),
+        ("responses", LlmRoute.Responses, "Responses (OpenAI): passed through to OpenAI and Azure, translated for chat-only models"),
         ("images/generations", LlmRoute.ImageGenerations, "Image generation (OpenAI)"),
         ("moderations", LlmRoute.Moderations, "Moderation (OpenAI); model is required"),
         ("audio/speech", LlmRoute.AudioSpeech, "Text to speech (OpenAI): the audio is relayed as it arrives"),
         ("audio/transcriptions", LlmRoute.AudioTranscriptions, "Speech to text (OpenAI): a multipart/form-data body with file and model"),
-        ("messages", LlmRoute.Messages, "Messages (Anthropic), streamed with \"stream\": true; Anthropic models only in this version"),
-        ("messages/count_tokens", LlmRoute.MessagesCountTokens, "Count a Messages request's input tokens (Anthropic); free, no usage record"),
+        ("messages", LlmRoute.Messages, "Messages (Anthropic), streamed with \"stream\": true: passed through to Anthropic models, translated for the others"),
+        ("messages/count_tokens", LlmRoute.MessagesCountTokens, "Count a Messages request's input tokens (Anthropic; counted by the gateway for other models); free, no usage record"),
     ];
 
     /// <summary>The routes also served at Azure OpenAI's paths, <c>/openai/deployments/{model}/{path}</c> (Azure has no moderations).</summary>
@@ -67,9 +67,14 @@ public static class LlmEndpoints
         return app;
     }
 
-    /// <summary>The dialect of the LLM route at <paramref name="path"/> (any method): its errors are written in it; OpenAI's elsewhere.</summary>
-    public static ApiDialect DialectOf(PathString path) =>
-        path.Value is { } value && Paths.TryGetValue(value, out var route) ? route.Dialect : ApiDialect.OpenAI;
+    /// <summary>
+    /// The dialect a request's errors are written in: its LLM route's (any method), or Anthropic's for a model list asked
+    /// for with <c>anthropic-version</c> (the Anthropic SDKs' <c>models.list()</c>, answered in Anthropic's shape); OpenAI's elsewhere.
+    /// </summary>
+    public static ApiDialect DialectOf(HttpRequest request) =>
+        request.Path.Value is { } value && Paths.TryGetValue(value, out var route) ? route.Dialect
+        : request.Path.Value is "/v1/models" or "/models" && request.Headers.ContainsKey("anthropic-version") ? ApiDialect.Anthropic
+        : ApiDialect.OpenAI;
 
     private static bool IsLlmCall(HttpRequest request, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out LlmRoute route)
     {
@@ -134,7 +139,8 @@ public static class LlmEndpoints
         {
             endpoint.WithDescription("Anthropic's Messages API as Anthropic documents it: the key as x-api-key or Authorization: Bearer; "
                 + "the body is forwarded to the model's Anthropic deployment unchanged except model, with the caller's anthropic-version "
-                + "and anthropic-beta. Answers and errors are in Anthropic's shapes. Models on other providers are refused with a 400 in this version.");
+                + "and anthropic-beta; for a model on another provider it is translated to chat completions and the answer back. "
+                + "Answers and errors are in Anthropic's shapes (docs/coding-tools.md: what is translated, dropped and refused).");
             endpoint.Accepts<JsonObject>(ApiDocument.Json).Produces<JsonObject>(200).Produces<AnthropicErrorEnvelope>(400);
         }
         else if (route == LlmRoute.ChatCompletions)

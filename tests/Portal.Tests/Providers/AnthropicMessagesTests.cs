@@ -191,6 +191,33 @@ public sealed class AnthropicMessagesTests(LlmFixture fixture) : IClassFixture<L
     }
 
     [Fact]
+    public async Task ModelsList_WithABadKey_IsRefusedInAnthropicsShape()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/models") { Headers = { { "anthropic-version", "2023-06-01" }, { "x-api-key", "sk-not-a-key-of-this-gateway" } } };
+
+        await AnthropicErrorAsync(await Gateway.Client(null).SendAsync(request), HttpStatusCode.Unauthorized, "authentication_error");
+        var sdkError = await Assert.ThrowsAnyAsync<Exception>(() => Sdk("sk-not-a-key-of-this-gateway").Models.List(new ModelListParams()));
+        Assert.Contains("authentication_error", sdkError.Message);
+    }
+
+    [Fact]
+    public async Task AnUnreachableProvider_IsAnthropicsApiError_NamingTheModel()
+    {
+        var team = await Gateway.CreateTeamAsync();
+        var key = await Gateway.GenerateKeyAsync(team);
+        (await Gateway.Client(key).PostAsJsonAsync("/model/new", new JsonObject
+        {
+            ["model_name"] = "gone",
+            ["litellm_params"] = new JsonObject { ["model"] = "anthropic/claude-sonnet-4-5", ["api_key"] = ProviderKey, ["api_base"] = $"http://127.0.0.1:{Loopback.FreePort()}" },
+            ["model_info"] = new JsonObject { ["team_id"] = team },
+        })).EnsureSuccessStatusCode();
+
+        var failed = await Post(key, Message("gone"));
+
+        Assert.Contains("gone", await AnthropicErrorAsync(failed, HttpStatusCode.BadGateway, "api_error"));
+    }
+
+    [Fact]
     public async Task AnotherTeamsModel_IsRefusedExactlyAsAMissingOne_InAnthropicsShape()
     {
         var (_, _, upstream) = await ClaudeAsync();
