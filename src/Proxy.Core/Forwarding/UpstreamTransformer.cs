@@ -59,13 +59,13 @@ internal sealed class UpstreamTransformer(
     {
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
         var incoming = httpContext.Request.Headers;
-        if (route.Dialect == ApiDialect.Anthropic)
+        if (route.Dialect == ApiDialect.Anthropic || inbound is not null)
         {
-            // A coding tool sends its own telemetry and client headers: the provider gets Anthropic's two (only when it
-            // is Anthropic) and the body's type.
+            // A coding tool sends its own telemetry, session and client headers. A Messages call passed through to
+            // Anthropic keeps Anthropic's two; a translated call keeps none, as they mean nothing to the other provider.
             foreach (var header in proxyRequest.Headers.Select(h => h.Key).ToArray())
             {
-                if (inbound is not null || !AnthropicCallerHeaders.Contains(header, StringComparer.OrdinalIgnoreCase))
+                if (!IsAnthropicPassthrough || !AnthropicCallerHeaders.Contains(header, StringComparer.OrdinalIgnoreCase))
                 {
                     proxyRequest.Headers.Remove(header);
                 }

@@ -124,6 +124,25 @@ public sealed class TranslatedResponsesTests(LlmFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task ACodingToolsOwnHeaders_DoNotReachTheOtherProvider()
+    {
+        var (_, key, upstream) = await TeamModelAsync("anthropic/claude-sonnet-4-5", AnthropicKey, "claude");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/responses") { Content = JsonContent.Create(new { model = "team-model", input = "hi" }) };
+        request.Headers.Add("session_id", "codex-session-0001");
+        request.Headers.Add("originator", "codex_exec");
+        request.Headers.Add("OpenAI-Beta", "responses=experimental");
+
+        (await Gateway.Client(key).SendAsync(request)).EnsureSuccessStatusCode();
+
+        var received = Assert.Single(Upstream.ReceivedBy(upstream));
+        Assert.Null(received.Header("session_id"));
+        Assert.Null(received.Header("originator"));
+        Assert.Null(received.Header("openai-beta"));
+        Assert.Equal(AnthropicKey, received.Header("x-api-key"));
+        Assert.Equal("2023-06-01", received.Header("anthropic-version"));
+    }
+
+    [Fact]
     public async Task OnAnOpenAICompatibleModel_ResponsesBecomeChatCompletions()
     {
         var (team, key, upstream) = await TeamModelAsync("groq/llama-3.3-70b", GroqKey, "gpt");
