@@ -115,6 +115,25 @@ public sealed class ResponsesTranslationTests
         Assert.Contains("send the whole conversation", error.Message);
     }
 
+    [Fact]
+    public void ImagesATool_Returned_FollowTheToolMessages_AsAUserMessage()
+    {
+        var chat = Chat("""
+            {"model":"m","input":[
+              {"type":"function_call","call_id":"call_1","name":"view_image","arguments":"{\"path\":\"a.png\"}"},
+              {"type":"function_call","call_id":"call_2","name":"exec_command","arguments":"{}"},
+              {"type":"function_call_output","call_id":"call_1","output":[{"type":"input_image","image_url":"data:image/png;base64,AAAA"}]},
+              {"type":"function_call_output","call_id":"call_2","output":"done"},
+              {"role":"user","content":"what is in it?"}]}
+            """, out _);
+
+        var messages = chat["messages"]!.AsArray();
+        Assert.Equal(["assistant", "tool", "tool", "user", "user"], messages.Select(m => m!["role"]!.GetValue<string>()));
+        Assert.Equal("(the image follows)", messages[1]!["content"]!.GetValue<string>());
+        Assert.Equal("done", messages[2]!["content"]!.GetValue<string>());
+        Assert.Equal("data:image/png;base64,AAAA", messages[3]!["content"]![0]!["image_url"]!["url"]!.GetValue<string>());
+    }
+
     [Theory]
     [InlineData("""{"model":"m","input":"hi","background":true}""", "background")]
     [InlineData("""{"model":"m","input":"hi","text":{"format":{"type":"json_object"}}}""", "text.format")]

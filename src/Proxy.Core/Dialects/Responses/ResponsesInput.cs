@@ -5,7 +5,8 @@ namespace Proxy.Core.Dialects.Responses;
 /// <summary>
 /// A Responses request's <c>instructions</c> and <c>input</c> as chat <c>messages</c>: instructions and developer
 /// messages are system messages; a run of <c>function_call</c> items is one assistant message with <c>tool_calls</c>
-/// (joined to the assistant message just before it); each <c>function_call_output</c> is a <c>tool</c> message.
+/// (joined to the assistant message just before it); each <c>function_call_output</c> is a <c>tool</c> message, with
+/// the images a tool returned in a user message after them.
 /// <c>reasoning</c> items are left out: they are the model's own earlier reasoning, which a chat model has no place for
 /// and which, encrypted, only OpenAI could read.
 /// </summary>
@@ -71,12 +72,7 @@ internal static class ResponsesInput
                     w.WriteEndObject();
                     break;
                 case "function_call_output":
-                    w.WriteStartObject();
-                    w.WriteString("role", "tool");
-                    w.WriteString("tool_call_id", String(item, "call_id", param));
-                    w.WriteString("content", Output(item, param));
-                    w.WriteEndObject();
-                    at++;
+                    at = WriteOutputs(items, at, w);
                     break;
                 case "reasoning":
                     at++;
@@ -127,6 +123,41 @@ internal static class ResponsesInput
         return end;
     }
 
+    /// <summary>
+    /// A run of <c>function_call_output</c> items, a <c>tool</c> message each; returns where the run ends. A chat tool
+    /// message carries text only, so the images a tool returned (Codex's <c>view_image</c>) follow the run as a user
+    /// message, where the model sees them right after the results.
+    /// </summary>
+    private static int WriteOutputs(List<JsonElement> items, int at, Utf8JsonWriter w)
+    {
+        var images = new List<(JsonElement Part, string Param)>();
+        for (; at < items.Count && Type(items[at]) == "function_call_output"; at++)
+        {
+            var item = items[at];
+            var param = $"input[{at}]";
+            w.WriteStartObject();
+            w.WriteString("role", "tool");
+            w.WriteString("tool_call_id", String(item, "call_id", param));
+            w.WriteString("content", Output(item, param, images));
+            w.WriteEndObject();
+        }
+        if (images.Count > 0)
+        {
+            w.WriteStartObject();
+            w.WriteString("role", "user");
+            w.WriteStartArray("content");
+            foreach (var (part, param) in images)
+            {
+                w.WriteStartObject();
+                WriteImage(part, param, w);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        return at;
+    }
+
     /// <summary>Developer messages are system messages in chat completions.</summary>
     private static string Role(JsonElement item, string param) =>
         (item.TryGetProperty("role", out var r) ? r.GetString() : null) switch
@@ -169,15 +200,7 @@ internal static class ResponsesInput
                     w.WriteString("text", part.TryGetProperty("text", out var text) ? text.GetString() : "");
                     break;
                 case "input_image":
-                    w.WriteString("type", "image_url");
-                    w.WriteStartObject("image_url");
-                    w.WriteString("url", part.TryGetProperty("image_url", out var url) && url.ValueKind == JsonValueKind.String ? url.GetString()
-                        : throw ProxyError.BadRequest($"{partParam}: images are taken by image_url (a data: or http(s) URL), not by file_id: this gateway does not hold files.", $"{partParam}.image_url"));
-                    if (part.TryGetProperty("detail", out var detail) && detail.ValueKind == JsonValueKind.String)
-                    {
-                        w.WriteString("detail", detail.GetString());
-                    }
-                    w.WriteEndObject();
+                    WriteImage(part, partParam, w);
                     break;
                 case var other:
                     throw ProxyError.BadRequest($"{partParam}.type '{other}' is not supported for this model: it takes input_text, output_text and input_image parts.", $"{partParam}.type");
@@ -187,18 +210,50 @@ internal static class ResponsesInput
         w.WriteEndArray();
     }
 
-    /// <summary>A tool's output: a string, or its text parts joined (a chat tool message carries text).</summary>
-    private static string Output(JsonElement item, string param)
+    /// <summary>An <c>input_image</c> part as chat's <c>image_url</c> part (inside an open object).</summary>
+    private static void WriteImage(JsonElement part, string param, Utf8JsonWriter w)
+    {
+        w.WriteString("type", "image_url");
+        w.WriteStartObject("image_url");
+        w.WriteString("url", part.TryGetProperty("image_url", out var url) && url.ValueKind == JsonValueKind.String ? url.GetString()
+            : throw ProxyError.BadRequest($"{param}: images are taken by image_url (a data: or http(s) URL), not by file_id: this gateway does not hold files.", $"{param}.image_url"));
+        if (part.TryGetProperty("detail", out var detail) && detail.ValueKind == JsonValueKind.String)
+        {
+            w.WriteString("detail", detail.GetString());
+        }
+        w.WriteEndObject();
+    }
+
+    /// <summary>A tool's output: a string, or its text parts joined (a chat tool message carries text); its images go to <paramref name="images"/>.</summary>
+    private static string Output(JsonElement item, string param, List<(JsonElement Part, string Param)> images)
     {
         var output = item.TryGetProperty("output", out var o) ? o : default;
-        return output.ValueKind switch
+        if (output.ValueKind == JsonValueKind.String)
         {
-            JsonValueKind.String => output.GetString()!,
-            JsonValueKind.Array => string.Join("\n", output.EnumerateArray().Select((p, n) => PartType(p) is "input_text" or "output_text" && p.TryGetProperty("text", out var t)
-                ? t.GetString()
-                : throw ProxyError.BadRequest($"{param}.output[{n}].type '{PartType(p)}' is not supported for this model: a tool's output to it is text.", $"{param}.output[{n}].type"))),
-            _ => throw ProxyError.BadRequest($"{param}.output must be a string or a list of parts.", $"{param}.output"),
-        };
+            return output.GetString()!;
+        }
+        if (output.ValueKind != JsonValueKind.Array)
+        {
+            throw ProxyError.BadRequest($"{param}.output must be a string or a list of parts.", $"{param}.output");
+        }
+        var texts = new List<string?>();
+        var n = 0;
+        foreach (var part in output.EnumerateArray())
+        {
+            var partParam = $"{param}.output[{n++}]";
+            switch (PartType(part))
+            {
+                case "input_text" or "output_text":
+                    texts.Add(part.TryGetProperty("text", out var t) ? t.GetString() : "");
+                    break;
+                case "input_image":
+                    images.Add((part, partParam));
+                    break;
+                case var other:
+                    throw ProxyError.BadRequest($"{partParam}.type '{other}' is not supported for this model: a tool's output to it is text and images.", $"{partParam}.type");
+            }
+        }
+        return texts.Count > 0 ? string.Join("\n", texts) : "(the image follows)";
     }
 
     /// <summary>An item without a type is a message (the short form <c>{"role", "content"}</c>).</summary>
