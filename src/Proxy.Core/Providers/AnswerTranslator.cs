@@ -1,10 +1,117 @@
+using Microsoft.AspNetCore.Http;
+
 namespace Proxy.Core.Providers;
 
-/// <summary>Turns a provider's answer into OpenAI's as it is written; <see cref="CompleteAsync"/> once the provider is done.</summary>
-internal abstract class AnswerTranslator : Stream
+/// <summary>
+/// A provider's answer turned into the client's shape as it is written. An SSE stream is translated event by event:
+/// each event's <c>data:</c> goes to <see cref="OnEvent"/>, and what that wrote to <see cref="Out"/> is sent and flushed
+/// after every write of the provider's. A JSON answer, an error included, is held until it is complete and translated
+/// whole by <see cref="Whole"/>. <see cref="CompleteAsync"/> once the provider is done.
+/// </summary>
+internal abstract class AnswerTranslator(Stream toClient, HttpResponse response) : Stream
 {
-    /// <summary>Writes what is still held (a whole JSON answer is translated only once it is complete).</summary>
-    public abstract ValueTask CompleteAsync(CancellationToken ct);
+    /// <summary>A JSON answer is held until it is complete, up to this size (providers' longest answers are far smaller).</summary>
+    private const int MaxJsonBytes = 64 * 1024 * 1024;
+
+    private readonly PooledBuffer _pending = new();
+    private readonly PooledBuffer _event = new();
+    private bool? _isStream;
+
+    /// <summary>What the translation has written for the client and not yet sent.</summary>
+    protected PooledBuffer Out { get; } = new();
+
+    protected HttpResponse Response => response;
+
+    /// <summary>A successful SSE answer; decided at the first byte (or at the end), when the provider's status and headers are known.</summary>
+    protected bool IsStream => _isStream ??= response.StatusCode is >= 200 and < 300
+        && response.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true;
+
+    /// <summary>One SSE event's data (its <c>data:</c> lines joined), to be translated into <see cref="Out"/>.</summary>
+    protected abstract void OnEvent(ReadOnlySpan<byte> data);
+
+    /// <summary>The stream has ended, with or without its own last event: whatever the client still needs goes to <see cref="Out"/>.</summary>
+    protected virtual void OnStreamEnd()
+    {
+    }
+
+    /// <summary>A whole JSON answer (or error, see <see cref="Response"/>'s status) as the client gets it; empty: nothing.</summary>
+    protected abstract ReadOnlyMemory<byte> Whole(ReadOnlyMemory<byte> answer);
+
+    public sealed override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (!IsStream)
+        {
+            if (_pending.Count + buffer.Length > MaxJsonBytes)
+            {
+                throw new InvalidDataException("The provider's answer is larger than the gateway translates.");
+            }
+            _pending.Write(buffer.Span);
+            return;
+        }
+        _pending.Write(buffer.Span);
+        ReadEvents();
+        await SendAsync(cancellationToken);
+    }
+
+    /// <summary>Ends a stream, or translates and writes the held JSON answer.</summary>
+    public async ValueTask CompleteAsync(CancellationToken ct)
+    {
+        if (IsStream)
+        {
+            OnStreamEnd();
+            await SendAsync(ct);
+            return;
+        }
+        var body = Whole(_pending.WrittenMemory);
+        if (!body.IsEmpty)
+        {
+            await toClient.WriteAsync(body, ct);
+        }
+    }
+
+    private async ValueTask SendAsync(CancellationToken ct)
+    {
+        if (Out.Count > 0)
+        {
+            await toClient.WriteAsync(Out.WrittenMemory, ct);
+            await toClient.FlushAsync(ct);
+            Out.Clear();
+        }
+    }
+
+    /// <summary>SSE lines: <c>data:</c> lines gather until the blank line that ends an event (its <c>event:</c> name is also in its data).</summary>
+    private void ReadEvents()
+    {
+        var consumed = 0;
+        var data = _pending.Written;
+        int newline;
+        while ((newline = data[consumed..].IndexOf((byte)'\n')) >= 0)
+        {
+            var line = data.Slice(consumed, newline).TrimEnd((byte)'\r');
+            consumed += newline + 1;
+            if (line.IsEmpty)
+            {
+                if (_event.Count > 0)
+                {
+                    OnEvent(_event.Written);
+                    _event.Clear();
+                }
+            }
+            else if (line.StartsWith("data:"u8))
+            {
+                _event.Write(line[5..].TrimStart((byte)' '));
+            }
+        }
+        _pending.Consume(consumed);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        _pending.Dispose();
+        _event.Dispose();
+        Out.Dispose();
+        base.Dispose(disposing);
+    }
 
     public override bool CanRead => false;
     public override bool CanSeek => false;

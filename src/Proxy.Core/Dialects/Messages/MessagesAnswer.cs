@@ -13,17 +13,10 @@ namespace Proxy.Core.Dialects.Messages;
 /// counts (once the usage chunk has come, or at the end without it) and <c>message_stop</c>. A JSON answer, an error
 /// included, is held until it is complete, then translated whole.
 /// </summary>
-internal sealed class MessagesAnswer(Stream toClient, HttpResponse response) : AnswerTranslator
+internal sealed class MessagesAnswer(Stream toClient, HttpResponse response) : AnswerTranslator(toClient, response)
 {
-    /// <summary>A JSON answer is held until it is complete, up to this size.</summary>
-    private const int MaxJsonBytes = 64 * 1024 * 1024;
-
-    private readonly PooledBuffer _pending = new();
-    private readonly PooledBuffer _event = new();
-    private readonly PooledBuffer _out = new();
     private readonly ChatChunk _chunk = new();
     private Utf8JsonWriter? _writer;
-    private bool? _isStream;
     private bool _started;
     private bool _stopped;
 
@@ -44,95 +37,32 @@ internal sealed class MessagesAnswer(Stream toClient, HttpResponse response) : A
         ToolUse,
     }
 
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        if (!IsStream)
-        {
-            if (_pending.Count + buffer.Length > MaxJsonBytes)
-            {
-                throw new InvalidDataException("The provider's answer is larger than the gateway translates.");
-            }
-            _pending.Write(buffer.Span);
-            return;
-        }
-        _pending.Write(buffer.Span);
-        ReadLines();
-        await FlushOutAsync(cancellationToken);
-    }
+    /// <summary>A stream that ended without <c>[DONE]</c> still gets its end.</summary>
+    protected override void OnStreamEnd() => Finish();
 
-    /// <summary>A stream that ended without <c>[DONE]</c> still gets its end; a held JSON answer is translated and sent.</summary>
-    public override async ValueTask CompleteAsync(CancellationToken ct)
+    /// <summary>A held JSON answer, translated; an error in Anthropic's shape.</summary>
+    protected override ReadOnlyMemory<byte> Whole(ReadOnlyMemory<byte> answer)
     {
-        if (IsStream)
+        var ok = Response.StatusCode is >= 200 and < 300;
+        if (ok && answer.IsEmpty)
         {
-            Finish();
-            await FlushOutAsync(ct);
-            return;
+            return default;
         }
-        var ok = response.StatusCode is >= 200 and < 300;
-        if (ok && _pending.Count == 0)
-        {
-            return;
-        }
-        var body = ok ? MessagesCompletion.FromChat(_pending.WrittenMemory) : MessagesError.FromOpenAI(response.StatusCode, _pending.Written);
-        if (!response.HasStarted)
+        if (!Response.HasStarted)
         {
             // The provider's own type may not be JSON (an error page); what the client gets is.
-            response.ContentType = "application/json";
+            Response.ContentType = "application/json";
         }
-        await toClient.WriteAsync(body, ct);
+        return ok ? MessagesCompletion.FromChat(answer) : MessagesError.FromOpenAI(Response.StatusCode, answer.Span);
     }
 
     protected override void Dispose(bool disposing)
     {
         _writer?.Dispose();
-        _pending.Dispose();
-        _event.Dispose();
-        _out.Dispose();
         base.Dispose(disposing);
     }
 
-    /// <summary>Decided at the first byte, when the provider's status and headers are known.</summary>
-    private bool IsStream => _isStream ??= response.StatusCode is >= 200 and < 300
-        && response.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true;
-
-    private async ValueTask FlushOutAsync(CancellationToken ct)
-    {
-        if (_out.Count > 0)
-        {
-            await toClient.WriteAsync(_out.WrittenMemory, ct);
-            await toClient.FlushAsync(ct);
-            _out.Clear();
-        }
-    }
-
-    /// <summary>SSE lines: <c>data:</c> lines gather until the blank line that ends an event.</summary>
-    private void ReadLines()
-    {
-        var consumed = 0;
-        var data = _pending.Written;
-        int newline;
-        while ((newline = data[consumed..].IndexOf((byte)'\n')) >= 0)
-        {
-            var line = data.Slice(consumed, newline).TrimEnd((byte)'\r');
-            consumed += newline + 1;
-            if (line.IsEmpty)
-            {
-                if (_event.Count > 0)
-                {
-                    OnChunk(_event.Written);
-                    _event.Clear();
-                }
-            }
-            else if (line.StartsWith("data:"u8))
-            {
-                _event.Write(line[5..].TrimStart((byte)' '));
-            }
-        }
-        _pending.Consume(consumed);
-    }
-
-    private void OnChunk(ReadOnlySpan<byte> json)
+    protected override void OnEvent(ReadOnlySpan<byte> json)
     {
         if (json.SequenceEqual("[DONE]"u8))
         {
@@ -308,16 +238,16 @@ internal sealed class MessagesAnswer(Stream toClient, HttpResponse response) : A
     /// <summary>Starts an event: its name line, then its data, an object whose <c>type</c> is the name (as Anthropic's SDKs check).</summary>
     private Utf8JsonWriter Event(ReadOnlySpan<byte> type)
     {
-        _out.Write("event: "u8);
-        _out.Write(type);
-        _out.Write("\ndata: "u8);
+        Out.Write("event: "u8);
+        Out.Write(type);
+        Out.Write("\ndata: "u8);
         if (_writer is null)
         {
-            _writer = new Utf8JsonWriter(_out, AnthropicApi.Json);
+            _writer = new Utf8JsonWriter(Out, AnthropicApi.Json);
         }
         else
         {
-            _writer.Reset(_out);
+            _writer.Reset(Out);
         }
         _writer.WriteStartObject();
         _writer.WriteString("type", type);
@@ -328,6 +258,6 @@ internal sealed class MessagesAnswer(Stream toClient, HttpResponse response) : A
     {
         w.WriteEndObject();
         w.Flush();
-        _out.Write("\n\n"u8);
+        Out.Write("\n\n"u8);
     }
 }

@@ -20,14 +20,8 @@ namespace Proxy.Core.Dialects.Responses;
 /// (already OpenAI's envelope) goes through unchanged.
 /// </para>
 /// </summary>
-internal sealed class ResponsesAnswer(Stream toClient, HttpResponse response) : AnswerTranslator
+internal sealed class ResponsesAnswer(Stream toClient, HttpResponse response) : AnswerTranslator(toClient, response)
 {
-    /// <summary>A JSON answer is held until it is complete, up to this size.</summary>
-    private const int MaxJsonBytes = 64 * 1024 * 1024;
-
-    private readonly PooledBuffer _pending = new();
-    private readonly PooledBuffer _event = new();
-    private readonly PooledBuffer _out = new();
     private readonly PooledBuffer _text = new(1024);
     private readonly List<ToolCallDelta> _calls = [];
     private readonly List<OutputItem> _items = [];
@@ -36,7 +30,6 @@ internal sealed class ResponsesAnswer(Stream toClient, HttpResponse response) : 
     private readonly Dictionary<int, OutputItem> _tools = [];
     private OutputItem? _message;
     private Utf8JsonWriter? _writer;
-    private bool? _isStream;
     private int _sequence;
     private string? _id;
     private string _model = "";
@@ -45,57 +38,30 @@ internal sealed class ResponsesAnswer(Stream toClient, HttpResponse response) : 
     private ChatUsage? _usage;
     private bool _ended;
 
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    /// <summary>A stream that ended without <c>[DONE]</c>: complete if the answer was finished, else say it was cut off.</summary>
+    protected override void OnStreamEnd()
     {
-        _isStream ??= response.StatusCode is >= 200 and < 300
-            && response.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true;
-        if (_isStream == false)
+        if (_id is null || _ended)
         {
-            if (_pending.Count + buffer.Length > MaxJsonBytes)
-            {
-                throw new InvalidDataException("The provider's answer is larger than the gateway translates.");
-            }
-            _pending.Write(buffer.Span);
             return;
         }
-        _pending.Write(buffer.Span);
-        ReadLines();
-        await SendAsync(cancellationToken);
+        if (_finishReason is null)
+        {
+            Failed("stream_ended", "The provider's stream ended before its answer was complete.");
+        }
+        else
+        {
+            Completed();
+        }
     }
 
-    public override async ValueTask CompleteAsync(CancellationToken ct)
-    {
-        if (_isStream == true)
-        {
-            // A stream that ended without [DONE]: complete if the answer was finished, else say it was cut off.
-            if (_id is not null && !_ended)
-            {
-                if (_finishReason is null)
-                {
-                    Failed("stream_ended", "The provider's stream ended before its answer was complete.");
-                }
-                else
-                {
-                    Completed();
-                }
-            }
-            await SendAsync(ct);
-            return;
-        }
-        if (_pending.Count == 0)
-        {
-            return;
-        }
-        var body = response.StatusCode is >= 200 and < 300 ? ResponsesCompletion.Translate(_pending.WrittenMemory) : _pending.WrittenMemory;
-        await toClient.WriteAsync(body, ct);
-    }
+    /// <summary>A held JSON answer, translated; an error is already OpenAI's envelope and goes as it is.</summary>
+    protected override ReadOnlyMemory<byte> Whole(ReadOnlyMemory<byte> answer) =>
+        !answer.IsEmpty && Response.StatusCode is >= 200 and < 300 ? ResponsesCompletion.Translate(answer) : answer;
 
     protected override void Dispose(bool disposing)
     {
         _writer?.Dispose();
-        _pending.Dispose();
-        _event.Dispose();
-        _out.Dispose();
         _text.Dispose();
         foreach (var item in _items)
         {
@@ -104,43 +70,7 @@ internal sealed class ResponsesAnswer(Stream toClient, HttpResponse response) : 
         base.Dispose(disposing);
     }
 
-    private async ValueTask SendAsync(CancellationToken ct)
-    {
-        if (_out.Count > 0)
-        {
-            await toClient.WriteAsync(_out.WrittenMemory, ct);
-            await toClient.FlushAsync(ct);
-            _out.Clear();
-        }
-    }
-
-    /// <summary>SSE lines: <c>data:</c> lines gather until the blank line that ends an event.</summary>
-    private void ReadLines()
-    {
-        var consumed = 0;
-        var data = _pending.Written;
-        int newline;
-        while ((newline = data[consumed..].IndexOf((byte)'\n')) >= 0)
-        {
-            var line = data.Slice(consumed, newline).TrimEnd((byte)'\r');
-            consumed += newline + 1;
-            if (line.IsEmpty)
-            {
-                if (_event.Count > 0)
-                {
-                    OnChunk(_event.Written);
-                    _event.Clear();
-                }
-            }
-            else if (line.StartsWith("data:"u8))
-            {
-                _event.Write(line[5..].TrimStart((byte)' '));
-            }
-        }
-        _pending.Consume(consumed);
-    }
-
-    private void OnChunk(ReadOnlySpan<byte> json)
+    protected override void OnEvent(ReadOnlySpan<byte> json)
     {
         if (_ended)
         {
@@ -308,19 +238,19 @@ internal sealed class ResponsesAnswer(Stream toClient, HttpResponse response) : 
         _ended = true;
     }
 
-    /// <summary>Starts an event in <see cref="_out"/>: its SSE name, then its JSON with <c>type</c> and <c>sequence_number</c>.</summary>
+    /// <summary>Starts an event in <see cref="Out"/>: its SSE name, then its JSON with <c>type</c> and <c>sequence_number</c>.</summary>
     private Utf8JsonWriter Begin(string type)
     {
-        _out.Write("event: "u8);
-        _out.Advance(System.Text.Encoding.UTF8.GetBytes(type, _out.GetSpan(type.Length)));
-        _out.Write("\ndata: "u8);
+        Out.Write("event: "u8);
+        Out.Advance(System.Text.Encoding.UTF8.GetBytes(type, Out.GetSpan(type.Length)));
+        Out.Write("\ndata: "u8);
         if (_writer is null)
         {
-            _writer = new Utf8JsonWriter(_out, ResponsesCompletion.Json);
+            _writer = new Utf8JsonWriter(Out, ResponsesCompletion.Json);
         }
         else
         {
-            _writer.Reset(_out);
+            _writer.Reset(Out);
         }
         _writer.WriteStartObject();
         _writer.WriteString("type", type);
@@ -332,7 +262,7 @@ internal sealed class ResponsesAnswer(Stream toClient, HttpResponse response) : 
     {
         w.WriteEndObject();
         w.Flush();
-        _out.Write("\n\n"u8);
+        Out.Write("\n\n"u8);
     }
 
     private static void Place(Utf8JsonWriter w, OutputItem item)

@@ -12,17 +12,10 @@ namespace Proxy.Core.Providers.Anthropic;
 /// Events are read by <see cref="AnthropicEvent"/> and written with one <see cref="Utf8JsonWriter"/>, both on pooled
 /// buffers: no document per chunk.
 /// </summary>
-internal sealed class AnthropicAnswer(Stream toClient, HttpResponse response, bool includeUsage, UsageMeter meter) : AnswerTranslator
+internal sealed class AnthropicAnswer(Stream toClient, HttpResponse response, bool includeUsage, UsageMeter meter) : AnswerTranslator(toClient, response)
 {
-    /// <summary>A JSON answer is held until it is complete, up to this size (Anthropic's longest answers are far smaller).</summary>
-    private const int MaxJsonBytes = 64 * 1024 * 1024;
-
-    private readonly PooledBuffer _pending = new();
-    private readonly PooledBuffer _event = new();
-    private readonly PooledBuffer _out = new();
     private readonly PooledBuffer _text = new(1024);
     private Utf8JsonWriter? _writer;
-    private bool? _isStream;
     private string _id = "";
     private string _model = "";
     private long _created;
@@ -34,76 +27,18 @@ internal sealed class AnthropicAnswer(Stream toClient, HttpResponse response, bo
     /// <summary>Anthropic block index → OpenAI tool call index, for the tool_use blocks of the answer.</summary>
     private readonly Dictionary<int, int> _tools = [];
 
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        _isStream ??= response.StatusCode is >= 200 and < 300
-            && response.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true;
-        if (_isStream == false)
-        {
-            if (_pending.Count + buffer.Length > MaxJsonBytes)
-            {
-                throw new InvalidDataException("The provider's answer is larger than the gateway translates.");
-            }
-            _pending.Write(buffer.Span);
-            return;
-        }
-        _pending.Write(buffer.Span);
-        ReadLines();
-        if (_out.Count > 0)
-        {
-            await toClient.WriteAsync(_out.WrittenMemory, cancellationToken);
-            await toClient.FlushAsync(cancellationToken);
-            _out.Clear();
-        }
-    }
-
-    public override async ValueTask CompleteAsync(CancellationToken ct)
-    {
-        if (_isStream != false || _pending.Count == 0)
-        {
-            return;
-        }
-        var body = response.StatusCode is >= 200 and < 300 ? AnthropicCompletion.Translate(_pending.WrittenMemory, meter) : AnthropicCompletion.Error(response.StatusCode, _pending.Written);
-        await toClient.WriteAsync(body, ct);
-    }
+    protected override ReadOnlyMemory<byte> Whole(ReadOnlyMemory<byte> answer) =>
+        answer.IsEmpty ? default
+        : Response.StatusCode is >= 200 and < 300 ? AnthropicCompletion.Translate(answer, meter) : AnthropicCompletion.Error(Response.StatusCode, answer.Span);
 
     protected override void Dispose(bool disposing)
     {
         _writer?.Dispose();
-        _pending.Dispose();
-        _event.Dispose();
-        _out.Dispose();
         _text.Dispose();
         base.Dispose(disposing);
     }
 
-    /// <summary>SSE lines: <c>data:</c> lines gather until the blank line that ends an event (the <c>event:</c> name is also in its data).</summary>
-    private void ReadLines()
-    {
-        var consumed = 0;
-        var data = _pending.Written;
-        int newline;
-        while ((newline = data[consumed..].IndexOf((byte)'\n')) >= 0)
-        {
-            var line = data.Slice(consumed, newline).TrimEnd((byte)'\r');
-            consumed += newline + 1;
-            if (line.IsEmpty)
-            {
-                if (_event.Count > 0)
-                {
-                    OnEvent(_event.Written);
-                    _event.Clear();
-                }
-            }
-            else if (line.StartsWith("data:"u8))
-            {
-                _event.Write(line[5..].TrimStart((byte)' '));
-            }
-        }
-        _pending.Consume(consumed);
-    }
-
-    private void OnEvent(ReadOnlySpan<byte> json)
+    protected override void OnEvent(ReadOnlySpan<byte> json)
     {
         var e = AnthropicEvent.Read(json, _text);
         switch (e.Type)
@@ -142,7 +77,7 @@ internal sealed class AnthropicAnswer(Stream toClient, HttpResponse response, bo
                 {
                     Usage();
                 }
-                _out.Write("data: [DONE]\n\n"u8);
+                Out.Write("data: [DONE]\n\n"u8);
                 break;
             case "error":
                 // OpenAI's SDKs raise an error for a chunk that carries one.
@@ -218,17 +153,17 @@ internal sealed class AnthropicAnswer(Stream toClient, HttpResponse response, bo
         End(w);
     }
 
-    /// <summary>The one writer of this answer, set to write after <c>data: </c> in <see cref="_out"/>.</summary>
+    /// <summary>The one writer of this answer, set to write after <c>data: </c> in <see cref="Out"/>.</summary>
     private Utf8JsonWriter Writer()
     {
-        _out.Write("data: "u8);
+        Out.Write("data: "u8);
         if (_writer is null)
         {
-            _writer = new Utf8JsonWriter(_out, AnthropicApi.Json);
+            _writer = new Utf8JsonWriter(Out, AnthropicApi.Json);
         }
         else
         {
-            _writer.Reset(_out);
+            _writer.Reset(Out);
         }
         return _writer;
     }
@@ -236,7 +171,7 @@ internal sealed class AnthropicAnswer(Stream toClient, HttpResponse response, bo
     private void End(Utf8JsonWriter w)
     {
         w.Flush();
-        _out.Write("\n\n"u8);
+        Out.Write("\n\n"u8);
     }
 
     private void Envelope(Utf8JsonWriter w, string type)
