@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using Anthropic;
 using Anthropic.Models.Messages;
 using Portal.Tests.Infrastructure;
+using static Portal.Tests.Infrastructure.AnthropicCalls;
 
 namespace Portal.Tests.Dialects;
 
@@ -223,8 +224,8 @@ public sealed class TranslatedMessagesTests(LlmFixture fixture) : IClassFixture<
         var (_, key, _) = await GptAsync("error429");
         var (_, other, _) = await GptAsync("error500");
 
-        var limited = await Post(key, Message("gpt"));
-        var failed = await Post(other, Message("gpt"));
+        var limited = await PostAsync(Gateway, key, Message("gpt"));
+        var failed = await PostAsync(Gateway, other, Message("gpt"));
 
         Assert.Equal("Rate limit reached for gpt-4o (provider side).", await AnthropicErrorAsync(limited, HttpStatusCode.TooManyRequests, "rate_limit_error"));
         Assert.Contains("stand-in", await AnthropicErrorAsync(failed, HttpStatusCode.InternalServerError, "api_error"));
@@ -237,34 +238,10 @@ public sealed class TranslatedMessagesTests(LlmFixture fixture) : IClassFixture<
         var body = Message("gpt");
         body["tools"] = new JsonArray(new JsonObject { ["type"] = "web_search_20250305", ["name"] = "web_search" });
 
-        var refused = await Post(key, body);
+        var refused = await PostAsync(Gateway, key, body);
 
         Assert.Contains("web_search", await AnthropicErrorAsync(refused, HttpStatusCode.BadRequest, "invalid_request_error"));
         Assert.Empty(Upstream.ReceivedBy(upstream));
-    }
-
-    private static JsonObject Message(string model) => new()
-    {
-        ["model"] = model, ["max_tokens"] = 50, ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = "hi" }),
-    };
-
-    private async Task<HttpResponseMessage> Post(string key, JsonObject body)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/messages") { Content = JsonContent.Create(body) };
-        request.Headers.Add("x-api-key", key);
-        request.Headers.Add("anthropic-version", "2023-06-01");
-        return await Gateway.Client(null).SendAsync(request);
-    }
-
-    /// <summary>Anthropic's error shape with the expected status and type; its message.</summary>
-    private static async Task<string> AnthropicErrorAsync(HttpResponseMessage response, HttpStatusCode status, string type)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == status, $"expected {status}, got {response.StatusCode}: {text}");
-        var json = JsonNode.Parse(text)!.AsObject();
-        Assert.Equal("error", json["type"]!.GetValue<string>());
-        Assert.Equal(type, json["error"]!["type"]!.GetValue<string>());
-        return json["error"]!["message"]!.GetValue<string>();
     }
 
     private async Task<(string Team, string Key, string Upstream)> GptAsync(string scenario = "gpt")

@@ -6,6 +6,7 @@ using Anthropic;
 using Anthropic.Models.Messages;
 using Anthropic.Models.Models;
 using Portal.Tests.Infrastructure;
+using static Portal.Tests.Infrastructure.AnthropicCalls;
 
 namespace Portal.Tests.Providers;
 
@@ -212,7 +213,7 @@ public sealed class AnthropicMessagesTests(LlmFixture fixture) : IClassFixture<L
             ["model_info"] = new JsonObject { ["team_id"] = team },
         })).EnsureSuccessStatusCode();
 
-        var failed = await Post(key, Message("gone"));
+        var failed = await PostAsync(Gateway, key, Message("gone"));
 
         Assert.Contains("gone", await AnthropicErrorAsync(failed, HttpStatusCode.BadGateway, "api_error"));
     }
@@ -223,8 +224,8 @@ public sealed class AnthropicMessagesTests(LlmFixture fixture) : IClassFixture<L
         var (_, _, upstream) = await ClaudeAsync();
         var otherKey = await Gateway.GenerateKeyAsync(await Gateway.CreateTeamAsync());
 
-        var other = await AnthropicErrorAsync(await Post(otherKey, Message("claude")), HttpStatusCode.NotFound, "not_found_error");
-        var missing = await AnthropicErrorAsync(await Post(otherKey, Message("no-such-model")), HttpStatusCode.NotFound, "not_found_error");
+        var other = await AnthropicErrorAsync(await PostAsync(Gateway, otherKey, Message("claude")), HttpStatusCode.NotFound, "not_found_error");
+        var missing = await AnthropicErrorAsync(await PostAsync(Gateway, otherKey, Message("no-such-model")), HttpStatusCode.NotFound, "not_found_error");
 
         Assert.Equal(missing.Replace("no-such-model", "claude"), other);
         Assert.Empty(Upstream.ReceivedBy(upstream));
@@ -239,13 +240,13 @@ public sealed class AnthropicMessagesTests(LlmFixture fixture) : IClassFixture<L
 
         var malformed = await Gateway.Client(key).PostAsync("/v1/messages", new StringContent("{\"model\": \"claude\", ", Encoding.UTF8, "application/json"));
         await AnthropicErrorAsync(malformed, HttpStatusCode.BadRequest, "invalid_request_error");
-        var noMaxTokens = await Post(key, new JsonObject { ["model"] = "claude", ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = "hi" }) });
+        var noMaxTokens = await PostAsync(Gateway, key, new JsonObject { ["model"] = "claude", ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = "hi" }) });
         Assert.Equal("max_tokens: Field required", await AnthropicErrorAsync(noMaxTokens, HttpStatusCode.BadRequest, "invalid_request_error"));
-        var noModel = await Post(key, new JsonObject { ["max_tokens"] = 5, ["messages"] = new JsonArray() });
+        var noModel = await PostAsync(Gateway, key, new JsonObject { ["max_tokens"] = 5, ["messages"] = new JsonArray() });
         Assert.Equal("model: Field required", await AnthropicErrorAsync(noModel, HttpStatusCode.BadRequest, "invalid_request_error"));
         var noKey = await Gateway.Client(null).PostAsJsonAsync("/v1/messages", Message("claude"));
         await AnthropicErrorAsync(noKey, HttpStatusCode.Unauthorized, "authentication_error");
-        var badKey = await Post("sk-not-a-key-of-this-gateway", Message("claude"));
+        var badKey = await PostAsync(Gateway, "sk-not-a-key-of-this-gateway", Message("claude"));
         await AnthropicErrorAsync(badKey, HttpStatusCode.Unauthorized, "authentication_error");
         Assert.Empty(Upstream.ReceivedBy(upstream));
     }
@@ -257,9 +258,9 @@ public sealed class AnthropicMessagesTests(LlmFixture fixture) : IClassFixture<L
         var broke = await Gateway.GenerateKeyAsync(team, new { max_budget = 0 });
         var slow = await Gateway.GenerateKeyAsync(team, new { rpm_limit = 1 });
 
-        await AnthropicErrorAsync(await Post(broke, Message("claude")), HttpStatusCode.BadRequest, "invalid_request_error");
-        (await Post(slow, Message("claude"))).EnsureSuccessStatusCode();
-        var limited = await Post(slow, Message("claude"));
+        await AnthropicErrorAsync(await PostAsync(Gateway, broke, Message("claude")), HttpStatusCode.BadRequest, "invalid_request_error");
+        (await PostAsync(Gateway, slow, Message("claude"))).EnsureSuccessStatusCode();
+        var limited = await PostAsync(Gateway, slow, Message("claude"));
         await AnthropicErrorAsync(limited, HttpStatusCode.TooManyRequests, "rate_limit_error");
         Assert.True(limited.Headers.RetryAfter is not null);
         Assert.Single(Upstream.ReceivedBy(upstream));
@@ -271,7 +272,7 @@ public sealed class AnthropicMessagesTests(LlmFixture fixture) : IClassFixture<L
         var (team, key, upstream) = await ClaudeAsync();
         (await Gateway.Client().PostAsJsonAsync("/team/update", new { team_id = team, model_aliases = new { sonnet = "claude" } })).EnsureSuccessStatusCode();
 
-        var answer = await Post(key, Message("sonnet"));
+        var answer = await PostAsync(Gateway, key, Message("sonnet"));
 
         Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
         Assert.Equal("claude-sonnet-4-5", Assert.Single(Upstream.ReceivedBy(upstream)).Json["model"]!.GetValue<string>());
@@ -283,7 +284,7 @@ public sealed class AnthropicMessagesTests(LlmFixture fixture) : IClassFixture<L
     {
         var (_, key, upstream) = await ClaudeAsync("claude529");
 
-        var overloaded = await Post(key, Message("claude"));
+        var overloaded = await PostAsync(Gateway, key, Message("claude"));
 
         Assert.Equal("Overloaded", await AnthropicErrorAsync(overloaded, (HttpStatusCode)529, "overloaded_error"));
         Assert.NotEmpty(Upstream.ReceivedBy(upstream));
@@ -295,34 +296,10 @@ public sealed class AnthropicMessagesTests(LlmFixture fixture) : IClassFixture<L
         var (_, key, upstream) = await ClaudeAsync();
         var huge = new string('a', 30_000_100);
 
-        var refused = await Post(key, new JsonObject { ["model"] = "claude", ["max_tokens"] = 5, ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = huge }) });
+        var refused = await PostAsync(Gateway, key, new JsonObject { ["model"] = "claude", ["max_tokens"] = 5, ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = huge }) });
 
         await AnthropicErrorAsync(refused, HttpStatusCode.RequestEntityTooLarge, "request_too_large");
         Assert.Empty(Upstream.ReceivedBy(upstream));
-    }
-
-    private static JsonObject Message(string model) => new()
-    {
-        ["model"] = model, ["max_tokens"] = 50, ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = "hi" }),
-    };
-
-    private async Task<HttpResponseMessage> Post(string key, JsonObject body)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/messages") { Content = JsonContent.Create(body) };
-        request.Headers.Add("x-api-key", key);
-        request.Headers.Add("anthropic-version", "2023-06-01");
-        return await Gateway.Client(null).SendAsync(request);
-    }
-
-    /// <summary>Anthropic's error shape with the expected status and type; its message.</summary>
-    private static async Task<string> AnthropicErrorAsync(HttpResponseMessage response, HttpStatusCode status, string type)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == status, $"expected {status}, got {response.StatusCode}: {text}");
-        var json = JsonNode.Parse(text)!.AsObject();
-        Assert.Equal("error", json["type"]!.GetValue<string>());
-        Assert.Equal(type, json["error"]!["type"]!.GetValue<string>());
-        return json["error"]!["message"]!.GetValue<string>();
     }
 
     private async Task<(string Team, string Key, string Upstream)> ClaudeAsync(string scenario = "claude")
