@@ -1,8 +1,10 @@
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Proxy.Core.Dialects;
+using Proxy.Core.Dialects.Messages;
 using Proxy.Core.Routing;
 using Proxy.Core.Usage;
 using Yarp.ReverseProxy.Forwarder;
@@ -44,9 +46,9 @@ public sealed partial class Attempt(IHttpForwarder forwarder, UpstreamClient ups
     internal static async Task CountTokensAsync(Call call, DeploymentEntry deployment, Attempted attempted)
     {
         int tokens;
-        using (var request = System.Text.Json.JsonDocument.Parse(call.ClientBody))
+        using (var request = JsonDocument.Parse(call.ClientBody))
         {
-            tokens = Dialects.Messages.TokenCount.Count(request.RootElement, deployment.UpstreamModel);
+            tokens = TokenCount.Count(request.RootElement, deployment.UpstreamModel);
         }
         var response = call.Http.Response;
         attempted.Announce(response, deployment.ModelId, call.CallId);
