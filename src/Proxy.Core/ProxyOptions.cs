@@ -19,4 +19,7 @@ public sealed class ProxyOptions
 
     /// <summary>How often budget periods are checked for their reset and rate windows are shared with other instances.</summary>
     public TimeSpan SpendSyncInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary><c>Proxy:Budgets</c>: unpriced models and the default output reservation.</summary>
+    public Spend.BudgetOptions Budgets { get; set; } = new();
 }

@@ -40,6 +40,10 @@ public sealed class CallLoop(Attempt attempt, Router router, SpendControl spend,
                     await Attempt.CountTokensAsync(call, deployment, new Attempted(retries, fallbacks));
                     return;
                 }
+                if (call.Route.IsAccounted)
+                {
+                    spend.Reserve(call.Allowance, call.Caller, model, deployment.Price, call.ClientBody.Span, call.Route.EstimatesTokens);
+                }
                 // Decided before the attempt, so that its answer is held back only when the call can go on.
                 var left = new AttemptsLeft(
                     Retry: n + 1 < maxAttempts && group.Length > (tried?.Count ?? 0) + 1,

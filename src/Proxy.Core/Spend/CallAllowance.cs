@@ -5,8 +5,9 @@ using Microsoft.AspNetCore.Http;
 namespace Proxy.Core.Spend;
 
 /// <summary>
-/// One admitted call: holds its place among the key's calls in flight, and takes what it used once it has ended.
-/// Writes OpenAI's <c>x-ratelimit-*</c> headers, for the tightest of the key's and team's limits, on the answer.
+/// One admitted call: holds its place among the key's calls in flight and, for the attempt under way, its worst-case
+/// cost on each of its budgets; takes what it used once it has ended. Writes OpenAI's <c>x-ratelimit-*</c> headers, for
+/// the tightest of the key's and team's limits, on the answer.
 /// </summary>
 public sealed class CallAllowance : IDisposable
 {
@@ -17,6 +18,10 @@ public sealed class CallAllowance : IDisposable
     private readonly SpendAccount? _team;
     private readonly SpendAccount? _user;
     private RateLimitLease? _parallel;
+
+    /// <summary>The attempt's reservation, held on the accounts whose bit is set (0 key, 1 team, 2 user, 3 member).</summary>
+    private double _reserved;
+    private int _heldOn;
 
     /// <summary>The key's user's spend in the key's team, when that member has a budget in it.</summary>
     internal SpendAccount? Member { get; init; }
@@ -47,7 +52,55 @@ public sealed class CallAllowance : IDisposable
         }
     }
 
-    /// <summary>What the call used: its tokens against the tpm limits, its cost against the budgets.</summary>
+    /// <summary>One of the call's accounts has a budget: its attempts reserve their worst case.</summary>
+    internal bool HasBudget => Budgeted(_key) || Budgeted(_team) || Budgeted(_user) || Budgeted(Member);
+
+    /// <summary>
+    /// Reserves <paramref name="amount"/> on every account of the call that has a budget (after giving back what an
+    /// earlier attempt held); the account that has no room for it, with nothing held, or null.
+    /// </summary>
+    internal SpendAccount? Reserve(double amount)
+    {
+        Release();
+        for (var i = 0; i < 4; i++)
+        {
+            if (Account(i) is not { } account)
+            {
+                continue;
+            }
+            if (!account.TryReserve(amount, out var held))
+            {
+                Release();
+                return account;
+            }
+            if (held)
+            {
+                _heldOn |= 1 << i;
+                _reserved = amount;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Gives back the attempt's reservation: its cost, if any, is already in the accounts' spend.</summary>
+    private void Release()
+    {
+        for (var i = 0; i < 4 && _heldOn != 0; i++)
+        {
+            if ((_heldOn & (1 << i)) != 0)
+            {
+                Account(i)!.Release(_reserved);
+                _heldOn &= ~(1 << i);
+            }
+        }
+        _reserved = 0;
+    }
+
+    private SpendAccount? Account(int i) => i switch { 0 => _key, 1 => _team, 2 => _user, _ => Member };
+
+    private static bool Budgeted(SpendAccount? account) => account?.Limits.MaxBudget is not null;
+
+    /// <summary>What the call used: its tokens against the tpm limits, its cost against the budgets, which then let go of its reservation.</summary>
     public void Spent(long tokens, double cost)
     {
         if (_ledger is null)
@@ -62,10 +115,13 @@ public sealed class CallAllowance : IDisposable
         _team?.AddPending(cost);
         _user?.AddPending(cost);
         Member?.AddPending(cost);
+        // Only now: spend and reservations together never dip below what the call may still cost.
+        Release();
     }
 
     public void Dispose()
     {
+        Release();
         if (Interlocked.Exchange(ref _parallel, null) is { } lease)
         {
             _key!.LeaveParallel(lease);

@@ -15,6 +15,9 @@ public sealed class SpendAccount(AccountKind kind, string id)
     /// <summary>Spend of calls answered here whose usage records are not written yet.</summary>
     private double _pending;
 
+    /// <summary>USD held by this instance's calls in flight: each reserved its worst case before it was forwarded.</summary>
+    private double _reserved;
+
     private long _resetAtTicks;
     private Limits _limits = Limits.None;
     private MinuteWindow? _requests;
@@ -32,8 +35,43 @@ public sealed class SpendAccount(AccountKind kind, string id)
 
     public DateTime? ResetAt => Interlocked.Read(ref _resetAtTicks) is var t and > 0 ? new DateTime(t, DateTimeKind.Utc) : null;
 
-    /// <summary>The one budget rule: a call is refused once spend has reached max_budget.</summary>
+    /// <summary>USD reserved by calls in flight here (their worst cases), not yet spent or given back.</summary>
+    public double Reserved => Volatile.Read(ref _reserved);
+
+    /// <summary>A call is refused at once when spend has reached max_budget, whatever it would cost.</summary>
     public bool IsOverBudget => Limits.MaxBudget is { } max && Spend >= max;
+
+    /// <summary>
+    /// Holds <paramref name="amount"/> for a call about to be forwarded, unless spend, what the calls in flight hold and
+    /// this amount together would pass max_budget: the budget rule under concurrency (docs/budgets.md). Lock-free: one
+    /// compare-and-swap on this account, so calls of other accounts never wait. True, and nothing held, without a budget.
+    /// </summary>
+    public bool TryReserve(double amount, out bool held)
+    {
+        held = false;
+        if (Limits.MaxBudget is not { } max)
+        {
+            return true;
+        }
+        var current = Volatile.Read(ref _reserved);
+        while (true)
+        {
+            if (Spend + current + amount > max)
+            {
+                return false;
+            }
+            var seen = Interlocked.CompareExchange(ref _reserved, current + amount, current);
+            if (seen.Equals(current))
+            {
+                held = true;
+                return true;
+            }
+            current = seen;
+        }
+    }
+
+    /// <summary>Gives back what <see cref="TryReserve"/> held, once the call's actual cost is in <see cref="Spend"/> (or it cost nothing).</summary>
+    public void Release(double amount) => Add(ref _reserved, -amount);
 
     internal int InFlight => Volatile.Read(ref _inFlight);
 

@@ -10,7 +10,7 @@ namespace Proxy.Core.Spend;
 /// user's and team member's budgets, and the key's, team's and user's rate limits); after, "this call used N tokens and cost X". Both touch
 /// only memory; the usage writer stores the spend and <see cref="SpendSync"/> shares the windows.
 /// </summary>
-public sealed class SpendControl(SpendLedger ledger)
+public sealed class SpendControl(SpendLedger ledger, Microsoft.Extensions.Options.IOptions<ProxyOptions> options)
 {
     /// <summary>Refuses with 400 <c>budget_exceeded</c> or 429 <c>rate_limit_error</c>; otherwise the call's allowance, to be disposed when it ends.</summary>
     public CallAllowance Admit(Caller caller)
@@ -56,6 +56,38 @@ public sealed class SpendControl(SpendLedger ledger)
             };
         }
         return new CallAllowance(ledger, key, team, user, parallel) { Member = member };
+    }
+
+    /// <summary>
+    /// Before an attempt: reserves the most it can cost (<see cref="WorstCase"/>) on every budget of the call, or refuses
+    /// it with 400 <c>budget_exceeded</c> naming the budget that has no room, so that calls in flight together never
+    /// pass a budget. A model without a price cannot be reserved for: refused under a budget unless the operator allows
+    /// unpriced models. Routes whose cost is not bounded by their tokens (images, audio, moderations) reserve nothing.
+    /// </summary>
+    internal void Reserve(CallAllowance allowance, Caller caller, string model, Price? price, ReadOnlySpan<byte> body, bool boundedByTokens)
+    {
+        if (!allowance.HasBudget)
+        {
+            return;
+        }
+        var budgets = options.Value.Budgets;
+        if (price is null)
+        {
+            if (budgets.UnpricedModels == UnpricedModels.Refuse)
+            {
+                throw ProxyError.BadRequest(
+                    $"Model {model} has no price, so this call's budget cannot see what it costs: set model_info.input_cost_per_token and output_cost_per_token on the model (or Proxy:Prices:<model>), or ask the operator to allow unpriced models (Proxy:Budgets:UnpricedModels=allow).",
+                    "model");
+            }
+            return;
+        }
+        var cost = boundedByTokens ? WorstCase.Cost(body, price, budgets.DefaultOutputTokens) : 0;
+        if (allowance.Reserve(cost) is { } full)
+        {
+            throw ProxyError.BudgetExceeded(
+                $"Budget has been exceeded! {Named(full, caller)} Current cost: {Usd(full.Spend)}, Reserved by calls in flight: {Usd(full.Reserved)}, " +
+                $"This call may cost up to: {Usd(cost)}, Max budget: {Usd(full.Limits.MaxBudget!.Value)}. Set max_tokens to reserve less, or wait for calls in flight to finish.");
+        }
     }
 
     /// <summary>The router's question for a deployment with its own rpm/tpm: takes one of its requests if it has room for a call.</summary>

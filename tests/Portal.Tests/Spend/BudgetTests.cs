@@ -13,6 +13,12 @@ public sealed class BudgetTests(LlmFixture fixture) : IClassFixture<LlmFixture>
     public static readonly object Priced = new { input_cost_per_token = 0.001, output_cost_per_token = 0.002 };
     public const double CallCost = 0.025;
 
+    /// <summary>
+    /// What <see cref="Spend.Chat"/> reserves before it is forwarded: its 123 body bytes as input tokens and its
+    /// max_tokens of 7, 123 × 0.001 + 7 × 0.002 = 0.137 USD. A budget admits a call while spend + 0.137 fits in it.
+    /// </summary>
+    public const double WorstCase = 0.137;
+
     private GatewayFactory Gateway => fixture.Gateway;
     private StandInUpstream Upstream => fixture.Upstream;
 
@@ -59,7 +65,8 @@ public sealed class BudgetTests(LlmFixture fixture) : IClassFixture<LlmFixture>
     public async Task KeyBudget_ReachedAfterThreeCalls_RefusesTheFourthWith400_AndNothingReachesTheProvider()
     {
         var setup = await fixture.TeamWithModelAsync(extraParams: Priced);
-        var key = await Gateway.GenerateKeyAsync(setup.TeamId, new { max_budget = 0.06 });
+        // Room for a third call's worst case after two (0.05 + 0.137), not for a fourth's after three (0.075 + 0.137).
+        var key = await Gateway.GenerateKeyAsync(setup.TeamId, new { max_budget = 0.19 });
 
         for (var i = 0; i < 3; i++)
         {
@@ -69,7 +76,7 @@ public sealed class BudgetTests(LlmFixture fixture) : IClassFixture<LlmFixture>
 
         var message = await refused.ReadErrorAsync(HttpStatusCode.BadRequest, "budget_exceeded");
         Assert.StartsWith("Budget has been exceeded!", message);
-        Assert.Contains($"Key=sk-...{key[^4..]} Current cost: 0.075, Max budget: 0.06.", message);
+        Assert.Contains($"Key=sk-...{key[^4..]} Current cost: 0.075, Reserved by calls in flight: 0, This call may cost up to: 0.137, Max budget: 0.19.", message);
         Assert.DoesNotContain(key, message);
         Assert.Equal(3, Upstream.ReceivedBy(setup.UpstreamId).Count);
         // Still refused after the spend is stored, and the stored spend is the three calls'.
@@ -93,7 +100,7 @@ public sealed class BudgetTests(LlmFixture fixture) : IClassFixture<LlmFixture>
     public async Task TeamBudget_BindsEveryKeyOfTheTeam_WhileAnotherTeamIsUnaffected()
     {
         var setup = await fixture.TeamWithModelAsync(extraParams: Priced);
-        (await Gateway.Client().PostAsJsonAsync("/team/update", new { team_id = setup.TeamId, max_budget = 0.05 })).EnsureSuccessStatusCode();
+        (await Gateway.Client().PostAsJsonAsync("/team/update", new { team_id = setup.TeamId, max_budget = 0.17 })).EnsureSuccessStatusCode();
         var second = await Gateway.GenerateKeyAsync(setup.TeamId);
         var other = await fixture.TeamWithModelAsync(extraParams: Priced);
 
@@ -102,7 +109,7 @@ public sealed class BudgetTests(LlmFixture fixture) : IClassFixture<LlmFixture>
         var refused = await Gateway.Client(setup.Key).PostAsJsonAsync("/v1/chat/completions", Spend.Chat("my-team-model"));
         var refusedToo = await Gateway.Client(second).PostAsJsonAsync("/v1/chat/completions", Spend.Chat("my-team-model"));
 
-        Assert.Contains($"Team={setup.TeamId} Current cost: 0.05, Max budget: 0.05.", await refused.ReadErrorAsync(HttpStatusCode.BadRequest, "budget_exceeded"));
+        Assert.Contains($"Team={setup.TeamId} Current cost: 0.05, Reserved by calls in flight: 0, This call may cost up to: 0.137, Max budget: 0.17.", await refused.ReadErrorAsync(HttpStatusCode.BadRequest, "budget_exceeded"));
         await refusedToo.ReadErrorAsync(HttpStatusCode.BadRequest, "budget_exceeded");
         Assert.Equal(2, Upstream.ReceivedBy(setup.UpstreamId).Count);
         for (var i = 0; i < 3; i++)
@@ -117,7 +124,7 @@ public sealed class BudgetTests(LlmFixture fixture) : IClassFixture<LlmFixture>
         var setup = await fixture.TeamWithModelAsync(extraParams: Priced);
         var user = await (await Gateway.Client().PostAsJsonAsync("/user/new", new
         {
-            user_email = $"budget-{Guid.NewGuid():N}@example.com", max_budget = 0.03, auto_create_key = false,
+            user_email = $"budget-{Guid.NewGuid():N}@example.com", max_budget = 0.17, auto_create_key = false,
         })).ReadJsonAsync(HttpStatusCode.OK);
         var userId = user["user_id"]!.GetValue<string>();
         var key = await Gateway.GenerateKeyAsync(setup.TeamId, new { user_id = userId });
@@ -126,9 +133,9 @@ public sealed class BudgetTests(LlmFixture fixture) : IClassFixture<LlmFixture>
         await Spend.CallAsync(Gateway, key);
         var refused = await Gateway.Client(key).PostAsJsonAsync("/v1/chat/completions", Spend.Chat("my-team-model"));
 
-        Assert.Contains($"User={userId} Current cost: 0.05, Max budget: 0.03.", await refused.ReadErrorAsync(HttpStatusCode.BadRequest, "budget_exceeded"));
+        Assert.Contains($"User={userId} Current cost: 0.05, Reserved by calls in flight: 0, This call may cost up to: 0.137, Max budget: 0.17.", await refused.ReadErrorAsync(HttpStatusCode.BadRequest, "budget_exceeded"));
         var info = await (await Gateway.Client().GetAsync($"/user/info?user_id={userId}")).ReadJsonAsync(HttpStatusCode.OK);
-        Assert.Equal(0.03, info["user_info"]!["max_budget"]!.GetValue<double>());
+        Assert.Equal(0.17, info["user_info"]!["max_budget"]!.GetValue<double>());
         Assert.Equal(2 * CallCost, await Spend.WaitForAsync(async () =>
             (await (await Gateway.Client().GetAsync($"/user/info?user_id={userId}")).ReadJsonAsync(HttpStatusCode.OK))["user_info"]!["spend"]!.GetValue<double>(), 2 * CallCost), 9);
     }
@@ -137,7 +144,7 @@ public sealed class BudgetTests(LlmFixture fixture) : IClassFixture<LlmFixture>
     public async Task RemovingTheBudgetWithNull_LetsCallsThroughAgain()
     {
         var setup = await fixture.TeamWithModelAsync(extraParams: Priced);
-        var key = await Gateway.GenerateKeyAsync(setup.TeamId, new { max_budget = 0.01 });
+        var key = await Gateway.GenerateKeyAsync(setup.TeamId, new { max_budget = 0.14 });
         await Spend.CallAsync(Gateway, key);
         Assert.Equal(HttpStatusCode.BadRequest, (await Gateway.Client(key).PostAsJsonAsync("/v1/chat/completions", Spend.Chat("my-team-model"))).StatusCode);
 
@@ -187,7 +194,7 @@ public sealed class BudgetTests(LlmFixture fixture) : IClassFixture<LlmFixture>
     public async Task SpendAndBudget_SurviveARestart()
     {
         var setup = await fixture.TeamWithModelAsync(extraParams: Priced);
-        var key = await Gateway.GenerateKeyAsync(setup.TeamId, new { max_budget = 0.05 });
+        var key = await Gateway.GenerateKeyAsync(setup.TeamId, new { max_budget = 0.17 });
         var restartable = new GatewayFactory { Settings = { ["ConnectionStrings:Portal"] = Gateway.ConnectionString } };
         await Spend.CallAsync(restartable, key);
         await Spend.CallAsync(restartable, key);
@@ -205,7 +212,8 @@ public sealed class BudgetTests(LlmFixture fixture) : IClassFixture<LlmFixture>
 /// <summary>Calls and reads of spend that the spend-control tests share.</summary>
 internal static class Spend
 {
-    public static object Chat(string model) => new { model, messages = new[] { new { role = "user", content = "What is the weather like in Boston today?" } } };
+    /// <summary>A chat call whose max_tokens, 7, is what the stand-in answers: it reserves <see cref="BudgetTests.WorstCase"/>.</summary>
+    public static object Chat(string model) => new { model, messages = new[] { new { role = "user", content = "What is the weather like in Boston today?" } }, max_tokens = 7 };
 
     public static async Task CallAsync(GatewayFactory gateway, string key, string model = "my-team-model")
     {

@@ -206,7 +206,8 @@ public sealed class RateLimitTests(ClockedLlmFixture fixture) : IClassFixture<Cl
     public async Task KeyBudget_ResetsAfterItsBudgetDuration()
     {
         var setup = await fixture.TeamWithModelAsync(extraParams: BudgetTests.Priced);
-        var key = await Gateway.GenerateKeyAsync(setup.TeamId, new { max_budget = 0.04, budget_duration = "1h" });
+        // Two calls (the second reserves 0.025 + 0.137), not three.
+        var key = await Gateway.GenerateKeyAsync(setup.TeamId, new { max_budget = 0.17, budget_duration = "1h" });
         var resetAt = (await (await Gateway.Client().GetAsync($"/key/info?key={key}")).ReadJsonAsync(HttpStatusCode.OK))["info"]!["budget_reset_at"]!.GetValue<DateTime>();
         Assert.InRange(resetAt, fixture.Clock.GetUtcNow().UtcDateTime.AddMinutes(59), fixture.Clock.GetUtcNow().UtcDateTime.AddMinutes(61));
         await Spend.CallAsync(Gateway, key);
