@@ -148,7 +148,7 @@ public sealed record TeamJson
     public double? MaxBudget { get; init; }
     [Description("USD spent in the current budget period.")]
     public double Spend { get; init; }
-    [Description("e.g. 30d; the spend resets to 0 at budget_reset_at.")]
+    [Description("e.g. 1mo (the first of each month, UTC), 7d (Mondays), 1d (midnight) or 12h (rolling); the spend resets to 0 at budget_reset_at.")]
     public string? BudgetDuration { get; init; }
     public DateTime? BudgetResetAt { get; init; }
     public long? TpmLimit { get; init; }

@@ -134,7 +134,7 @@ public record KeyRequest
     public string? Duration { get; init; }
     [Description("USD; null removes the budget.")]
     public double? MaxBudget { get; init; }
-    [Description("30s, 30m, 30h or 30d: how often the spend resets.")]
+    [Description("How often the spend resets: 1d at midnight UTC, 7d on Mondays 00:00 UTC, 1mo (or 30d) on the first of the month 00:00 UTC; other durations (30s, 30m, 12h, 2d) roll from when they were set.")]
     public string? BudgetDuration { get; init; }
     public long? TpmLimit { get; init; }
     public long? RpmLimit { get; init; }

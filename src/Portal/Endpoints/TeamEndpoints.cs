@@ -180,7 +180,7 @@ public sealed record TeamRequest(
     [property: Description("Public model names the team may call; empty = every global model.")] IReadOnlyList<string>? Models,
     [property: Description("Members to add with the team (/team/new) or to set (/team/update).")] IReadOnlyList<MemberInputJson>? MembersWithRoles,
     [property: Description("USD; null removes the budget.")] double? MaxBudget,
-    [property: Description("30s, 30m, 30h or 30d: how often the spend resets.")] string? BudgetDuration,
+    [property: Description("How often the spend resets: 1d at midnight UTC, 7d on Mondays 00:00 UTC, 1mo (or 30d) on the first of the month 00:00 UTC; other durations (30s, 30m, 12h, 2d) roll from when they were set.")] string? BudgetDuration,
     long? TpmLimit,
     long? RpmLimit,
     bool? Blocked,

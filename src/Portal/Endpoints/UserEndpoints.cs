@@ -137,7 +137,7 @@ public record UserRequest
     public IReadOnlyList<string>? Models { get; init; }
     [Description("USD; null removes the budget.")]
     public double? MaxBudget { get; init; }
-    [Description("30s, 30m, 30h or 30d: how often the spend resets.")]
+    [Description("How often the spend resets: 1d at midnight UTC, 7d on Mondays 00:00 UTC, 1mo (or 30d) on the first of the month 00:00 UTC; other durations (30s, 30m, 12h, 2d) roll from when they were set.")]
     public string? BudgetDuration { get; init; }
     [Description("Tokens per minute across all of the user's keys; null removes it.")]
     public long? TpmLimit { get; init; }

@@ -9,7 +9,7 @@ public interface IBudgeted
     /// <summary>USD spent in the current period, as the background writer last stored it.</summary>
     double Spend { get; set; }
 
-    /// <summary><c>30s</c>, <c>1h</c>, <c>1d</c>, <c>7d</c>, <c>30d</c>...; null means spend never resets.</summary>
+    /// <summary><c>1d</c>, <c>7d</c>, <c>1mo</c> (calendar periods), <c>30s</c>, <c>1h</c>...; null means spend never resets.</summary>
     string? BudgetDuration { get; set; }
 
     /// <summary>When <see cref="Spend"/> next goes back to 0.</summary>
@@ -20,8 +20,9 @@ public interface IBudgeted
 public static class Budget
 {
     /// <summary>
-    /// Applies <c>max_budget</c> and <c>budget_duration</c> from a request. A new or changed period starts now
-    /// (its first reset is one duration away); the same period given again changes nothing.
+    /// Applies <c>max_budget</c> and <c>budget_duration</c> from a request. A new or changed period starts now and ends at
+    /// <see cref="NextReset"/> (so a calendar period set mid-month is a short first month); the same period given again
+    /// changes nothing.
     /// </summary>
     public static void Apply(IBudgeted target, Optional<double?> maxBudget, Optional<string?> duration, DateTime now)
     {
@@ -32,20 +33,36 @@ public static class Budget
         if (duration.IsGiven)
         {
             var text = Check.Text(duration.Value, "budget_duration", 16);
-            var period = text is null ? (TimeSpan?)null : Check.Duration(text, "budget_duration");
+            // Computed before the comparison so that an invalid duration is refused even when it is the stored one.
+            var next = text is null ? (DateTime?)null : NextReset(text, now);
             if (text != target.BudgetDuration)
             {
                 target.BudgetDuration = text;
-                target.BudgetResetAt = period is { } p ? WholeSecond(now + p) : null;
+                target.BudgetResetAt = next;
             }
         }
     }
 
-    /// <summary>The period of a stored <c>budget_duration</c> (already validated when it was stored).</summary>
-    public static TimeSpan? Period(string? duration) => duration is null ? null : Check.Duration(duration, "budget_duration");
+    /// <summary>
+    /// When a period of <paramref name="duration"/> running at <paramref name="now"/> (UTC) ends. As LiteLLM's
+    /// <c>get_next_standardized_reset_time</c> in UTC, the day, week and month end on the calendar: <c>1d</c> at the
+    /// next midnight, <c>7d</c> and <c>1w</c> at the next Monday 00:00, <c>1mo</c> and <c>30d</c> at the first of the
+    /// next month 00:00; a boundary is never <paramref name="now"/> itself. Any other duration rolls: it ends one
+    /// duration after <paramref name="now"/>.
+    /// </summary>
+    public static DateTime NextReset(string duration, DateTime now) => duration switch
+    {
+        "1d" => now.Date.AddDays(1),
+        "7d" or "1w" => now.Date.AddDays(DaysToNextMonday(now.DayOfWeek)),
+        "1mo" or "30d" => new DateTime(now.Year, now.Month, 1, 0, 0, 0, DateTimeKind.Utc).AddMonths(1),
+        // LiteLLM refuses other month counts too: a period of several months has no first of the month to start on.
+        _ when duration.EndsWith("mo", StringComparison.Ordinal) =>
+            throw ProxyError.BadRequest($"budget_duration '{duration}' is not valid: months are 1mo only (reset on the first of every month).", "budget_duration"),
+        _ => WholeSecond(now + Check.Duration(duration, "budget_duration")),
+    };
 
-    /// <summary>The start of the next period after one that ended at <paramref name="now"/>.</summary>
-    public static DateTime NextReset(string duration, DateTime now) => WholeSecond(now + Check.Duration(duration, "budget_duration"));
+    /// <summary>1 to 7: on a Monday the next Monday is a week away.</summary>
+    private static int DaysToNextMonday(DayOfWeek today) => 7 - ((int)today + 6) % 7;
 
     /// <summary>Reset times in whole seconds: what the API shows is what every database stores (PostgreSQL keeps microseconds, .NET ticks).</summary>
     private static DateTime WholeSecond(DateTime t) => new(t.Ticks - t.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc);

@@ -6,6 +6,7 @@ using Portal.Components.Shared;
 using Portal.Tests.Infrastructure;
 using Proxy.Core.Access;
 using Proxy.Core.Keys;
+using Proxy.Core.Spend;
 using Proxy.Core.Teams;
 
 namespace Portal.Tests.Spend;
@@ -17,6 +18,7 @@ public sealed class SpendSettingsTests(GatewayFactory gateway) : IClassFixture<G
     {
         { "/key/generate", """{"budget_duration": "1 month"}""", "budget_duration" },
         { "/key/generate", """{"budget_duration": "30x"}""", "budget_duration" },
+        { "/key/generate", """{"budget_duration": "2mo"}""", "budget_duration" },
         { "/key/generate", """{"max_budget": -1}""", "max_budget" },
         { "/key/generate", """{"max_budget": "ten"}""", "max_budget" },
         { "/key/generate", """{"rpm_limit": 1.5}""", "rpm_limit" },
@@ -53,13 +55,15 @@ public sealed class SpendSettingsTests(GatewayFactory gateway) : IClassFixture<G
     public async Task KeyLimits_AreShown_AndNullRemovesOne_WhileAnAbsentFieldKeepsIt()
     {
         var team = await gateway.CreateTeamAsync();
+        var before = DateTime.UtcNow;
         var created = await (await gateway.Client().PostAsJsonAsync("/key/generate", new
         {
             team_id = team, max_budget = 12.5, budget_duration = "30d", rpm_limit = 60, tpm_limit = 10000, max_parallel_requests = 4,
         })).ReadJsonAsync(HttpStatusCode.OK);
         Assert.Equal(12.5, created["max_budget"]!.GetValue<double>());
         Assert.Equal("30d", created["budget_duration"]!.GetValue<string>());
-        Assert.InRange(created["budget_reset_at"]!.GetValue<DateTime>(), DateTime.UtcNow.AddDays(29.9), DateTime.UtcNow.AddDays(30.1));
+        // 30d is a calendar month: it resets on the first of the next one (CalendarPeriodTests has the rule).
+        Assert.InRange(created["budget_reset_at"]!.GetValue<DateTime>(), Budget.NextReset("30d", before), Budget.NextReset("30d", DateTime.UtcNow));
         Assert.Equal(0, created["spend"]!.GetValue<double>());
         Assert.Equal(4, created["max_parallel_requests"]!.GetValue<int>());
 
@@ -79,13 +83,14 @@ public sealed class SpendSettingsTests(GatewayFactory gateway) : IClassFixture<G
     {
         var team = await gateway.CreateTeamAsync();
 
+        var before = DateTime.UtcNow;
         var updated = await (await gateway.Client().PostAsJsonAsync("/team/update", new { team_id = team, max_budget = 100, budget_duration = "7d", rpm_limit = 600 }))
             .ReadJsonAsync(HttpStatusCode.OK);
 
         var data = updated["data"]!;
         Assert.Equal(100, data["max_budget"]!.GetValue<double>());
         Assert.Equal("7d", data["budget_duration"]!.GetValue<string>());
-        Assert.InRange(data["budget_reset_at"]!.GetValue<DateTime>(), DateTime.UtcNow.AddDays(6.9), DateTime.UtcNow.AddDays(7.1));
+        Assert.InRange(data["budget_reset_at"]!.GetValue<DateTime>(), Budget.NextReset("7d", before), Budget.NextReset("7d", DateTime.UtcNow));
         Assert.Equal(600, data["rpm_limit"]!.GetValue<long>());
     }
 

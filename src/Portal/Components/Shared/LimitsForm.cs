@@ -11,9 +11,17 @@ namespace Portal.Components.Shared;
 /// </summary>
 public sealed class LimitsForm
 {
-    /// <summary>The periods offered; a stored value outside them (set through the API) is offered too.</summary>
+    /// <summary>The periods offered (calendar periods, see Budget.NextReset); a stored value outside them (set through the API) is offered too.</summary>
     public static readonly IReadOnlyList<(string Value, string Label)> Periods =
-        [("", "Never resets"), ("1d", "Every day"), ("7d", "Every 7 days"), ("30d", "Every 30 days")];
+        [("", "Never resets"), ("1d", "Daily, at midnight UTC"), ("7d", "Weekly, on Monday 00:00 UTC"), ("1mo", "Monthly, on the 1st 00:00 UTC")];
+
+    /// <summary>How a stored period outside <see cref="Periods"/> reads: 30d and 1w reset on the calendar too, so "every 30d" would mislead.</summary>
+    public static string OtherPeriodLabel(string value) => value switch
+    {
+        "30d" => "Monthly, on the 1st 00:00 UTC (30d)",
+        "1w" => "Weekly, on Monday 00:00 UTC (1w)",
+        _ => $"Every {value}, from when it was set",
+    };
 
     [Range(0, 1e12, ErrorMessage = "The budget is a positive amount of USD, or empty for none.")]
     public double? MaxBudget { get; set; }
