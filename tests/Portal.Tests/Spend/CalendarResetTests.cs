@@ -82,9 +82,10 @@ public sealed class CalendarResetTests(MonthEndFixture fixture) : IClassFixture<
         Assert.Equal(new DateTime(2027, 2, 8, 0, 0, 0, DateTimeKind.Utc), (await InfoAsync(weekly.Key)).ResetAt);
     }
 
+    /// <summary>A key with room for one call's worst case (0.137), not a second's after it (0.025 + 0.137).</summary>
     private async Task<(string Key, DateTime ResetAt)> GenerateAsync(string teamId, string duration)
     {
-        var created = await (await Gateway.Client().PostAsJsonAsync("/key/generate", new { team_id = teamId, max_budget = 0.02, budget_duration = duration }))
+        var created = await (await Gateway.Client().PostAsJsonAsync("/key/generate", new { team_id = teamId, max_budget = 0.14, budget_duration = duration }))
             .ReadJsonAsync(HttpStatusCode.OK);
         Assert.Equal(duration, created["budget_duration"]!.GetValue<string>());
         return (created["key"]!.GetValue<string>(), created["budget_reset_at"]!.GetValue<DateTime>());
