@@ -73,6 +73,33 @@ public sealed class ReservationTests(LlmFixture fixture) : IClassFixture<LlmFixt
         Assert.True(spent <= budget);
     }
 
+    /// <summary>
+    /// Two instances on one database each hold their own reservations: in a burst neither has seen the other's spend
+    /// yet, so each admits what fits in the budget on its own, and the budget can be passed by what the other admitted
+    /// (docs/budgets.md states this bound), never by more.
+    /// </summary>
+    [Fact]
+    public async Task TwoInstances_EachAdmitWhatFitsOnItsOwn_TheStatedBound()
+    {
+        var setup = await fixture.TeamWithModelAsync("gated", extraParams: BudgetTests.Priced);
+        var budget = 3.5 * WorstCase;
+        var key = await Gateway.GenerateKeyAsync(setup.TeamId, new { max_budget = budget });
+        await using var second = new GatewayFactory { Settings = { ["ConnectionStrings:Portal"] = Gateway.ConnectionString } };
+        using var one = Gateway.Client(key);
+        using var other = second.Client(key);
+
+        var calls = Enumerable.Range(0, 40).Select(i => (i % 2 == 0 ? one : other).PostAsJsonAsync("/v1/chat/completions", Stream)).ToList();
+        await WaitUntilAsync(() => calls.Count(c => c.IsCompleted) == 34 && Upstream.ReceivedBy(setup.UpstreamId).Count == 6);
+        Upstream.Release(setup.UpstreamId);
+        var answers = await Task.WhenAll(calls);
+
+        Assert.Equal(3, answers.Where((_, i) => i % 2 == 0).Count(a => a.StatusCode == HttpStatusCode.OK));
+        Assert.Equal(3, answers.Where((_, i) => i % 2 == 1).Count(a => a.StatusCode == HttpStatusCode.OK));
+        var spent = await Spend.KeySpendAsync(Gateway, key, 6 * StreamCost);
+        Assert.Equal(6 * StreamCost, spent, 9);
+        Assert.True(spent <= 2 * budget);
+    }
+
     [Fact]
     public async Task AClientThatLeavesMidStream_GivesItsReservationBack()
     {
