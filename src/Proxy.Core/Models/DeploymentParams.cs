@@ -52,6 +52,8 @@ public static class DeploymentParams
         }
         Spend.Price.From(litellmParams, "litellm_params");
         Spend.Price.From(modelInfo, "model_info");
+        Spend.Price.MaxOutputTokensFrom(litellmParams, "litellm_params");
+        Spend.Price.MaxOutputTokensFrom(modelInfo, "model_info", legacyName: true);
     }
 
     private static long? Whole(JsonObject? litellmParams, string field) =>

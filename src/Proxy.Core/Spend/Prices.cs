@@ -7,13 +7,19 @@ namespace Proxy.Core.Spend;
 /// <summary>
 /// USD per token, as LiteLLM names them. The cache prices are Anthropic's prompt caching: tokens written to and read
 /// from the cache, which Anthropic bills apart from the other input tokens; null means "as an input token".
+/// <see cref="MaxOutputTokens"/> is the most tokens the model answers with (LiteLLM's <c>max_output_tokens</c>), the
+/// worst case of a call that sets no <c>max_tokens</c>; null when not known.
 /// </summary>
-public sealed record Price(double InputCostPerToken, double OutputCostPerToken, double? CacheCreationInputTokenCost = null, double? CacheReadInputTokenCost = null)
+public sealed record Price(double InputCostPerToken, double OutputCostPerToken, double? CacheCreationInputTokenCost = null,
+    double? CacheReadInputTokenCost = null, int? MaxOutputTokens = null)
 {
     public const string InputField = "input_cost_per_token";
     public const string OutputField = "output_cost_per_token";
     public const string CacheWriteField = "cache_creation_input_token_cost";
     public const string CacheReadField = "cache_read_input_token_cost";
+    public const string MaxOutputField = "max_output_tokens";
+    /// <summary>LiteLLM's older name of <see cref="MaxOutputField"/> in <c>model_info</c> (not in <c>litellm_params</c>, where it is a call parameter).</summary>
+    public const string LegacyMaxTokensField = "max_tokens";
 
     /// <summary>
     /// What a call cost. <paramref name="promptTokens"/> is all of its input, the cache tokens included (as the usage
@@ -46,6 +52,28 @@ public sealed record Price(double InputCostPerToken, double OutputCostPerToken, 
             OptionalPerToken(fields, CacheWriteField, section), OptionalPerToken(fields, CacheReadField, section));
     }
 
+    /// <summary>
+    /// The <c>max_output_tokens</c> of a section (in <c>model_info</c> also LiteLLM's older <c>max_tokens</c>; the first
+    /// wins), or null. Throws a 400 naming the field when it is not a whole number from 1 to 2^31-1.
+    /// </summary>
+    public static int? MaxOutputTokensFrom(JsonObject? fields, string section, bool legacyName = false)
+    {
+        foreach (var name in legacyName ? new[] { MaxOutputField, LegacyMaxTokensField } : [MaxOutputField])
+        {
+            switch (fields?[name])
+            {
+                case null:
+                    continue;
+                case JsonValue v when v.GetValueKind() == JsonValueKind.Number
+                    && double.TryParse(v.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture, out var d) && d >= 1 && d <= int.MaxValue && d == Math.Floor(d):
+                    return (int)d;
+                default:
+                    throw ProxyError.BadRequest($"{section}.{name} must be a whole number of tokens from 1 (the most tokens the model answers with).", $"{section}.{name}");
+            }
+        }
+        return null;
+    }
+
     private static double PerToken(JsonObject fields, string name, string section) => OptionalPerToken(fields, name, section) ?? 0;
 
     private static double? OptionalPerToken(JsonObject fields, string name, string section) => fields[name] switch
@@ -57,8 +85,9 @@ public sealed record Price(double InputCostPerToken, double OutputCostPerToken, 
 }
 
 /// <summary>
-/// The built-in prices of common OpenAI, Azure OpenAI and Anthropic models (<c>Spend/prices.json</c>, its source and date inside),
-/// with <c>Proxy:Prices</c> from configuration on top. A deployment's own price in <c>model_info</c> beats both.
+/// The built-in prices and maximum output of the models teams bring (<c>Spend/prices.json</c>: OpenAI, Azure, Anthropic,
+/// Gemini and Vertex, Bedrock, Mistral, Groq, DeepSeek, xAI, Together, Fireworks, OpenRouter, Perplexity; its source and
+/// date inside), with <c>Proxy:Prices</c> from configuration on top. A deployment's own price in <c>model_info</c> beats both.
 /// </summary>
 public sealed class PriceTable
 {
@@ -70,7 +99,7 @@ public sealed class PriceTable
         var builtIn = JsonNode.Parse(stream)!["models"]!.AsObject();
         foreach (var (model, fields) in builtIn)
         {
-            _prices[model] = Price.From(fields!.AsObject(), "prices.json")!;
+            _prices[model] = Price.From(fields!.AsObject(), "prices.json")! with { MaxOutputTokens = Price.MaxOutputTokensFrom(fields.AsObject(), "prices.json") };
         }
         foreach (var model in configuration.GetSection("Proxy:Prices").GetChildren())
         {
@@ -79,11 +108,27 @@ public sealed class PriceTable
             {
                 fields[field.Key] = double.TryParse(field.Value, System.Globalization.CultureInfo.InvariantCulture, out var d) ? d : field.Value;
             }
+            var section = $"Proxy:Prices:{model.Key}";
+            int? maxOutput;
+            try
+            {
+                maxOutput = Price.MaxOutputTokensFrom(fields, section);
+            }
+            catch (ProxyError e)
+            {
+                throw new InvalidOperationException($"{section}:{Price.MaxOutputField} must be a whole number of tokens from 1.", e);
+            }
+            _prices.TryGetValue(model.Key, out var builtInPrice);
             if (!fields.ContainsKey(Price.InputField) && !fields.ContainsKey(Price.OutputField))
             {
-                throw new InvalidOperationException($"Proxy:Prices:{model.Key} needs {Price.InputField} and/or {Price.OutputField}.");
+                // max_output_tokens alone corrects a model the table prices; it cannot price one.
+                _prices[model.Key] = builtInPrice is not null && maxOutput is not null && fields.Count == 1
+                    ? builtInPrice with { MaxOutputTokens = maxOutput }
+                    : throw new InvalidOperationException($"{section} needs {Price.InputField} and/or {Price.OutputField}"
+                        + (builtInPrice is null ? "." : $" (or {Price.MaxOutputField} alone, to change only the maximum output of the built-in row)."));
+                continue;
             }
-            _prices[model.Key] = Price.From(fields, $"Proxy:Prices:{model.Key}")!;
+            _prices[model.Key] = Price.From(fields, section)! with { MaxOutputTokens = maxOutput ?? builtInPrice?.MaxOutputTokens };
         }
     }
 
@@ -102,19 +147,38 @@ public sealed class PriceTable
     /// <summary>
     /// The price of a deployment: its own (<c>model_info</c>, then <c>litellm_params</c>), else the table's for
     /// <c>{provider}/{model}</c> or <c>{model}</c>, where an Azure deployment may name its model in
-    /// <c>model_info.base_model</c> (its deployment name is the team's choice). Null: no price known, calls cost 0.
+    /// <c>model_info.base_model</c> (its deployment name is the team's choice). Null: no price known, calls cost 0
+    /// (<see cref="NoPriceNotice"/> says so where the model is registered). Its <see cref="Price.MaxOutputTokens"/> is the
+    /// deployment's own <c>max_output_tokens</c> (<c>model_info</c>, also as <c>max_tokens</c>, then <c>litellm_params</c>),
+    /// else the table's for the model, even when the deployment sets its own prices: the model's limit is not a price.
     /// </summary>
     public Price? For(string provider, string upstreamName, JsonObject? modelInfo, JsonObject? litellmParams)
     {
-        if ((Price.From(modelInfo, "model_info") ?? Price.From(litellmParams, "litellm_params")) is { } own)
-        {
-            return own;
-        }
+        var table = TableFor(provider, upstreamName, modelInfo);
+        var price = Price.From(modelInfo, "model_info") ?? Price.From(litellmParams, "litellm_params") ?? table;
+        var maxOutput = Price.MaxOutputTokensFrom(modelInfo, "model_info", legacyName: true)
+            ?? Price.MaxOutputTokensFrom(litellmParams, "litellm_params") ?? table?.MaxOutputTokens;
+        return price is null || price.MaxOutputTokens == maxOutput ? price : price with { MaxOutputTokens = maxOutput };
+    }
+
+    /// <summary>The price of a stored deployment, as the route table computes it.</summary>
+    public Price? For(Models.ModelDeployment deployment) =>
+        For(deployment.Provider, Providers.Provider.UpstreamName(deployment.UpstreamModel, deployment.Provider),
+            Models.DeploymentParams.Parse(deployment.ExtraInfo), Models.DeploymentParams.Parse(deployment.ExtraParams));
+
+    /// <summary>What the REST answer and the portal say of a deployment without a price; its calls are not counted as spend.</summary>
+    public const string NoPriceNotice = "no price: spend not tracked. The price table does not know this model; set "
+        + "model_info.input_cost_per_token and output_cost_per_token (USD per token), or name a known model in model_info.base_model.";
+
+    private Price? TableFor(string provider, string upstreamName, JsonObject? modelInfo)
+    {
         var baseModel = modelInfo?["base_model"] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
         foreach (var name in baseModel is null ? [upstreamName] : new[] { baseModel, upstreamName })
         {
             var bare = name.StartsWith(provider + "/", StringComparison.OrdinalIgnoreCase) ? name[(provider.Length + 1)..] : name;
-            if (_prices.TryGetValue($"{provider}/{bare}", out var price) || _prices.TryGetValue(bare, out price))
+            // An unprefixed row is OpenAI's model; a prefixed one belongs to its provider only (a vLLM model named
+            // "deepseek/deepseek-chat" is not DeepSeek's API).
+            if (_prices.TryGetValue($"{provider}/{bare}", out var price) || (!bare.Contains('/') && _prices.TryGetValue(bare, out price)))
             {
                 return price;
             }
