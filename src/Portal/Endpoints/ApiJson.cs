@@ -101,8 +101,12 @@ public static class ApiJson
     public static TeamMembershipJson Membership(Proxy.Core.Teams.TeamMembership m) =>
         new(m.UserId, m.TeamId, m.Role, m.Spend, m.MaxBudgetInTeam is { } max ? new BudgetTableJson(max) : null);
 
-    public static ModelJson Model(ModelDeployment d) =>
-        new(d.ModelId, d.ModelName, LitellmParams(d), ModelInfo(d), d.CreatedAt, d.CreatedBy, d.UpdatedAt, d.UpdatedBy);
+    /// <summary>The answer of /model/new and /model/update: the deployment, and <c>warnings</c> when its calls will not be priced.</summary>
+    public static ModelJson Model(ModelDeployment d, Proxy.Core.Spend.PriceTable prices) =>
+        new(d.ModelId, d.ModelName, LitellmParams(d), ModelInfo(d), d.CreatedAt, d.CreatedBy, d.UpdatedAt, d.UpdatedBy)
+        {
+            Warnings = prices.For(d) is null ? [Proxy.Core.Spend.PriceTable.NoPriceNotice] : null,
+        };
 
     public static ModelInfoEntryJson ModelInfoEntry(ModelDeployment d) => new(d.ModelName, LitellmParams(d), ModelInfo(d));
 
@@ -269,7 +273,13 @@ public sealed record ModelJson(
     DateTime CreatedAt,
     string CreatedBy,
     DateTime UpdatedAt,
-    string UpdatedBy);
+    string UpdatedBy)
+{
+    /// <summary>Not LiteLLM's: absent when all is well; <c>["no price: spend not tracked. ..."]</c> when no price is known for the model.</summary>
+    [Description("Absent unless something needs the caller's attention, e.g. \"no price: spend not tracked. ...\" when neither the deployment nor the price table prices the model.")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Warnings { get; init; }
+}
 
 public sealed record ModelInfoEntryJson(string ModelName, LitellmParamsJson LitellmParams, ModelInfoJson ModelInfo);
 

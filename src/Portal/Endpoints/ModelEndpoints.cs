@@ -5,6 +5,7 @@ using Proxy.Core;
 using Proxy.Core.Access;
 using Proxy.Core.Models;
 using Proxy.Core.Routing;
+using Proxy.Core.Spend;
 
 namespace Portal.Endpoints;
 
@@ -50,7 +51,7 @@ public static class ModelEndpoints
         return app;
     }
 
-    private static async Task<Ok<ModelJson>> Create(HttpContext http, ModelService models)
+    private static async Task<Ok<ModelJson>> Create(HttpContext http, ModelService models, PriceTable prices)
     {
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
@@ -61,10 +62,10 @@ public static class ModelEndpoints
         var input = ReadModel(body);
         body.RefuseUnread();
         var deployment = await models.AddAsync(caller, input, http.RequestAborted);
-        return TypedResults.Ok(ApiJson.Model(deployment));
+        return TypedResults.Ok(ApiJson.Model(deployment, prices));
     }
 
-    private static async Task<Ok<ModelJson>> Update(HttpContext http, ModelService models)
+    private static async Task<Ok<ModelJson>> Update(HttpContext http, ModelService models, PriceTable prices)
     {
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
@@ -73,17 +74,17 @@ public static class ModelEndpoints
         var input = ReadModel(body);
         body.RefuseUnread();
         var deployment = await models.UpdateAsync(caller, id, input, http.RequestAborted);
-        return TypedResults.Ok(ApiJson.Model(deployment));
+        return TypedResults.Ok(ApiJson.Model(deployment, prices));
     }
 
-    private static async Task<Ok<ModelJson>> Patch(HttpContext http, ModelService models, string model_id)
+    private static async Task<Ok<ModelJson>> Patch(HttpContext http, ModelService models, PriceTable prices, string model_id)
     {
         var caller = http.Caller();
         var body = await RequestBody.ReadAsync(http);
         var input = ReadModel(body);
         body.RefuseUnread();
         var deployment = await models.UpdateAsync(caller, model_id, input, http.RequestAborted);
-        return TypedResults.Ok(ApiJson.Model(deployment));
+        return TypedResults.Ok(ApiJson.Model(deployment, prices));
     }
 
     private static async Task<Ok<ModelDeleteResponse>> Delete(HttpContext http, ModelService models)
@@ -160,8 +161,8 @@ public static class ModelEndpoints
         {
             throw ProxyError.BadRequest($"{section}.{name} is not supported by this gateway: it is refused rather than stored and ignored. "
                 + "litellm_params takes model, custom_llm_provider, api_key, api_base, api_version, timeout, rpm, tpm, weight, order, max_retries, "
-                + "input_cost_per_token, output_cost_per_token, cache_creation_input_token_cost and cache_read_input_token_cost; "
-                + "model_info takes id, team_id, base_model and the same four prices.", $"{section}.{name}");
+                + "input_cost_per_token, output_cost_per_token, cache_creation_input_token_cost, cache_read_input_token_cost and max_output_tokens; "
+                + "model_info takes id, team_id, base_model, the same four prices and max_output_tokens (or max_tokens).", $"{section}.{name}");
         }
     }
 
