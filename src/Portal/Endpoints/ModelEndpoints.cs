@@ -189,7 +189,7 @@ public sealed record ModelGroupInfoJson(
     [property: Description("The public name callers send as model.")] string ModelGroup,
     [property: Description("The providers of its deployments.")] IReadOnlyList<string> Providers,
     int? MaxInputTokens,
-    int? MaxOutputTokens,
+    [property: Description("The most tokens the model answers with (the deployment's max_output_tokens, else the price table's); null when unknown.")] int? MaxOutputTokens,
     [property: Description("USD per prompt token (the deployment's own price, else the price table's); null when unknown.")] double? InputCostPerToken,
     [property: Description("USD per completion token; null when unknown.")] double? OutputCostPerToken,
     [property: Description("chat, or embedding for embedding models.")] string Mode,
@@ -210,7 +210,7 @@ public sealed record ModelGroupInfoJson(
         var limits = group.Select(d => d.Account?.Limits).OfType<Proxy.Core.Spend.Limits>().ToList();
         long? Sum(Func<Proxy.Core.Spend.Limits, long?> of) => limits.Any(l => of(l) is not null) ? limits.Sum(l => of(l) ?? 0) : null;
         var mode = group.Any(d => d.UpstreamModel.Contains("embedding", StringComparison.OrdinalIgnoreCase)) ? "embedding" : "chat";
-        return new ModelGroupInfoJson(name, [.. group.Select(d => d.Provider).Distinct(StringComparer.Ordinal)], null, null,
+        return new ModelGroupInfoJson(name, [.. group.Select(d => d.Provider).Distinct(StringComparer.Ordinal)], null, price?.MaxOutputTokens,
             price?.InputCostPerToken, price?.OutputCostPerToken, mode, Sum(l => l.TpmLimit), Sum(l => l.RpmLimit),
             false, false, false, false, false, false, [], false);
     }
