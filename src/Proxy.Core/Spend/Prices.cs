@@ -54,9 +54,10 @@ public sealed record Price(double InputCostPerToken, double OutputCostPerToken, 
 
     /// <summary>
     /// The <c>max_output_tokens</c> of a section (in <c>model_info</c> also LiteLLM's older <c>max_tokens</c>; the first
-    /// wins), or null. Throws a 400 naming the field when it is not a whole number from 1 to 2^31-1.
+    /// wins), or null. Throws a 400 naming the field when it is not a whole number from 1 to 2^31-1; with
+    /// <paramref name="lenient"/> such a value is skipped instead (a row stored before the field was checked).
     /// </summary>
-    public static int? MaxOutputTokensFrom(JsonObject? fields, string section, bool legacyName = false)
+    public static int? MaxOutputTokensFrom(JsonObject? fields, string section, bool legacyName = false, bool lenient = false)
     {
         foreach (var name in legacyName ? new[] { MaxOutputField, LegacyMaxTokensField } : [MaxOutputField])
         {
@@ -68,6 +69,10 @@ public sealed record Price(double InputCostPerToken, double OutputCostPerToken, 
                     && double.TryParse(v.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture, out var d) && d >= 1 && d <= int.MaxValue && d == Math.Floor(d):
                     return (int)d;
                 default:
+                    if (lenient)
+                    {
+                        continue;
+                    }
                     throw ProxyError.BadRequest($"{section}.{name} must be a whole number of tokens from 1 (the most tokens the model answers with).", $"{section}.{name}");
             }
         }
@@ -156,8 +161,9 @@ public sealed class PriceTable
     {
         var table = TableFor(provider, upstreamName, modelInfo);
         var price = Price.From(modelInfo, "model_info") ?? Price.From(litellmParams, "litellm_params") ?? table;
-        var maxOutput = Price.MaxOutputTokensFrom(modelInfo, "model_info", legacyName: true)
-            ?? Price.MaxOutputTokensFrom(litellmParams, "litellm_params") ?? table?.MaxOutputTokens;
+        // Checked when the deployment is registered (DeploymentParams.Validate); a row stored before then must not stop routing.
+        var maxOutput = Price.MaxOutputTokensFrom(modelInfo, "model_info", legacyName: true, lenient: true)
+            ?? Price.MaxOutputTokensFrom(litellmParams, "litellm_params", lenient: true) ?? table?.MaxOutputTokens;
         return price is null || price.MaxOutputTokens == maxOutput ? price : price with { MaxOutputTokens = maxOutput };
     }
 

@@ -155,11 +155,14 @@ public sealed class PriceTableTests
     [InlineData(0)]
     [InlineData(-1)]
     [InlineData(1.5)]
-    public void ABadMaximum_IsA400NamingTheField(double value)
+    public void ABadMaximum_IsA400NamingTheField_WhenRegistered_AndSkippedWhenRouting(double value)
     {
-        var e = Assert.Throws<ProxyError>(() => Table().For("openai", "gpt-4o", new JsonObject { ["max_output_tokens"] = value }, null));
+        var info = new JsonObject { ["max_output_tokens"] = value };
+
+        var e = Assert.Throws<ProxyError>(() => Proxy.Core.Models.DeploymentParams.Validate([], info));
 
         Assert.Equal(400, e.Status);
         Assert.Contains("model_info.max_output_tokens", e.Message);
+        Assert.Equal(16384, Table().For("openai", "gpt-4o", info, null)!.MaxOutputTokens);
     }
 }
