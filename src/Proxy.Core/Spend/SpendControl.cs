@@ -81,7 +81,7 @@ public sealed class SpendControl(SpendLedger ledger, Microsoft.Extensions.Option
             }
             return;
         }
-        var cost = boundedByTokens ? WorstCase.Cost(body, price, budgets.DefaultOutputTokens) : 0;
+        var cost = boundedByTokens ? WorstCase.Cost(body, price, price.MaxOutputTokens ?? budgets.DefaultOutputTokens) : 0;
         if (allowance.Reserve(cost) is { } full)
         {
             throw ProxyError.BudgetExceeded(
