@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The coding-tool dialects' cost (issue 25): one stand-in, one gateway, and wrk against each caller API x deployment
-# pair in turn, repeated (A B C D E F A B C D E F ...) so that the ratios hold on a noisy machine:
+# pair in turn, repeated (A B C D E F B C D E F A ...) so that the ratios hold on a noisy machine:
 #
 #   chat-openai           POST /v1/chat/completions -> OpenAI deployment       passed through (the baseline)
 #   messages-anthropic    POST /v1/messages         -> Anthropic deployment    passed through (only "model" rewritten)
@@ -112,7 +112,11 @@ for _ in 1 2 3 4; do for t in "${TARGETS[@]}"; do run "$t" 3 >/dev/null || exit 
 echo "measuring: $ROUNDS rounds x ${#TARGETS[@]} targets x $SECS s (load average at start: $(cut -d' ' -f1-3 /proc/loadavg))"
 for r in $(seq "$ROUNDS"); do
   quiet
-  for t in "${TARGETS[@]}"; do line=$(run "$t" "$SECS") || exit 1; echo "$r $line" | tee -a "$W/results.txt"; done
+  # Each round starts one target further on: the target right after the quiet wait has the machine most to itself,
+  # and with a fixed order that was always the baseline.
+  for i in $(seq 0 $((${#TARGETS[@]} - 1))); do
+    line=$(run "${TARGETS[$(( (i + r - 1) % ${#TARGETS[@]} ))]}" "$SECS") || exit 1; echo "$r $line" | tee -a "$W/results.txt"
+  done
 done
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
