@@ -61,6 +61,10 @@ public static class Seeding
         {
             env += $"BENCH_ANTHROPIC_KEY={await SeedAnthropicAsync(http, args.Get("gateway"), anthropicTeam, model, args.Get("api-base"))}\n";
         }
+        if (args.Opt("compatible-team") is { } compatibleTeam)
+        {
+            env += $"BENCH_COMPATIBLE_KEY={await SeedCompatibleAsync(http, args.Get("gateway"), compatibleTeam, model, args.Get("api-base"))}\n";
+        }
         await File.WriteAllTextAsync(args.Get("env-out"), env);
         if (args.Opt("out") is { } output)
         {
@@ -144,6 +148,35 @@ public static class Seeding
             }
         }
         Console.WriteLine($"  seeded team {team} whose {model} is an Anthropic deployment, key {key[..6]}…");
+        return key;
+    }
+
+    /// <summary>
+    /// The same public model name in a fourth team, served by an OpenAI-compatible deployment (<c>hosted_vllm/</c>, chat
+    /// completions only): Responses callers reach it translated through chat completions (issue 25), where an
+    /// <c>openai/</c> deployment would take Responses as they are.
+    /// </summary>
+    private static async Task<string> SeedCompatibleAsync(HttpClient http, string gateway, string team, string model, string apiBase)
+    {
+        var created = await http.PostAsJsonAsync("/team/new", new { team_id = team, team_alias = "benchmark on an openai-compatible deployment" });
+        if (created.StatusCode != HttpStatusCode.BadRequest)
+        {
+            await Ensure(created, "POST /team/new (compatible)");
+        }
+        var key = (await Ensure(await http.PostAsJsonAsync("/key/generate", new { team_id = team, key_alias = "benchmark-compatible" }), "POST /key/generate (compatible)"))["key"]!.GetValue<string>();
+        await Ensure(await http.PostAsJsonAsync("/model/new", new
+        {
+            model_name = model,
+            litellm_params = new { model = "hosted_vllm/bench-model", api_base = apiBase, api_key = "sk-fake-upstream-key-0000" },
+            model_info = new { team_id = team },
+        }), "POST /model/new (compatible)");
+        using var caller = Client(gateway, key);
+        var chat = await caller.PostAsync("/v1/chat/completions", ChatBody(model, stream: false));
+        if (chat.StatusCode != HttpStatusCode.OK)
+        {
+            throw new InvalidOperationException($"chat call through the openai-compatible model failed: {(int)chat.StatusCode} {await chat.Content.ReadAsStringAsync()}");
+        }
+        Console.WriteLine($"  seeded team {team} whose {model} is an OpenAI-compatible (hosted_vllm) deployment, key {key[..6]}…");
         return key;
     }
 
