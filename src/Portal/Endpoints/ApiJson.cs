@@ -75,6 +75,8 @@ public static class ApiJson
         MaxParallelRequests = k.MaxParallelRequests,
         Metadata = ParseObject(k.Metadata),
         Aliases = k.Aliases,
+        ModelMaxBudget = k.ModelBudgets.ToDictionary(b => b.Model, b => new ModelBudgetJson(b.BudgetLimit, b.TimePeriod), StringComparer.Ordinal),
+        ModelSpend = k.ModelBudgets.ToDictionary(b => b.Model, b => b.Spend, StringComparer.Ordinal),
         CreatedAt = k.CreatedAt,
         UpdatedAt = k.UpdatedAt,
         CreatedBy = k.CreatedBy,
@@ -190,11 +192,20 @@ public record KeyJson
     public JsonObject Metadata { get; init; } = [];
     [Description("Name the caller sends → the model it stands for, applied after the team's model_aliases.")]
     public IReadOnlyDictionary<string, string> Aliases { get; init; } = new Dictionary<string, string>();
+    [Description("LiteLLM's model_max_budget, as set: public model name → its budget_limit (USD) and time_period.")]
+    public IReadOnlyDictionary<string, ModelBudgetJson> ModelMaxBudget { get; init; } = new Dictionary<string, ModelBudgetJson>();
+    [Description("USD spent on each model of model_max_budget in its current time_period.")]
+    public IReadOnlyDictionary<string, double> ModelSpend { get; init; } = new Dictionary<string, double>();
     public DateTime CreatedAt { get; init; }
     public DateTime UpdatedAt { get; init; }
     public string CreatedBy { get; init; } = "";
     public string UpdatedBy { get; init; } = "";
 }
+
+/// <summary>One model's budget on a key, as LiteLLM's <c>model_max_budget</c> spells it.</summary>
+public sealed record ModelBudgetJson(
+    [property: Description("USD per time_period.")] double BudgetLimit,
+    [property: Description("1d, 7d, 1mo (calendar) or a rolling duration such as 12h; null: never resets.")] string? TimePeriod);
 
 /// <summary>The answer of /key/generate and /key/regenerate: the raw key, shown this once.</summary>
 public sealed record IssuedKeyJson : KeyJson

@@ -91,7 +91,7 @@ public static class KeyEndpoints
 
     private static KeyInput ReadKey(JsonObject body)
     {
-        body.Refuse("on keys", "soft_budget", "model_max_budget", "model_rpm_limit", "model_tpm_limit", "rpm_limit_type", "tpm_limit_type");
+        body.Refuse("on keys", "soft_budget", "model_rpm_limit", "model_tpm_limit", "rpm_limit_type", "tpm_limit_type");
         return new KeyInput
         {
             TeamId = body.String("team_id"),
@@ -109,7 +109,23 @@ public static class KeyEndpoints
             Tags = body.Strings("tags"),
             Blocked = body.Bool("blocked"),
             Aliases = TeamEndpoints.ReadNameMap(body, "aliases"),
+            ModelMaxBudget = body.Given("model_max_budget", ReadModelBudgets),
         };
+    }
+
+    /// <summary><c>model_max_budget</c>: public model name → <c>{"budget_limit": 10.0, "time_period": "1d"}</c>, each entry strict.</summary>
+    private static IReadOnlyDictionary<string, ModelBudgetInput>? ReadModelBudgets(JsonObject body, string name) =>
+        body.Object(name) is { } map
+            ? map.ToDictionary(entry => entry.Key, entry => ReadModelBudget(map, entry.Key, $"{name}.{entry.Key}"), StringComparer.Ordinal)
+            : null;
+
+    private static ModelBudgetInput ReadModelBudget(JsonObject map, string model, string param)
+    {
+        var entry = map.Object(model, param)
+            ?? throw ProxyError.BadRequest($"{param} must be an object such as {{\"budget_limit\": 10.0, \"time_period\": \"1d\"}}, not null.", param);
+        var input = new ModelBudgetInput(entry.Number("budget_limit", $"{param}.budget_limit"), entry.String("time_period", $"{param}.time_period"));
+        entry.RefuseUnread(param, "a model budget");
+        return input;
     }
 }
 
@@ -143,6 +159,8 @@ public record KeyRequest
     public bool? Blocked { get; init; }
     [Description("Name the caller sends → the model it stands for (a model the key can call), applied after the team's model_aliases; replaces the key's whole map.")]
     public IReadOnlyDictionary<string, string>? Aliases { get; init; }
+    [Description("A budget per public model: {\"gpt-4o\": {\"budget_limit\": 10.0, \"time_period\": \"1d\"}}; replaces the key's whole set; null removes it.")]
+    public IReadOnlyDictionary<string, ModelBudgetJson>? ModelMaxBudget { get; init; }
 }
 
 /// <summary>The body of /key/update and /key/regenerate: the key, by its raw value or hash, and the settings to change.</summary>

@@ -26,7 +26,13 @@ public sealed record KeyInput
 
     /// <summary>LiteLLM's key <c>aliases</c>: replaces the key's whole map (an empty one removes them all); null keeps it.</summary>
     public IReadOnlyDictionary<string, string>? Aliases { get; init; }
+
+    /// <summary>LiteLLM's <c>model_max_budget</c>: replaces the key's whole set; null removes it; absent keeps it.</summary>
+    public Optional<IReadOnlyDictionary<string, ModelBudgetInput>?> ModelMaxBudget { get; init; }
 }
+
+/// <summary>One entry of <c>model_max_budget</c> as sent: <c>{"budget_limit": 10.0, "time_period": "1d"}</c>.</summary>
+public sealed record ModelBudgetInput(double? BudgetLimit, string? TimePeriod);
 
 /// <summary>A key just created or regenerated: the raw key exists only here, once.</summary>
 public sealed record IssuedKey(string RawKey, VirtualKey Key);

@@ -160,6 +160,7 @@ public sealed class KeyService(Changes changes, TeamService teams)
                 MaxParallelRequests = old.MaxParallelRequests,
                 Metadata = old.Metadata,
                 Aliases = new(old.Aliases, StringComparer.Ordinal),
+                ModelBudgets = KeyModelBudgets.CopyFor(KeyMaterial.Hash(raw), old.ModelBudgets),
                 CreatedAt = old.CreatedAt,
                 CreatedBy = old.CreatedBy,
                 UpdatedAt = now,
@@ -244,11 +245,13 @@ public sealed class KeyService(Changes changes, TeamService teams)
         if (input.Metadata is not null) key.Metadata = input.Metadata;
         if (input.Tags is not null) key.Metadata = Tags.Into(key.Metadata, input.Tags);
         if (input.Blocked is not null) key.Blocked = input.Blocked.Value;
+        if (input.ModelMaxBudget.IsGiven) KeyModelBudgets.Apply(key, input.ModelMaxBudget.Value, now);
     }
 
     private static object Describe(VirtualKey k) => new
     {
         k.KeyName, k.KeyAlias, k.TeamId, k.UserId, k.Models, k.KeyType, k.ExpiresAt, k.Blocked, k.MaxBudget, k.BudgetDuration, k.TpmLimit, k.RpmLimit,
         k.MaxParallelRequests, k.Aliases,
+        ModelMaxBudget = k.ModelBudgets.ToDictionary(b => b.Model, b => new { b.BudgetLimit, b.TimePeriod }),
     };
 }

@@ -28,6 +28,9 @@ public sealed class VirtualKey : Spend.IBudgeted
 
     /// <summary>LiteLLM's key <c>aliases</c>: a name the key's caller sends → the model name it stands for, applied after the team's.</summary>
     public Dictionary<string, string> Aliases { get; set; } = [];
+
+    /// <summary>LiteLLM's <c>model_max_budget</c>: a budget per public model, each with its own spend and period.</summary>
+    public List<KeyModelBudget> ModelBudgets { get; set; } = [];
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
     public string CreatedBy { get; set; } = "";

@@ -49,6 +49,16 @@ internal sealed class VirtualKeyConfiguration : IEntityTypeConfiguration<Virtual
         e.HasIndex(k => k.BudgetResetAt);
         e.HasOne<Team>().WithMany().HasForeignKey(k => k.TeamId).OnDelete(DeleteBehavior.Cascade);
         e.Property(k => k.Aliases).IsNameMap();
+        e.OwnsMany(k => k.ModelBudgets, b =>
+        {
+            b.ToTable("key_model_budgets");
+            b.WithOwner().HasForeignKey(m => m.Token);
+            b.HasKey(m => new { m.Token, m.Model });
+            b.Property(m => m.Token).HasMaxLength(64);
+            b.Property(m => m.Model).HasMaxLength(256);
+            b.Property(m => m.TimePeriod).HasMaxLength(16);
+            b.HasIndex(m => m.BudgetResetAt);
+        });
     }
 }
 

@@ -115,6 +115,7 @@ public sealed record RouteData(
     public IReadOnlySet<(AccountKind, string)> Accounts() =>
         Keys.Select(k => k.Account).Concat(Teams.Select(t => t.Account)).Concat(Users.Select(u => u.Account)).Concat(Deployments.Select(d => d.Account))
             .Concat(Teams.SelectMany(t => t.MemberAccounts?.Values ?? Enumerable.Empty<SpendAccount>()))
+            .Concat(Keys.SelectMany(k => k.ModelAccounts?.Values ?? Enumerable.Empty<SpendAccount>()))
             .OfType<SpendAccount>().Select(a => (a.Kind, a.Id)).ToHashSet();
 }
 
@@ -125,6 +126,12 @@ public sealed record KeyEntry(
 {
     /// <summary>The key's <c>aliases</c> (name sent → model name), applied after the team's; empty (shared, no allocation) for most keys.</summary>
     public FrozenDictionary<string, string> Aliases { get; init; } = FrozenDictionary<string, string>.Empty;
+
+    /// <summary>Its <c>model_max_budget</c>: public model name → the live budget for that model; null when it has none.</summary>
+    public FrozenDictionary<string, SpendAccount>? ModelAccounts { get; init; }
+
+    /// <summary>The key's budget for <paramref name="model"/>, if it has one.</summary>
+    public SpendAccount? ModelAccount(string model) => ModelAccounts?.GetValueOrDefault(model);
 }
 
 /// <summary>A team as routing sees it: its models list, alias table, model aliases, members, the hashes of its keys, and its limits.</summary>

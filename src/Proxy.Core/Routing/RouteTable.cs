@@ -98,12 +98,13 @@ public sealed partial class RouteTable(
         var keys = (await keyQuery.Select(k => new
             {
                 k.Token, k.KeyName, k.TeamId, k.UserId, k.Models, k.KeyType, k.ExpiresAt, k.Blocked,
-                k.MaxBudget, k.RpmLimit, k.TpmLimit, k.MaxParallelRequests, k.Spend, k.BudgetResetAt, k.Aliases,
+                k.MaxBudget, k.RpmLimit, k.TpmLimit, k.MaxParallelRequests, k.Spend, k.BudgetResetAt, k.Aliases, k.ModelBudgets,
             }).ToListAsync(ct))
             .Select(k => new KeyEntry(k.Token, k.KeyName, k.TeamId, k.UserId, k.Models.ToArray(), k.KeyType, k.ExpiresAt, k.Blocked,
                 ledger.Bind(AccountKind.Key, k.Token, new Limits(k.MaxBudget, k.RpmLimit, k.TpmLimit, k.MaxParallelRequests), k.Spend, k.BudgetResetAt))
             {
                 Aliases = Frozen(k.Aliases),
+                ModelAccounts = ModelAccounts(k.Token, k.ModelBudgets),
             })
             .ToList();
         var aliases = (await aliasQuery.ToListAsync(ct)).ToLookup(a => a.TeamId);
@@ -149,6 +150,13 @@ public sealed partial class RouteTable(
             .ToFrozenDictionary(m => m.UserId, m => m.Account!, StringComparer.Ordinal);
         return accounts.Count == 0 ? null : accounts;
     }
+
+    /// <summary>The live accounts of a key's model budgets (<c>model_max_budget</c>), by public model name; null when it has none.</summary>
+    private FrozenDictionary<string, SpendAccount>? ModelAccounts(string keyHash, List<Keys.KeyModelBudget> budgets) =>
+        budgets.Count == 0 ? null : budgets.ToFrozenDictionary(
+            b => b.Model,
+            b => ledger.Bind(AccountKind.KeyModel, KeyModelAccount.Id(keyHash, b.Model), new Limits(b.BudgetLimit, null, null, null), b.Spend, b.BudgetResetAt)!,
+            StringComparer.Ordinal);
 
     private DeploymentEntry ToEntry(ModelDeployment d)
     {

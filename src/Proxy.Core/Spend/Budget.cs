@@ -50,15 +50,16 @@ public static class Budget
     /// next month 00:00; a boundary is never <paramref name="now"/> itself. Any other duration rolls: it ends one
     /// duration after <paramref name="now"/>.
     /// </summary>
-    public static DateTime NextReset(string duration, DateTime now) => duration switch
+    /// <param name="param">The field a bad duration is reported under (a model budget's <c>time_period</c>).</param>
+    public static DateTime NextReset(string duration, DateTime now, string param = "budget_duration") => duration switch
     {
         "1d" => now.Date.AddDays(1),
         "7d" or "1w" => now.Date.AddDays(DaysToNextMonday(now.DayOfWeek)),
         "1mo" or "30d" => new DateTime(now.Year, now.Month, 1, 0, 0, 0, DateTimeKind.Utc).AddMonths(1),
         // LiteLLM refuses other month counts too: a period of several months has no first of the month to start on.
         _ when duration.EndsWith("mo", StringComparison.Ordinal) =>
-            throw ProxyError.BadRequest($"budget_duration '{duration}' is not valid: months are 1mo only (reset on the first of every month).", "budget_duration"),
-        _ => WholeSecond(now + Check.Duration(duration, "budget_duration")),
+            throw ProxyError.BadRequest($"{param} '{duration}' is not valid: months are 1mo only (reset on the first of every month).", param),
+        _ => WholeSecond(now + Check.Duration(duration, param)),
     };
 
     /// <summary>1 to 7: on a Monday the next Monday is a week away.</summary>

@@ -19,9 +19,12 @@ public sealed class CallAllowance : IDisposable
     private readonly SpendAccount? _user;
     private RateLimitLease? _parallel;
 
-    /// <summary>The attempt's reservation, held on the accounts whose bit is set (0 key, 1 team, 2 user, 3 member).</summary>
+    /// <summary>The attempt's reservation, held on the accounts whose bit is set (0 key, 1 team, 2 user, 3 member, 4 model budget).</summary>
     private double _reserved;
     private int _heldOn;
+
+    /// <summary>The key's budget for the attempt's model (<c>model_max_budget</c>): a fallback's attempt has its own model's.</summary>
+    private SpendAccount? _model;
 
     /// <summary>The key's user's spend in the key's team, when that member has a budget in it.</summary>
     internal SpendAccount? Member { get; init; }
@@ -56,13 +59,15 @@ public sealed class CallAllowance : IDisposable
     internal bool HasBudget => Budgeted(_key) || Budgeted(_team) || Budgeted(_user) || Budgeted(Member);
 
     /// <summary>
-    /// Reserves <paramref name="amount"/> on every account of the call that has a budget (after giving back what an
-    /// earlier attempt held); the account that has no room for it, with nothing held, or null.
+    /// Reserves <paramref name="amount"/> on every account of the call that has a budget, and on the key's budget for the
+    /// attempt's model (after giving back what an earlier attempt held); the account that has no room for it, with
+    /// nothing held, or null.
     /// </summary>
-    internal SpendAccount? Reserve(double amount)
+    internal SpendAccount? Reserve(double amount, SpendAccount? modelBudget)
     {
         Release();
-        for (var i = 0; i < 4; i++)
+        _model = modelBudget;
+        for (var i = 0; i < 5; i++)
         {
             if (Account(i) is not { } account)
             {
@@ -82,10 +87,20 @@ public sealed class CallAllowance : IDisposable
         return null;
     }
 
+    /// <summary>An attempt that reserves nothing: what an earlier one held goes back, and its model budget is not this one's.</summary>
+    internal void ReserveNothing()
+    {
+        if (_ledger is not null)
+        {
+            Release();
+            _model = null;
+        }
+    }
+
     /// <summary>Gives back the attempt's reservation: its cost, if any, is already in the accounts' spend.</summary>
     private void Release()
     {
-        for (var i = 0; i < 4 && _heldOn != 0; i++)
+        for (var i = 0; i < 5 && _heldOn != 0; i++)
         {
             if ((_heldOn & (1 << i)) != 0)
             {
@@ -96,7 +111,7 @@ public sealed class CallAllowance : IDisposable
         _reserved = 0;
     }
 
-    private SpendAccount? Account(int i) => i switch { 0 => _key, 1 => _team, 2 => _user, _ => Member };
+    private SpendAccount? Account(int i) => i switch { 0 => _key, 1 => _team, 2 => _user, 3 => Member, _ => _model };
 
     private static bool Budgeted(SpendAccount? account) => account?.Limits.MaxBudget is not null;
 
@@ -115,6 +130,7 @@ public sealed class CallAllowance : IDisposable
         _team?.AddPending(cost);
         _user?.AddPending(cost);
         Member?.AddPending(cost);
+        _model?.AddPending(cost);
         // Only now: spend and reservations together never dip below what the call may still cost.
         Release();
     }

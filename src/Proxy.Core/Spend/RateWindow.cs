@@ -33,6 +33,9 @@ public enum AccountKind
 
     /// <summary>A user in one team (<c>max_budget_in_team</c>); its id is <see cref="MemberAccount.Id"/>.</summary>
     Member,
+
+    /// <summary>A key's budget for one model (<c>model_max_budget</c>); its id is <see cref="KeyModelAccount.Id"/>.</summary>
+    KeyModel,
 }
 
 /// <summary>How a member's account is named: team and user, which the team id (it never holds a slash) separates.</summary>
@@ -41,6 +44,18 @@ public static class MemberAccount
     public static string Id(string teamId, string userId) => string.Concat(teamId, "/", userId);
 
     public static (string TeamId, string UserId) Split(string id)
+    {
+        var slash = id.IndexOf('/', StringComparison.Ordinal);
+        return (id[..slash], id[(slash + 1)..]);
+    }
+}
+
+/// <summary>How a key's model budget is named: the key's hash (hex, never a slash), then the model (which may hold slashes).</summary>
+public static class KeyModelAccount
+{
+    public static string Id(string keyHash, string model) => string.Concat(keyHash, "/", model);
+
+    public static (string KeyHash, string Model) Split(string id)
     {
         var slash = id.IndexOf('/', StringComparison.Ordinal);
         return (id[..slash], id[(slash + 1)..]);

@@ -20,7 +20,8 @@ public sealed class SpendControl(SpendLedger ledger, Microsoft.Extensions.Option
         var user = caller.User?.Account;
         // The key's user as a member of the key's team: max_budget_in_team binds the team's keys of that user.
         var member = caller.Key?.UserId is { } userId ? caller.Team?.AccountOf(userId) : null;
-        if (key is null && team is null && user is null && member is null)
+        // A key with only model budgets still needs an allowance of its own: its attempts reserve on them.
+        if (key is null && team is null && user is null && member is null && caller.Key?.ModelAccounts is null)
         {
             return CallAllowance.Unlimited;
         }
@@ -66,8 +67,11 @@ public sealed class SpendControl(SpendLedger ledger, Microsoft.Extensions.Option
     /// </summary>
     internal void Reserve(CallAllowance allowance, Caller caller, string model, Price? price, ReadOnlySpan<byte> body, bool boundedByTokens)
     {
-        if (!allowance.HasBudget)
+        // The key's budget for this attempt's model: the model a fallback moved to has its own, or none.
+        var modelBudget = caller.Key?.ModelAccount(model);
+        if (!allowance.HasBudget && modelBudget is null)
         {
+            allowance.ReserveNothing();
             return;
         }
         var budgets = options.Value.Budgets;
@@ -79,10 +83,13 @@ public sealed class SpendControl(SpendLedger ledger, Microsoft.Extensions.Option
                     $"Model {model} has no price, so this call's budget cannot see what it costs: set model_info.input_cost_per_token and output_cost_per_token on the model (or Proxy:Prices:<model>), or ask the operator to allow unpriced models (Proxy:Budgets:UnpricedModels=allow).",
                     "model");
             }
+            allowance.ReserveNothing();
             return;
         }
+        // A route that reserves nothing must still stop at a model budget already spent, as Admit does for the others.
+        DemandWithinBudget(modelBudget, caller);
         var cost = boundedByTokens ? WorstCase.Cost(body, price, price.MaxOutputTokens ?? budgets.DefaultOutputTokens) : 0;
-        if (allowance.Reserve(cost) is { } full)
+        if (allowance.Reserve(cost, modelBudget) is { } full)
         {
             throw ProxyError.BudgetExceeded(
                 $"Budget has been exceeded! {Named(full, caller)} Current cost: {Usd(full.Spend)}, Reserved by calls in flight: {Usd(full.Reserved)}, " +
@@ -121,6 +128,8 @@ public sealed class SpendControl(SpendLedger ledger, Microsoft.Extensions.Option
         AccountKind.Key => $"Key={caller.Key!.KeyName}",
         AccountKind.Team => $"Team={account.Id}",
         AccountKind.Member => $"User={MemberAccount.Split(account.Id).UserId} in Team={MemberAccount.Split(account.Id).TeamId}",
+        // LiteLLM says "exceeded budget for model=gpt-4o"; the key is named as for its own budget.
+        AccountKind.KeyModel => $"Key={caller.Key!.KeyName} exceeded budget for model={KeyModelAccount.Split(account.Id).Model} (model_max_budget).",
         _ => $"User={account.Id}",
     };
 
@@ -132,7 +141,9 @@ public sealed class SpendControl(SpendLedger ledger, Microsoft.Extensions.Option
         }
         var resets = account.ResetAt is { } at
             ? $" It resets at {at.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)}."
-            : " Raise max_budget (or set budget_duration) to allow more calls.";
+            : account.Kind == AccountKind.KeyModel
+                ? " Raise its budget_limit in model_max_budget (or set a time_period) to allow more calls on this model."
+                : " Raise max_budget (or set budget_duration) to allow more calls.";
         throw ProxyError.BudgetExceeded(
             $"Budget has been exceeded! {Named(account, caller)} Current cost: {Usd(account.Spend)}, Max budget: {Usd(account.Limits.MaxBudget!.Value)}.{resets}");
     }

@@ -21,6 +21,9 @@ public sealed class SpendLedger(TimeProvider time)
 
     public IEnumerable<SpendAccount> Accounts => _accounts.Values;
 
+    /// <summary>A key has had a model budget here (never reset): until then the usage writer looks none up.</summary>
+    public bool HasKeyModelBudgets { get; private set; }
+
     /// <summary>
     /// The account of an entity just loaded from the database, updated with its limits and stored spend; null (and
     /// forgotten) when it has no limits, so the hot path skips it.
@@ -31,6 +34,10 @@ public sealed class SpendLedger(TimeProvider time)
         {
             _accounts.TryRemove((kind, id), out _);
             return null;
+        }
+        if (kind == AccountKind.KeyModel)
+        {
+            HasKeyModelBudgets = true;
         }
         var account = _accounts.GetOrAdd((kind, id), static key => new SpendAccount(key.Kind, key.Id));
         account.Update(limits, storedSpend, resetAt, Minute);

@@ -16,7 +16,7 @@ internal static class SpendStore
         AccountKind.Team => ("teams", "TeamId"),
         AccountKind.Key => ("keys", "Token"),
         AccountKind.User => ("AspNetUsers", "Id"),
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Deployments have no stored spend; members have no budget period."),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Deployments have no stored spend; members and model budgets have rows of two columns."),
     };
 
     /// <summary>
@@ -28,6 +28,10 @@ internal static class SpendStore
         if (kind == AccountKind.Member)
         {
             return ("team_memberships", "\"TeamId\" = @team AND \"UserId\" = @id", ["@team", "@id"]);
+        }
+        if (kind == AccountKind.KeyModel)
+        {
+            return ("key_model_budgets", "\"Token\" = @id AND \"Model\" = @model", ["@id", "@model"]);
         }
         var (table, key) = Where(kind);
         return (table, $"\"{key}\" = @id", ["@id"]);
@@ -42,13 +46,20 @@ internal static class SpendStore
             command.Parameters[first].Value = teamId;
             command.Parameters[first + 1].Value = userId;
         }
+        else if (kind == AccountKind.KeyModel)
+        {
+            var (keyHash, model) = KeyModelAccount.Split(id);
+            command.Parameters[first].Value = keyHash;
+            command.Parameters[first + 1].Value = model;
+        }
         else
         {
             command.Parameters[first].Value = id;
         }
     }
 
-    public static readonly AccountKind[] Budgeted = [AccountKind.Team, AccountKind.Key, AccountKind.User];
+    /// <summary>The kinds whose budgets have periods (members' budgets in a team never reset).</summary>
+    public static readonly AccountKind[] Budgeted = [AccountKind.Team, AccountKind.Key, AccountKind.User, AccountKind.KeyModel];
 
     /// <summary>Adds each increment to its account's spend; returns the new spend of each (null where the row is gone).</summary>
     public static async Task<double?[]> AddAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<SpendIncrement> increments)
@@ -84,14 +95,19 @@ internal static class SpendStore
     /// <summary>Accounts of <paramref name="kind"/> whose period ended at or before <paramref name="now"/>, with their <c>budget_duration</c>.</summary>
     public static async Task<List<(string Id, string? Duration)>> DueAsync(DbConnection connection, AccountKind kind, DateTime now)
     {
-        var (table, key) = Where(kind);
-        await using var command = Command(connection, null, $"SELECT \"{key}\", \"BudgetDuration\" FROM \"{table}\" WHERE \"BudgetResetAt\" <= @now", "@now");
+        // A model budget's row is its key and model, and its period is time_period.
+        var (table, columns) = kind == AccountKind.KeyModel
+            ? ("key_model_budgets", "\"Token\", \"Model\", \"TimePeriod\"")
+            : (Where(kind).Table, $"\"{Where(kind).Key}\", \"BudgetDuration\"");
+        await using var command = Command(connection, null, $"SELECT {columns} FROM \"{table}\" WHERE \"BudgetResetAt\" <= @now", "@now");
         command.Parameters[0].Value = now;
         var due = new List<(string, string?)>();
         await using var reader = await command.ExecuteReaderAsync();
+        var last = reader.FieldCount - 1;
         while (await reader.ReadAsync())
         {
-            due.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1)));
+            var id = kind == AccountKind.KeyModel ? KeyModelAccount.Id(reader.GetString(0), reader.GetString(1)) : reader.GetString(0);
+            due.Add((id, reader.IsDBNull(last) ? null : reader.GetString(last)));
         }
         return due;
     }
@@ -99,12 +115,12 @@ internal static class SpendStore
     /// <summary>Starts a new period, unless another instance already has: true when this call reset it.</summary>
     public static async Task<bool> ResetAsync(DbConnection connection, AccountKind kind, string id, DateTime now, DateTime? next)
     {
-        var (table, key) = Where(kind);
+        var (table, match, parameters) = Row(kind);
         await using var command = Command(connection, null,
-            $"UPDATE \"{table}\" SET \"Spend\" = 0, \"BudgetResetAt\" = @next WHERE \"{key}\" = @id AND \"BudgetResetAt\" <= @now", "@next", "@id", "@now");
+            $"UPDATE \"{table}\" SET \"Spend\" = 0, \"BudgetResetAt\" = @next WHERE {match} AND \"BudgetResetAt\" <= @now", ["@next", "@now", .. parameters]);
         command.Parameters[0].Value = next is { } n ? n : DBNull.Value;
-        command.Parameters[1].Value = id;
-        command.Parameters[2].Value = now;
+        command.Parameters[1].Value = now;
+        BindRow(command, 2, kind, id);
         return await command.ExecuteNonQueryAsync() == 1;
     }
 
@@ -198,15 +214,16 @@ internal static class SpendStore
     }
 }
 
-/// <summary>What a batch of calls added to one key's, team's, user's or team member's spend.</summary>
+/// <summary>What a batch of calls added to one key's, team's, user's, team member's or key's model budget's spend.</summary>
 /// <remarks>
-/// Teams before keys before members before users: the order team deletion locks them in (members and keys go with
-/// their team), so PostgreSQL sees no deadlock.
+/// Teams before keys before model budgets before members before users: the order team deletion locks them in (members
+/// and keys go with their team, model budgets with their key), so PostgreSQL sees no deadlock.
 /// </remarks>
 internal readonly record struct SpendIncrement(AccountKind Kind, string Id, double Amount)
 {
     /// <summary>Summed per account, without an object per record: at scale a batch holds thousands of them.</summary>
-    public static List<SpendIncrement> Of(List<Usage.UsageRecord> batch)
+    /// <param name="ledger">Which keys have a budget for the record's model: only those are stored per model.</param>
+    public static List<SpendIncrement> Of(List<Usage.UsageRecord> batch, SpendLedger? ledger = null)
     {
         var sums = new Dictionary<(AccountKind, string), double>();
         foreach (var record in batch)
@@ -220,6 +237,12 @@ internal readonly record struct SpendIncrement(AccountKind Kind, string Id, doub
                 {
                     // The member's spend in the team; a key whose user is not a member of its team matches no row.
                     Add(sums, AccountKind.Member, MemberAccount.Id(record.TeamId, record.UserId), record.Spend);
+                }
+                if (ledger is { HasKeyModelBudgets: true }
+                    && ledger.Find(AccountKind.KeyModel, KeyModelAccount.Id(record.KeyHash, record.Model)) is { } modelBudget)
+                {
+                    // The attempt's model: the budget its reservation was held on (a fallback's own model budget).
+                    Add(sums, AccountKind.KeyModel, modelBudget.Id, record.Spend);
                 }
             }
         }
@@ -240,5 +263,8 @@ internal readonly record struct SpendIncrement(AccountKind Kind, string Id, doub
         }
     }
 
-    private static int LockOrder(AccountKind kind) => kind switch { AccountKind.Team => 0, AccountKind.Key => 1, AccountKind.Member => 2, _ => 3 };
+    private static int LockOrder(AccountKind kind) => kind switch
+    {
+        AccountKind.Team => 0, AccountKind.Key => 1, AccountKind.KeyModel => 2, AccountKind.Member => 3, _ => 4,
+    };
 }

@@ -119,7 +119,7 @@ public sealed partial class UsageWriter(IServiceScopeFactory scopes, WriteGate g
         var db = scope.ServiceProvider.GetRequiredService<PortalDb>();
         var connection = db.Database.GetDbConnection();
         await connection.OpenAsync();
-        var increments = SpendIncrement.Of(batch);
+        var increments = SpendIncrement.Of(batch, ledger);
         var sqlite = connection as SqliteConnection;
         // In team order, each page of the usage log's (TeamId, StartedAt) index is visited once per batch, not once
         // per row of its team in arrival order; the rows keep their StartedAt, which is what the log is read by.

@@ -59,7 +59,10 @@ public sealed class StrictBodyTests(GatewayFactory gateway) : IClassFixture<Gate
     };
 
     private static readonly string[] KeyFields =
-        ["key_alias", "duration", "models", "max_budget", "user_id", "team_id", "max_parallel_requests", "metadata", "tpm_limit", "rpm_limit", "budget_duration", "blocked", "tags"];
+    [
+        "key_alias", "duration", "models", "max_budget", "user_id", "team_id", "max_parallel_requests", "metadata", "tpm_limit", "rpm_limit", "budget_duration", "blocked", "tags",
+        "model_max_budget",
+    ];
 
     private static readonly string[] TeamFields =
         ["team_alias", "metadata", "tpm_limit", "rpm_limit", "max_budget", "budget_duration", "models", "blocked", "router_settings", "tags"];

@@ -69,6 +69,57 @@ public sealed class BudgetRenderingTests : PortalUiContext
         Assert.Null(input.RpmLimit.Value);
         Assert.Equal(20000, input.TpmLimit.Value);
     }
+
+    [Fact]
+    public async Task LimitsDialog_OfAKey_EditsItsModelBudgets_ChosenFromTheTeamsModels()
+    {
+        var provider = RenderProviders();
+        var dialogs = Ui.Services.GetRequiredService<IDialogService>();
+        var key = new VirtualKey { Token = new string('c', 64), KeyName = "sk-...mbmb", TeamId = "t1" };
+        key.ModelBudgets.Add(new KeyModelBudget { Token = key.Token, Model = "my-team-model", BudgetLimit = 10, TimePeriod = "1d" });
+        var dialog = await provider.InvokeAsync(() => dialogs.ShowAsync<LimitsDialog>("Limits", new DialogParameters<LimitsDialog>
+        {
+            { d => d.Form, LimitsForm.From(key) }, { d => d.ShowParallel, true }, { d => d.Models, ["my-team-model", "other-model"] },
+        }));
+
+        Assert.Single(provider.FindAll("[data-testid=model-budget-row]"));
+        await provider.Find("[data-testid=model-budget-add]").ClickAsync(new Microsoft.AspNetCore.Components.Web.MouseEventArgs());
+        Assert.Equal(2, provider.FindAll("[data-testid=model-budget-row]").Count);
+        await provider.Find("#model-budget-limit-0").ChangeAsync(new Microsoft.AspNetCore.Components.ChangeEventArgs { Value = "12.5" });
+        await provider.Find("#model-budget-limit-1").ChangeAsync(new Microsoft.AspNetCore.Components.ChangeEventArgs { Value = "2" });
+        await provider.Find("form#limits-form").SubmitAsync();
+
+        var result = await dialog.Result.WaitAsync(TimeSpan.FromSeconds(5));
+        var budgets = Assert.IsType<LimitsForm>(result!.Data).ApplyTo(new KeyInput()).ModelMaxBudget;
+        Assert.True(budgets.IsGiven);
+        Assert.Equal(new ModelBudgetInput(12.5, "1d"), budgets.Value!["my-team-model"]);
+        // The added row takes the team's next model, with no period until one is chosen.
+        Assert.Equal(new ModelBudgetInput(2, null), budgets.Value!["other-model"]);
+    }
+
+    [Fact]
+    public async Task LimitsDialog_RemovingAKeysLastModelBudget_SendsAnEmptySet_WhileATeamsLimitsSendNone()
+    {
+        var provider = RenderProviders();
+        var dialogs = Ui.Services.GetRequiredService<IDialogService>();
+        var key = new VirtualKey { Token = new string('d', 64), KeyName = "sk-...rmrm", TeamId = "t1" };
+        key.ModelBudgets.Add(new KeyModelBudget { Token = key.Token, Model = "my-team-model", BudgetLimit = 1 });
+        var dialog = await provider.InvokeAsync(() => dialogs.ShowAsync<LimitsDialog>("Limits", new DialogParameters<LimitsDialog>
+        {
+            { d => d.Form, LimitsForm.From(key) }, { d => d.Models, ["my-team-model"] },
+        }));
+
+        await provider.Find("[data-testid=model-budget-remove-0]").ClickAsync(new Microsoft.AspNetCore.Components.Web.MouseEventArgs());
+        Assert.Single(provider.FindAll("[data-testid=model-budgets-empty]"));
+        await provider.Find("form#limits-form").SubmitAsync();
+
+        var result = await dialog.Result.WaitAsync(TimeSpan.FromSeconds(5));
+        var budgets = Assert.IsType<LimitsForm>(result!.Data).ApplyTo(new KeyInput()).ModelMaxBudget;
+        Assert.True(budgets.IsGiven);
+        Assert.Empty(budgets.Value!);
+        Assert.False(new LimitsForm().ApplyTo(new KeyInput()).ModelMaxBudget.IsGiven);
+        Assert.Empty(Ui.Render<LimitsFields>(p => p.Add(f => f.Form, new LimitsForm())).FindAll("[data-testid=model-budget-add]"));
+    }
 }
 
 /// <summary>The routing dialog and a deployment's state as the portal shows them.</summary>

@@ -37,9 +37,20 @@ public sealed class LimitsForm
     [Range(0, int.MaxValue, ErrorMessage = "Calls in flight: a whole number, or empty for no limit.")]
     public int? MaxParallelRequests { get; set; }
 
+    /// <summary>A key's <c>model_max_budget</c>, one row per model; only keys have them (<see cref="EditsModelBudgets"/>).</summary>
+    public List<ModelBudgetRow> ModelBudgets { get; set; } = [];
+
+    /// <summary>The form is a key's: it shows and sends the model budgets (the whole set, as /key/update replaces it).</summary>
+    public bool EditsModelBudgets { get; init; }
+
+    /// <summary>The limits of a key about to be created: its model budgets too.</summary>
+    public static LimitsForm ForNewKey() => new() { EditsModelBudgets = true };
+
     public static LimitsForm From(VirtualKey k) => new()
     {
         MaxBudget = k.MaxBudget, BudgetDuration = k.BudgetDuration ?? "", RpmLimit = k.RpmLimit, TpmLimit = k.TpmLimit, MaxParallelRequests = k.MaxParallelRequests,
+        EditsModelBudgets = true,
+        ModelBudgets = [.. k.ModelBudgets.OrderBy(b => b.Model, StringComparer.Ordinal).Select(b => new ModelBudgetRow { Model = b.Model, BudgetLimit = b.BudgetLimit, TimePeriod = b.TimePeriod ?? "" })],
     };
 
     public static LimitsForm From(Team t) => new() { MaxBudget = t.MaxBudget, BudgetDuration = t.BudgetDuration ?? "", RpmLimit = t.RpmLimit, TpmLimit = t.TpmLimit };
@@ -52,7 +63,14 @@ public sealed class LimitsForm
         RpmLimit = RpmLimit,
         TpmLimit = TpmLimit,
         MaxParallelRequests = MaxParallelRequests,
+        ModelMaxBudget = EditsModelBudgets ? ModelMaxBudget() : input.ModelMaxBudget,
     };
+
+    /// <summary>The rows that name a model; a row without a limit is sent as such, for the service's 400 to name it.</summary>
+    private Dictionary<string, ModelBudgetInput> ModelMaxBudget() =>
+        ModelBudgets.Where(r => !string.IsNullOrWhiteSpace(r.Model))
+            .GroupBy(r => r.Model!.Trim(), StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => new ModelBudgetInput(g.Last().BudgetLimit, string.IsNullOrEmpty(g.Last().TimePeriod) ? null : g.Last().TimePeriod), StringComparer.Ordinal);
 
     public static LimitsForm From(Proxy.Core.Users.PortalUser u) => new() { MaxBudget = u.MaxBudget, BudgetDuration = u.BudgetDuration ?? "" };
 
@@ -74,4 +92,15 @@ public sealed class LimitsForm
         if (parallel is { } p) parts.Add($"{p:N0} in flight");
         return parts.Count == 0 ? "none" : string.Join(" · ", parts);
     }
+}
+
+/// <summary>One model budget of a key as the limits form edits it.</summary>
+public sealed class ModelBudgetRow
+{
+    public string? Model { get; set; }
+
+    [Range(0, 1e12, ErrorMessage = "A model's budget is a positive amount of USD.")]
+    public double? BudgetLimit { get; set; }
+
+    public string TimePeriod { get; set; } = "";
 }

@@ -784,6 +784,41 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                         .WithMany()
                         .HasForeignKey("TeamId")
                         .OnDelete(DeleteBehavior.Cascade);
+
+                    b.OwnsMany("Proxy.Core.Keys.KeyModelBudget", "ModelBudgets", b1 =>
+                        {
+                            b1.Property<string>("Token")
+                                .HasMaxLength(64)
+                                .HasColumnType("character varying(64)");
+
+                            b1.Property<string>("Model")
+                                .HasMaxLength(256)
+                                .HasColumnType("character varying(256)");
+
+                            b1.Property<double>("BudgetLimit")
+                                .HasColumnType("double precision");
+
+                            b1.Property<DateTime?>("BudgetResetAt")
+                                .HasColumnType("timestamp with time zone");
+
+                            b1.Property<double>("Spend")
+                                .HasColumnType("double precision");
+
+                            b1.Property<string>("TimePeriod")
+                                .HasMaxLength(16)
+                                .HasColumnType("character varying(16)");
+
+                            b1.HasKey("Token", "Model");
+
+                            b1.HasIndex("BudgetResetAt");
+
+                            b1.ToTable("key_model_budgets", (string)null);
+
+                            b1.WithOwner()
+                                .HasForeignKey("Token");
+                        });
+
+                    b.Navigation("ModelBudgets");
                 });
 
             modelBuilder.Entity("Proxy.Core.Models.ModelAlias", b =>

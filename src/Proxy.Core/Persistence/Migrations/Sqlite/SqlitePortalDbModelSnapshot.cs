@@ -764,6 +764,41 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
                         .WithMany()
                         .HasForeignKey("TeamId")
                         .OnDelete(DeleteBehavior.Cascade);
+
+                    b.OwnsMany("Proxy.Core.Keys.KeyModelBudget", "ModelBudgets", b1 =>
+                        {
+                            b1.Property<string>("Token")
+                                .HasMaxLength(64)
+                                .HasColumnType("TEXT");
+
+                            b1.Property<string>("Model")
+                                .HasMaxLength(256)
+                                .HasColumnType("TEXT");
+
+                            b1.Property<double>("BudgetLimit")
+                                .HasColumnType("REAL");
+
+                            b1.Property<DateTime?>("BudgetResetAt")
+                                .HasColumnType("TEXT");
+
+                            b1.Property<double>("Spend")
+                                .HasColumnType("REAL");
+
+                            b1.Property<string>("TimePeriod")
+                                .HasMaxLength(16)
+                                .HasColumnType("TEXT");
+
+                            b1.HasKey("Token", "Model");
+
+                            b1.HasIndex("BudgetResetAt");
+
+                            b1.ToTable("key_model_budgets", (string)null);
+
+                            b1.WithOwner()
+                                .HasForeignKey("Token");
+                        });
+
+                    b.Navigation("ModelBudgets");
                 });
 
             modelBuilder.Entity("Proxy.Core.Models.ModelAlias", b =>
