@@ -29,7 +29,8 @@
 #   gateway    src/Portal (Production, logging at Warning, a fresh SQLite file) seeded through its REST API
 #              with the master key: a team, a team key and a team model whose api_base is the stand-in
 #   gateway-limits  the same gateway process and model, with a key whose key and team have a budget (with a
-#              budget period), rpm and tpm limits and max_parallel_requests (small run): the cost of spend control
+#              budget period), rpm and tpm limits, max_parallel_requests and a budget on the model (small run): the
+#              cost of spend control, reservations included
 #   gateway-anthropic  the same gateway and public model name served by an Anthropic deployment (the stand-in answers
 #              Anthropic's shapes at /v1/messages; small run): the cost of translating both ways
 #   portkey    optional peer reference, @portkey-ai/gateway on node, x-portkey-custom-host = the stand-in

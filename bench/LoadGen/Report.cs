@@ -38,10 +38,11 @@ public static class Report
         md.AppendLine();
         if (small.Has("gateway-limits"))
         {
-            md.AppendLine("### Spend control (issue 9): budgets and limits on every key").AppendLine();
+            md.AppendLine("### Spend control (issues 9 and 26): budgets and limits on every key").AppendLine();
             md.AppendLine("*gateway-limits* is the same gateway process and model as *gateway*, called with a key whose key and team both have a budget with a budget period, "
-                + "an rpm and a tpm limit (and the key max_parallel_requests), all far above the load: every call is admitted after its budgets are checked, its request "
-                + "and tokens counted, its spend added, and the windows shared through the database every second. Both targets pay for cost and spend accounting (the model has a price).").AppendLine();
+                + "an rpm and a tpm limit (and the key max_parallel_requests and a budget on the model), all far above the load: every call is admitted after its worst case is "
+                + "reserved on each budget, its request and tokens counted, its spend added and its reservation given back, and the windows shared through the database every "
+                + "second. Both targets pay for cost and spend accounting (the model has a price).").AppendLine();
             md.AppendLine("| check | measured | target | result |").AppendLine("|---|---|---|---|");
             SpendControlChecks(md, small);
             md.AppendLine();

@@ -76,9 +76,10 @@ public static class Seeding
     }
 
     /// <summary>
-    /// The same team model in a second team where everything has a budget and limits (issue 9): the team and its key a
-    /// max_budget with a budget_duration, an rpm and a tpm limit, and the key max_parallel_requests. The limits are far
-    /// above the load, so every call is admitted and pays the full price of being checked, counted and shared.
+    /// The same team model in a second team where everything has a budget and limits (issues 9 and 26): the team and its
+    /// key a max_budget with a budget_duration, an rpm and a tpm limit, the key max_parallel_requests and a budget on the
+    /// model. The limits are far above the load, so every call is admitted and pays the full price of being checked,
+    /// reserved for, counted and shared.
     /// </summary>
     private static async Task<string> SeedLimitedAsync(HttpClient http, string gateway, string team, string model, string apiBase)
     {
@@ -88,10 +89,20 @@ public static class Seeding
         {
             await Ensure(created, "POST /team/new (limits)");
         }
-        var key = (await Ensure(await http.PostAsJsonAsync("/key/generate", new
+        // The key's budget on the model too (issue 26): every call then reserves on four budgets (key, team, model), as a
+        // fully limited key does. A gateway from before model budgets (--rev) refuses the field: the key goes without it.
+        var withModelBudget = await http.PostAsJsonAsync("/key/generate", new
         {
             team_id = team, key_alias = "benchmark-limits", limits.max_budget, limits.budget_duration, limits.rpm_limit, limits.tpm_limit, max_parallel_requests = 100_000,
-        }), "POST /key/generate (limits)"))["key"]!.GetValue<string>();
+            model_max_budget = new Dictionary<string, object> { [model] = new { budget_limit = limits.max_budget, time_period = limits.budget_duration } },
+        });
+        var generated = withModelBudget.StatusCode == HttpStatusCode.BadRequest
+            ? await http.PostAsJsonAsync("/key/generate", new
+            {
+                team_id = team, key_alias = "benchmark-limits", limits.max_budget, limits.budget_duration, limits.rpm_limit, limits.tpm_limit, max_parallel_requests = 100_000,
+            })
+            : withModelBudget;
+        var key = (await Ensure(generated, "POST /key/generate (limits)"))["key"]!.GetValue<string>();
         await Ensure(await http.PostAsJsonAsync("/model/new", ModelBody(model, team, apiBase)), "POST /model/new (limits)");
         using var caller = Client(gateway, key);
         var chat = await caller.PostAsync("/v1/chat/completions", ChatBody(model, stream: false));
