@@ -52,6 +52,11 @@ public static class ProxyCoreSetup
         services.AddSingleton<CallLoop>();
         services.AddSingleton<LlmProxy>();
         services.AddSingleton<ConnectionProbe>();
+        services.AddOptions<Alerts.AlertOptions>().BindConfiguration(Alerts.AlertOptions.Section)
+            .Validate(o => o.Problem() is null, "Proxy:Alerts is not valid: WebhookUrl must be an absolute http(s) URL, Attempts between 1 and 10, RetryDelay not negative, Timeout positive.").ValidateOnStart();
+        // Before the usage writer: hosted services stop in reverse order, so the writer's last batch can still queue its alerts.
+        services.AddSingleton<Alerts.AlertSender>();
+        services.AddHostedService(sp => sp.GetRequiredService<Alerts.AlertSender>());
         services.AddSingleton<UsageWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<UsageWriter>());
         services.AddScoped<UsageLog>();

@@ -167,7 +167,7 @@ public sealed class PortalFlowTests(BrowserFixture browser) : IClassFixture<Brow
         caller.DefaultRequestHeaders.Authorization = new("Bearer", key);
         for (var i = 0; i < 2; i++)
         {
-            (await caller.PostAsJsonAsync("/v1/chat/completions", new { model = "priced-model", messages = new[] { new { role = "user", content = "hi" } } })).EnsureSuccessStatusCode();
+            (await caller.PostAsJsonAsync("/v1/chat/completions", new { model = "priced-model", messages = new[] { new { role = "user", content = "hi" } }, max_tokens = 7 })).EnsureSuccessStatusCode();
         }
         Assert.True(await _gateway.WaitForUsageAsync(2, TimeSpan.FromSeconds(20)) >= 2, "the calls' usage rows were never written");
         var portal = await NewPageAsync();
@@ -180,28 +180,29 @@ public sealed class PortalFlowTests(BrowserFixture browser) : IClassFixture<Brow
         Assert.Contains("no budget", await budget.InnerTextAsync());
 
         await portal.Page.ClickAsync("[data-testid=team-edit-limits]");
-        await portal.Page.FillAsync("#limits-max-budget", "1");
+        await portal.Page.FillAsync("#limits-max-budget", "2");
         await portal.Page.FillAsync("#limits-rpm", "600");
         await portal.Page.ClickAsync("[data-testid=limits-save]");
         await portal.Page.GetByText("Team budget and limits saved.").WaitForAsync();
-        await budget.Locator("[data-testid=spend-budget]", new() { HasText = "$1.00" }).WaitForAsync();
+        await budget.Locator("[data-testid=spend-budget]", new() { HasText = "$2.00" }).WaitForAsync();
         await budget.Locator("[data-testid=spend-bar]").WaitForAsync();
         Assert.Equal("600 rpm", await portal.Page.Locator("[data-testid=team-limits]").InnerTextAsync());
 
         await portal.OpenTabAsync("Keys");
         var row = portal.Page.Locator("[data-testid=keys] tr", new() { HasText = "budgeted" });
         await row.Locator("[data-testid=key-edit-limits]").ClickAsync();
-        await portal.Page.FillAsync("#limits-max-budget", "0.5");
+        await portal.Page.FillAsync("#limits-max-budget", "1.3");
         await portal.Page.FillAsync("#limits-parallel", "2");
         await portal.Page.ClickAsync("[data-testid=limits-save]");
         await portal.Page.GetByText("Budget and limits saved.").First.WaitForAsync();
         await row.Locator("[data-testid=key-limits]", new() { HasText = "2 in flight" }).WaitForAsync();
-        await row.Locator("[data-testid=spend-budget]", new() { HasText = "$0.50" }).WaitForAsync();
+        await row.Locator("[data-testid=spend-budget]", new() { HasText = "$1.30" }).WaitForAsync();
         await portal.ScreenshotAsync("11-budgets");
 
-        // What the portal set is what the gateway enforces: the key has spent 0.36 of 0.50, the next call passes, then it is refused.
-        (await caller.PostAsJsonAsync("/v1/chat/completions", new { model = "priced-model", messages = new[] { new { role = "user", content = "hi" } } })).EnsureSuccessStatusCode();
-        var refused = await caller.PostAsJsonAsync("/v1/chat/completions", new { model = "priced-model", messages = new[] { new { role = "user", content = "hi" } } });
+        // What the portal set is what the gateway enforces: the key has spent 0.36 of 1.30 and a call reserves its worst case,
+        // 83 body bytes and 7 output tokens at 0.01 = 0.90: the next call fits (0.36 + 0.90), the one after it not (0.54 + 0.90).
+        (await caller.PostAsJsonAsync("/v1/chat/completions", new { model = "priced-model", messages = new[] { new { role = "user", content = "hi" } }, max_tokens = 7 })).EnsureSuccessStatusCode();
+        var refused = await caller.PostAsJsonAsync("/v1/chat/completions", new { model = "priced-model", messages = new[] { new { role = "user", content = "hi" } }, max_tokens = 7 });
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         Assert.Contains("budget_exceeded", await refused.Content.ReadAsStringAsync());
 

@@ -29,6 +29,8 @@ public static class ApiJson
         Spend = view.Team.Spend,
         BudgetDuration = view.Team.BudgetDuration,
         BudgetResetAt = view.Team.BudgetResetAt,
+        SoftBudget = view.Team.SoftBudget,
+        AlertWebhookUrl = view.AlertWebhook,
         TpmLimit = view.Team.TpmLimit,
         RpmLimit = view.Team.RpmLimit,
         Blocked = view.Team.Blocked,
@@ -70,6 +72,7 @@ public static class ApiJson
         Spend = k.Spend,
         BudgetDuration = k.BudgetDuration,
         BudgetResetAt = k.BudgetResetAt,
+        SoftBudget = k.SoftBudget,
         TpmLimit = k.TpmLimit,
         RpmLimit = k.RpmLimit,
         MaxParallelRequests = k.MaxParallelRequests,
@@ -157,6 +160,10 @@ public sealed record TeamJson
     [Description("e.g. 1mo (the first of each month, UTC), 7d (Mondays), 1d (midnight) or 12h (rolling); the spend resets to 0 at budget_reset_at.")]
     public string? BudgetDuration { get; init; }
     public DateTime? BudgetResetAt { get; init; }
+    [Description("USD: an alert when spend reaches it, never a refusal; null = none.")]
+    public double? SoftBudget { get; init; }
+    [Description("The team's own webhook for budget alerts, masked (scheme and host); null = none.")]
+    public string? AlertWebhookUrl { get; init; }
     public long? TpmLimit { get; init; }
     public long? RpmLimit { get; init; }
     public bool Blocked { get; init; }
@@ -186,6 +193,8 @@ public record KeyJson
     public double Spend { get; init; }
     public string? BudgetDuration { get; init; }
     public DateTime? BudgetResetAt { get; init; }
+    [Description("USD: an alert when spend reaches it, never a refusal; null = none.")]
+    public double? SoftBudget { get; init; }
     public long? TpmLimit { get; init; }
     public long? RpmLimit { get; init; }
     public int? MaxParallelRequests { get; init; }

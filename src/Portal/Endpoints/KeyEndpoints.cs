@@ -91,7 +91,7 @@ public static class KeyEndpoints
 
     private static KeyInput ReadKey(JsonObject body)
     {
-        body.Refuse("on keys", "soft_budget", "model_rpm_limit", "model_tpm_limit", "rpm_limit_type", "tpm_limit_type");
+        body.Refuse("on keys", "model_rpm_limit", "model_tpm_limit", "rpm_limit_type", "tpm_limit_type");
         return new KeyInput
         {
             TeamId = body.String("team_id"),
@@ -102,6 +102,7 @@ public static class KeyEndpoints
             Duration = body.String("duration"),
             MaxBudget = body.Given("max_budget", (b, n) => b.Number(n)),
             BudgetDuration = body.Given("budget_duration", (b, n) => b.String(n)),
+            SoftBudget = body.Given("soft_budget", (b, n) => b.Number(n)),
             TpmLimit = body.Given("tpm_limit", (b, n) => b.Integer(n)),
             RpmLimit = body.Given("rpm_limit", (b, n) => b.Integer(n)),
             MaxParallelRequests = body.Given("max_parallel_requests", (b, n) => b.Int32(n)),
@@ -152,6 +153,8 @@ public record KeyRequest
     public double? MaxBudget { get; init; }
     [Description("How often the spend resets: 1d at midnight UTC, 7d on Mondays 00:00 UTC, 1mo (or 30d) on the first of the month 00:00 UTC; other durations (30s, 30m, 12h, 2d) roll from when they were set.")]
     public string? BudgetDuration { get; init; }
+    [Description("USD: an alert to the operator's and the team's webhooks when spend reaches it; calls go on. null removes it.")]
+    public double? SoftBudget { get; init; }
     public long? TpmLimit { get; init; }
     public long? RpmLimit { get; init; }
     public int? MaxParallelRequests { get; init; }

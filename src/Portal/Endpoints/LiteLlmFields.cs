@@ -60,7 +60,7 @@ internal static class LiteLlmFields
 
     private static readonly Dictionary<string, string> Hints = new(StringComparer.Ordinal)
     {
-        ["soft_budget"] = "max_budget is a hard budget; there is no alert threshold.",
+        ["soft_budget"] = "Soft budgets are set on keys and teams.",
         ["model_max_budget"] = "Budgets per model are set on keys (model_max_budget on /key/generate and /key/update).",
         ["model_rpm_limit"] = "Budgets and limits apply to all of the models; per-model ones are not supported.",
         ["model_tpm_limit"] = "Budgets and limits apply to all of the models; per-model ones are not supported.",

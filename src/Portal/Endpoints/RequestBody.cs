@@ -150,8 +150,8 @@ public static class RequestBody
             {
                 throw ProxyError.BadRequest($"{field} is not supported {where} by this gateway. " + where switch
                 {
-                    "on keys" => "Keys take max_budget, budget_duration, rpm_limit, tpm_limit and max_parallel_requests.",
-                    "on teams" => "Teams take max_budget, budget_duration, rpm_limit and tpm_limit.",
+                    "on keys" => "Keys take max_budget, soft_budget, budget_duration, rpm_limit, tpm_limit and max_parallel_requests.",
+                    "on teams" => "Teams take max_budget, soft_budget, budget_duration, rpm_limit and tpm_limit.",
                     "on team members" => "Members take role and max_budget_in_team.",
                     _ => "Users take user_role, models, max_budget, budget_duration, tpm_limit and rpm_limit (and team_id on /user/new); add them to teams with /team/member_add.",
                 }, field);

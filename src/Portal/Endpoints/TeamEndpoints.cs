@@ -124,7 +124,7 @@ public static class TeamEndpoints
 
     private static TeamInput ReadTeam(JsonObject body, bool members)
     {
-        body.Refuse("on teams", "max_parallel_requests", "soft_budget", "model_max_budget", "model_rpm_limit", "model_tpm_limit", "team_member_budget");
+        body.Refuse("on teams", "max_parallel_requests", "model_max_budget", "model_rpm_limit", "model_tpm_limit", "team_member_budget");
         return new TeamInput
         {
             TeamId = body.String("team_id"),
@@ -134,6 +134,8 @@ public static class TeamEndpoints
             BudgetDuration = body.Given("budget_duration", (b, n) => b.String(n)),
             TpmLimit = body.Given("tpm_limit", (b, n) => b.Integer(n)),
             RpmLimit = body.Given("rpm_limit", (b, n) => b.Integer(n)),
+            SoftBudget = body.Given("soft_budget", (b, n) => b.Number(n)),
+            AlertWebhookUrl = body.Given(Proxy.Core.Alerts.TeamWebhook.Field, (b, n) => b.String(n)),
             Blocked = body.Bool("blocked"),
             Metadata = body.ObjectText("metadata"),
             Tags = body.Strings("tags"),
@@ -186,7 +188,9 @@ public sealed record TeamRequest(
     bool? Blocked,
     JsonObject? Metadata,
     [property: Description("routing_strategy (simple-shuffle, least-busy or latency-based-routing), num_retries, allowed_fails, cooldown_time, fallbacks, context_window_fallbacks.")] JsonObject? RouterSettings,
-    [property: Description("Name a caller sends → the model it stands for (a model the team can call); replaces the team's whole map, {} removes them.")] IReadOnlyDictionary<string, string>? ModelAliases = null);
+    [property: Description("Name a caller sends → the model it stands for (a model the team can call); replaces the team's whole map, {} removes them.")] IReadOnlyDictionary<string, string>? ModelAliases = null,
+    [property: Description("USD: an alert to the operator's and the team's webhooks when the team's spend reaches it; calls go on. null removes it.")] double? SoftBudget = null,
+    [property: Description("The team's own webhook for budget alerts (not a LiteLLM field): an http(s) URL, e.g. a Slack incoming webhook, checked as a model's api_base; stored encrypted and shown masked. null removes it.")] string? AlertWebhookUrl = null);
 
 public sealed record MemberInputJson(string? UserId, string? UserEmail, [property: Description("admin or user")] string? Role);
 

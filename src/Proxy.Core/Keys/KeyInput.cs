@@ -15,6 +15,9 @@ public sealed record KeyInput
     /// <summary>Limits: absent keeps the stored one, null removes it.</summary>
     public Optional<double?> MaxBudget { get; init; }
     public Optional<string?> BudgetDuration { get; init; }
+
+    /// <summary>LiteLLM's <c>soft_budget</c> (USD): an alert threshold that never refuses a call.</summary>
+    public Optional<double?> SoftBudget { get; init; }
     public Optional<long?> TpmLimit { get; init; }
     public Optional<long?> RpmLimit { get; init; }
     public Optional<int?> MaxParallelRequests { get; init; }

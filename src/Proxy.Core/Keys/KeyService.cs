@@ -155,6 +155,8 @@ public sealed class KeyService(Changes changes, TeamService teams)
                 Spend = old.Spend,
                 BudgetDuration = old.BudgetDuration,
                 BudgetResetAt = old.BudgetResetAt,
+                SoftBudget = old.SoftBudget,
+                AlertsSent = old.AlertsSent,
                 TpmLimit = old.TpmLimit,
                 RpmLimit = old.RpmLimit,
                 MaxParallelRequests = old.MaxParallelRequests,
@@ -238,7 +240,7 @@ public sealed class KeyService(Changes changes, TeamService teams)
                 : throw ProxyError.BadRequest($"key_type '{input.KeyType}' is not valid: use default, llm_api or management.", "key_type");
         }
         if (input.Duration is not null) key.ExpiresAt = now + Check.Duration(input.Duration, "duration");
-        Budget.Apply(key, input.MaxBudget, input.BudgetDuration, now);
+        Alerts.BudgetThresholds.Apply(key, input.MaxBudget, input.SoftBudget, input.BudgetDuration, now);
         if (input.TpmLimit.IsGiven) key.TpmLimit = Check.NotNegative(input.TpmLimit.Value, "tpm_limit");
         if (input.RpmLimit.IsGiven) key.RpmLimit = Check.NotNegative(input.RpmLimit.Value, "rpm_limit");
         if (input.MaxParallelRequests.IsGiven) key.MaxParallelRequests = Check.NotNegative(input.MaxParallelRequests.Value, "max_parallel_requests");
@@ -250,7 +252,7 @@ public sealed class KeyService(Changes changes, TeamService teams)
 
     private static object Describe(VirtualKey k) => new
     {
-        k.KeyName, k.KeyAlias, k.TeamId, k.UserId, k.Models, k.KeyType, k.ExpiresAt, k.Blocked, k.MaxBudget, k.BudgetDuration, k.TpmLimit, k.RpmLimit,
+        k.KeyName, k.KeyAlias, k.TeamId, k.UserId, k.Models, k.KeyType, k.ExpiresAt, k.Blocked, k.MaxBudget, k.SoftBudget, k.BudgetDuration, k.TpmLimit, k.RpmLimit,
         k.MaxParallelRequests, k.Aliases,
         ModelMaxBudget = k.ModelBudgets.ToDictionary(b => b.Model, b => new { b.BudgetLimit, b.TimePeriod }),
     };

@@ -1,7 +1,7 @@
 namespace Proxy.Core.Keys;
 
 /// <summary>A key the gateway issued. Only its SHA-256 (<see cref="Token"/>) is stored.</summary>
-public sealed class VirtualKey : Spend.IBudgeted
+public sealed class VirtualKey : Alerts.IAlerted
 {
     public string Token { get; set; } = "";
     public string KeyName { get; set; } = "";
@@ -19,6 +19,12 @@ public sealed class VirtualKey : Spend.IBudgeted
     public double Spend { get; set; }
     public string? BudgetDuration { get; set; }
     public DateTime? BudgetResetAt { get; set; }
+
+    /// <summary>LiteLLM's <c>soft_budget</c> (USD): crossing it sends an alert, never refuses a call.</summary>
+    public double? SoftBudget { get; set; }
+
+    /// <summary>The <see cref="Alerts.BudgetThreshold"/>s already alerted in the current budget period.</summary>
+    public Alerts.BudgetThreshold AlertsSent { get; set; }
     public long? TpmLimit { get; set; }
     public long? RpmLimit { get; set; }
 

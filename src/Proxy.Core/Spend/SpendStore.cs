@@ -61,8 +61,12 @@ internal static class SpendStore
     /// <summary>The kinds whose budgets have periods (members' budgets in a team never reset).</summary>
     public static readonly AccountKind[] Budgeted = [AccountKind.Team, AccountKind.Key, AccountKind.User, AccountKind.KeyModel];
 
-    /// <summary>Adds each increment to its account's spend; returns the new spend of each (null where the row is gone).</summary>
-    public static async Task<double?[]> AddAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<SpendIncrement> increments)
+    /// <summary>
+    /// Adds each increment to its account's spend; returns the new spend of each (null where the row is gone). For keys
+    /// and teams, <paramref name="limits"/> (when given) gets their alert thresholds from the same statement.
+    /// </summary>
+    public static async Task<double?[]> AddAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<SpendIncrement> increments,
+        Alerts.AlertLimits?[]? limits = null)
     {
         var stored = new double?[increments.Count];
         var commands = new Dictionary<AccountKind, DbCommand>();
@@ -74,12 +78,27 @@ internal static class SpendStore
                 if (!commands.TryGetValue(kind, out var command))
                 {
                     var (table, match, parameters) = Row(kind);
-                    command = Command(connection, tx, $"UPDATE \"{table}\" SET \"Spend\" = \"Spend\" + @amount WHERE {match} RETURNING \"Spend\"", ["@amount", .. parameters]);
+                    var returning = HasAlerts(kind) ? "\"Spend\", \"MaxBudget\", \"SoftBudget\", \"AlertsSent\"" : "\"Spend\"";
+                    command = Command(connection, tx, $"UPDATE \"{table}\" SET \"Spend\" = \"Spend\" + @amount WHERE {match} RETURNING {returning}", ["@amount", .. parameters]);
                     commands[kind] = command;
                 }
                 command.Parameters[0].Value = amount;
                 BindRow(command, 1, kind, id);
-                stored[i] = await command.ExecuteScalarAsync() is { } value and not DBNull ? Convert.ToDouble(value, CultureInfo.InvariantCulture) : null;
+                if (!HasAlerts(kind))
+                {
+                    stored[i] = await command.ExecuteScalarAsync() is { } value and not DBNull ? Convert.ToDouble(value, CultureInfo.InvariantCulture) : null;
+                    continue;
+                }
+                await using var reader = await command.ExecuteReaderAsync();
+                if (await reader.ReadAsync())
+                {
+                    stored[i] = Convert.ToDouble(reader.GetValue(0), CultureInfo.InvariantCulture);
+                    if (limits is not null)
+                    {
+                        limits[i] = new Alerts.AlertLimits(NullableDouble(reader, 1), NullableDouble(reader, 2),
+                            (Alerts.BudgetThreshold)Convert.ToInt32(reader.GetValue(3), CultureInfo.InvariantCulture));
+                    }
+                }
             }
         }
         finally
@@ -91,6 +110,12 @@ internal static class SpendStore
         }
         return stored;
     }
+
+    /// <summary>Keys and teams have a <c>soft_budget</c> and remember the alerts sent in the current period.</summary>
+    private static bool HasAlerts(AccountKind kind) => kind is AccountKind.Key or AccountKind.Team;
+
+    private static double? NullableDouble(DbDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : Convert.ToDouble(reader.GetValue(ordinal), CultureInfo.InvariantCulture);
 
     /// <summary>Accounts of <paramref name="kind"/> whose period ended at or before <paramref name="now"/>, with their <c>budget_duration</c>.</summary>
     public static async Task<List<(string Id, string? Duration)>> DueAsync(DbConnection connection, AccountKind kind, DateTime now)
@@ -112,12 +137,13 @@ internal static class SpendStore
         return due;
     }
 
-    /// <summary>Starts a new period, unless another instance already has: true when this call reset it.</summary>
+    /// <summary>Starts a new period, unless another instance already has: true when this call reset it. Its alerts are armed again.</summary>
     public static async Task<bool> ResetAsync(DbConnection connection, AccountKind kind, string id, DateTime now, DateTime? next)
     {
         var (table, match, parameters) = Row(kind);
+        var alerts = HasAlerts(kind) ? ", \"AlertsSent\" = 0" : "";
         await using var command = Command(connection, null,
-            $"UPDATE \"{table}\" SET \"Spend\" = 0, \"BudgetResetAt\" = @next WHERE {match} AND \"BudgetResetAt\" <= @now", ["@next", "@now", .. parameters]);
+            $"UPDATE \"{table}\" SET \"Spend\" = 0, \"BudgetResetAt\" = @next{alerts} WHERE {match} AND \"BudgetResetAt\" <= @now", ["@next", "@now", .. parameters]);
         command.Parameters[0].Value = next is { } n ? n : DBNull.Value;
         command.Parameters[1].Value = now;
         BindRow(command, 2, kind, id);

@@ -1,6 +1,6 @@
 namespace Proxy.Core.Teams;
 
-public sealed class Team : Spend.IBudgeted
+public sealed class Team : Alerts.IAlerted
 {
     public string TeamId { get; set; } = "";
     public string? TeamAlias { get; set; }
@@ -12,6 +12,18 @@ public sealed class Team : Spend.IBudgeted
     public double Spend { get; set; }
     public string? BudgetDuration { get; set; }
     public DateTime? BudgetResetAt { get; set; }
+
+    /// <summary>LiteLLM's <c>soft_budget</c> (USD): crossing it sends an alert, never refuses a call.</summary>
+    public double? SoftBudget { get; set; }
+
+    /// <summary>The <see cref="Alerts.BudgetThreshold"/>s already alerted in the current budget period.</summary>
+    public Alerts.BudgetThreshold AlertsSent { get; set; }
+
+    /// <summary>
+    /// The team's own webhook for budget alerts, sealed with <see cref="Secrets.SecretBox"/>: a Slack incoming-webhook
+    /// URL is a bearer secret. Null: alerts go to the operator's webhook only.
+    /// </summary>
+    public string? AlertWebhookCipher { get; set; }
     public long? TpmLimit { get; set; }
     public long? RpmLimit { get; set; }
     public bool Blocked { get; set; }

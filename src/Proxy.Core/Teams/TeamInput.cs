@@ -11,6 +11,12 @@ public sealed record TeamInput
     public Optional<string?> BudgetDuration { get; init; }
     public Optional<long?> TpmLimit { get; init; }
     public Optional<long?> RpmLimit { get; init; }
+
+    /// <summary>LiteLLM's <c>soft_budget</c> (USD): absent keeps it, null removes it.</summary>
+    public Optional<double?> SoftBudget { get; init; }
+
+    /// <summary>The team's own webhook for budget alerts (<c>alert_webhook_url</c>): absent keeps it, null removes it.</summary>
+    public Optional<string?> AlertWebhookUrl { get; init; }
     public bool? Blocked { get; init; }
 
     /// <summary>The router settings to store, replacing the team's (already parsed and checked for shape).</summary>
@@ -36,4 +42,5 @@ public sealed record MemberInput(string? UserId, string? UserEmail, string? Role
 /// A team with what its readers see beside it: the alias table of its own models (public → internal name) and its keys.
 /// Its <c>model_aliases</c> are <see cref="Team.ModelAliases"/>.
 /// </summary>
-public sealed record TeamView(Team Team, IReadOnlyDictionary<string, string> ModelAliases, IReadOnlyList<Keys.VirtualKey> Keys);
+/// <param name="AlertWebhook">The team's alert webhook, masked (<see cref="Alerts.TeamWebhook.Mask"/>); null when none is set.</param>
+public sealed record TeamView(Team Team, IReadOnlyDictionary<string, string> ModelAliases, IReadOnlyList<Keys.VirtualKey> Keys, string? AlertWebhook = null);

@@ -7,7 +7,7 @@ using Proxy.Core.Users;
 namespace Proxy.Core.Teams;
 
 /// <summary>Teams and their members. Every method takes the <see cref="Caller"/> and asks <see cref="Demand"/> or <see cref="Rules"/>.</summary>
-public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
+public sealed class TeamService(Changes changes, ILookupNormalizer normalizer, Secrets.SecretBox secrets, Forwarding.UpstreamPolicy upstreams)
 {
     private PortalDb Db => changes.Db;
 
@@ -26,6 +26,7 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
             var now = changes.Now;
             var team = new Team { TeamId = teamId, CreatedAt = now, UpdatedAt = now, CreatedBy = caller.Id, UpdatedBy = caller.Id };
             Apply(team, input, now);
+            ApplyWebhook(team, input.AlertWebhookUrl);
             await DemandRoutableAsync(team, input.RouterSettings, ct);
             await ApplyModelAliasesAsync(team, input.ModelAliases, ct);
             Db.Teams.Add(team);
@@ -50,7 +51,7 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
         var aliases = await Db.Aliases.AsNoTracking().Where(a => a.TeamId == teamId)
             .ToDictionaryAsync(a => a.PublicName, a => a.InternalName, StringComparer.Ordinal, ct);
         var keys = await Db.Keys.AsNoTracking().Where(k => k.TeamId == teamId).OrderBy(k => k.CreatedAt).ToListAsync(ct);
-        return new TeamView(team, aliases, keys);
+        return new TeamView(team, aliases, keys, MaskedWebhook(team));
     }
 
     /// <summary>The teams the caller may read (<see cref="TeamVisibility"/>, the rule of <see cref="GetAsync"/>).</summary>
@@ -61,7 +62,7 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
         var ids = teams.Select(t => t.TeamId).ToList();
         var aliases = (await Db.Aliases.AsNoTracking().Where(a => ids.Contains(a.TeamId)).ToListAsync(ct)).ToLookup(a => a.TeamId);
         return teams.Select(t => new TeamView(t,
-            aliases[t.TeamId].ToDictionary(a => a.PublicName, a => a.InternalName, StringComparer.Ordinal), [])).ToList();
+            aliases[t.TeamId].ToDictionary(a => a.PublicName, a => a.InternalName, StringComparer.Ordinal), [], MaskedWebhook(t))).ToList();
     }
 
     public async Task<TeamView> UpdateAsync(Caller caller, TeamInput input, CancellationToken ct = default)
@@ -77,6 +78,7 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
             var team = await Db.Teams.SingleOrDefaultAsync(t => t.TeamId == teamId, ct) ?? throw TeamNotFound(teamId);
             Demand.BlockTeam(caller, team.Blocked, input.Blocked);
             Apply(team, input, changes.Now);
+            ApplyWebhook(team, input.AlertWebhookUrl);
             await DemandRoutableAsync(team, input.RouterSettings, ct);
             await ApplyModelAliasesAsync(team, input.ModelAliases, ct);
             team.UpdatedAt = changes.Now;
@@ -303,7 +305,7 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
     {
         if (input.TeamAlias is not null) team.TeamAlias = Check.Text(input.TeamAlias, "team_alias");
         if (input.Models is not null) team.Models = Check.Names(input.Models, "models")!;
-        Spend.Budget.Apply(team, input.MaxBudget, input.BudgetDuration, now);
+        Alerts.BudgetThresholds.Apply(team, input.MaxBudget, input.SoftBudget, input.BudgetDuration, now);
         if (input.TpmLimit.IsGiven) team.TpmLimit = Check.NotNegative(input.TpmLimit.Value, "tpm_limit");
         if (input.RpmLimit.IsGiven) team.RpmLimit = Check.NotNegative(input.RpmLimit.Value, "rpm_limit");
         if (input.Blocked is not null) team.Blocked = input.Blocked.Value;
@@ -311,9 +313,37 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer)
         if (input.Tags is not null) team.Metadata = Tags.Into(team.Metadata, input.Tags);
     }
 
+    /// <summary><c>alert_webhook_url</c>: checked as an <c>api_base</c>, stored sealed (a Slack webhook URL is a bearer secret).</summary>
+    private void ApplyWebhook(Team team, Optional<string?> url)
+    {
+        if (url.IsGiven)
+        {
+            team.AlertWebhookCipher = url.Value is null ? null : secrets.Seal(Alerts.TeamWebhook.Valid(url.Value, upstreams));
+        }
+    }
+
+    /// <summary>The stored webhook as the API and portal show it: scheme and host only.</summary>
+    private string? MaskedWebhook(Team team)
+    {
+        if (team.AlertWebhookCipher is null)
+        {
+            return null;
+        }
+        try
+        {
+            return Alerts.TeamWebhook.Mask(secrets.Open(team.AlertWebhookCipher));
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            return "(unreadable with the configured encryption keys)";
+        }
+    }
+
     private static object Describe(TeamInput input) => new
     {
-        input.TeamAlias, input.Models, MaxBudget = Given(input.MaxBudget), BudgetDuration = Given(input.BudgetDuration),
+        input.TeamAlias, input.Models, MaxBudget = Given(input.MaxBudget), SoftBudget = Given(input.SoftBudget), BudgetDuration = Given(input.BudgetDuration),
+        // Whether the webhook was set or removed; never the URL, whose path is often its secret.
+        AlertWebhookUrl = input.AlertWebhookUrl.IsGiven ? input.AlertWebhookUrl.Value is null ? "(removed)" : "(set)" : null,
         TpmLimit = Given(input.TpmLimit), RpmLimit = Given(input.RpmLimit), input.Blocked, RouterSettings = input.RouterSettings?.ToJson(),
         input.ModelAliases,
     };

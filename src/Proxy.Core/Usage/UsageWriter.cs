@@ -13,7 +13,7 @@ namespace Proxy.Core.Usage;
 /// Writes usage records in the background: the request path only offers a record to a bounded channel and never
 /// waits. On an orderly shutdown the channel is closed and drained before the process exits.
 /// </summary>
-public sealed partial class UsageWriter(IServiceScopeFactory scopes, WriteGate gate, SpendLedger ledger, ILogger<UsageWriter> log) : BackgroundService
+public sealed partial class UsageWriter(IServiceScopeFactory scopes, WriteGate gate, SpendLedger ledger, Alerts.AlertSender alerts, ILogger<UsageWriter> log) : BackgroundService
 {
     private const int Capacity = 100_000;
     private const int BatchSize = 10_000;
@@ -125,6 +125,7 @@ public sealed partial class UsageWriter(IServiceScopeFactory scopes, WriteGate g
         // per row of its team in arrival order; the rows keep their StartedAt, which is what the log is read by.
         batch.Sort(ByTeamThenTime);
         double?[] stored;
+        List<Alerts.BudgetAlert> crossed;
         try
         {
             if (sqlite is not null)
@@ -141,7 +142,10 @@ public sealed partial class UsageWriter(IServiceScopeFactory scopes, WriteGate g
             {
                 await PostgresUsageInserter.InsertAsync(connection, tx, batch);
             }
-            stored = await SpendStore.AddAsync(connection, tx, increments);
+            var limits = new Alerts.AlertLimits?[increments.Count];
+            stored = await SpendStore.AddAsync(connection, tx, increments, limits);
+            // Off the hot path, and only a statement per crossing: the thresholds came back with the spend.
+            crossed = await Alerts.AlertClaims.ClaimAsync(connection, tx, increments, stored, limits);
             await tx.CommitAsync();
         }
         finally
@@ -154,6 +158,10 @@ public sealed partial class UsageWriter(IServiceScopeFactory scopes, WriteGate g
         for (var i = 0; i < increments.Count; i++)
         {
             ledger.Find(increments[i].Kind, increments[i].Id)?.Settle(increments[i].Amount, stored[i]);
+        }
+        foreach (var alert in crossed)
+        {
+            alerts.Enqueue(alert);
         }
     }
 

@@ -65,15 +65,15 @@ public sealed class StrictBodyTests(GatewayFactory gateway) : IClassFixture<Gate
     ];
 
     private static readonly string[] TeamFields =
-        ["team_alias", "metadata", "tpm_limit", "rpm_limit", "max_budget", "budget_duration", "models", "blocked", "router_settings", "tags"];
+        ["team_alias", "metadata", "tpm_limit", "rpm_limit", "max_budget", "soft_budget", "budget_duration", "models", "blocked", "router_settings", "tags"];
 
     /// <summary>The fields the gateway implements, per route: each must be read back after a 200.</summary>
     public static readonly Dictionary<string, string[]> Implemented = new()
     {
-        ["/key/generate"] = [.. KeyFields, "key_type", "aliases"],
+        ["/key/generate"] = [.. KeyFields, "key_type", "aliases", "soft_budget"],
         // team_id on /key/update and /key/regenerate: only the key's own team (a 400 naming team_id for another).
         ["/key/update"] = ["key", .. KeyFields.Except(["team_id"]), "aliases"],
-        ["/key/regenerate"] = ["key", .. KeyFields.Except(["team_id"]), "key_type", "aliases"],
+        ["/key/regenerate"] = ["key", .. KeyFields.Except(["team_id"]), "key_type", "aliases", "soft_budget"],
         ["/key/delete"] = ["keys", "key_aliases"],
         ["/team/new"] = ["team_id", "members_with_roles", "model_aliases", .. TeamFields],
         ["/team/update"] = ["team_id", "model_aliases", .. TeamFields],

@@ -120,6 +120,32 @@ public sealed class BudgetRenderingTests : PortalUiContext
         Assert.False(new LimitsForm().ApplyTo(new KeyInput()).ModelMaxBudget.IsGiven);
         Assert.Empty(Ui.Render<LimitsFields>(p => p.Add(f => f.Form, new LimitsForm())).FindAll("[data-testid=model-budget-add]"));
     }
+
+    [Fact]
+    public async Task TeamLimitsDialog_SetsTheSoftBudgetAndTheAlertWebhook_ShowsTheStoredOneMasked_AndCanRemoveIt()
+    {
+        var provider = RenderProviders();
+        var dialogs = Ui.Services.GetRequiredService<IDialogService>();
+        var form = new LimitsForm { MaxBudget = 100, SoftBudget = 50 };
+        var dialog = await provider.InvokeAsync(() => dialogs.ShowAsync<LimitsDialog>("Team budget and limits", new DialogParameters<LimitsDialog>
+        {
+            { d => d.Form, form }, { d => d.ShowSoftBudget, true }, { d => d.ShowWebhook, true }, { d => d.CurrentWebhook, "https://hooks.slack.com/****" },
+        }));
+
+        Assert.Contains("Set: https://hooks.slack.com/****", provider.Markup);
+        Assert.DoesNotContain("services/T", provider.Markup);
+        await provider.Find("#limits-soft-budget").ChangeAsync(new Microsoft.AspNetCore.Components.ChangeEventArgs { Value = "75" });
+        await provider.Find("#limits-alert-webhook").ChangeAsync(new Microsoft.AspNetCore.Components.ChangeEventArgs { Value = "https://hooks.example.com/alerts/abc" });
+        await provider.Find("form#limits-form").SubmitAsync();
+
+        var input = Assert.IsType<LimitsForm>((await dialog.Result.WaitAsync(TimeSpan.FromSeconds(5)))!.Data).ToTeamInput("t1");
+        Assert.Equal(75, input.SoftBudget.Value);
+        Assert.Equal("https://hooks.example.com/alerts/abc", input.AlertWebhookUrl.Value);
+        Assert.False(new LimitsForm().ToTeamInput("t1").AlertWebhookUrl.IsGiven);
+        var removed = new LimitsForm { AlertWebhookUrl = "https://ignored.example.com", RemoveAlertWebhook = true }.ToTeamInput("t1").AlertWebhookUrl;
+        Assert.True(removed.IsGiven);
+        Assert.Null(removed.Value);
+    }
 }
 
 /// <summary>The routing dialog and a deployment's state as the portal shows them.</summary>

@@ -28,6 +28,16 @@ public sealed class LimitsForm
 
     public string BudgetDuration { get; set; } = "";
 
+    [Range(0, 1e12, ErrorMessage = "The soft budget is a positive amount of USD, or empty for none.")]
+    public double? SoftBudget { get; set; }
+
+    /// <summary>A team's alert webhook: what is typed replaces the stored one; empty keeps it (the stored one is shown masked only).</summary>
+    [Url(ErrorMessage = "The alert webhook is an http(s) URL, e.g. https://hooks.slack.com/services/..., or empty to keep the current one.")]
+    public string? AlertWebhookUrl { get; set; }
+
+    /// <summary>Removes the team's alert webhook.</summary>
+    public bool RemoveAlertWebhook { get; set; }
+
     [Range(0, long.MaxValue, ErrorMessage = "Requests per minute: a whole number, or empty for no limit.")]
     public long? RpmLimit { get; set; }
 
@@ -48,18 +58,23 @@ public sealed class LimitsForm
 
     public static LimitsForm From(VirtualKey k) => new()
     {
-        MaxBudget = k.MaxBudget, BudgetDuration = k.BudgetDuration ?? "", RpmLimit = k.RpmLimit, TpmLimit = k.TpmLimit, MaxParallelRequests = k.MaxParallelRequests,
+        MaxBudget = k.MaxBudget, BudgetDuration = k.BudgetDuration ?? "", SoftBudget = k.SoftBudget, RpmLimit = k.RpmLimit, TpmLimit = k.TpmLimit,
+        MaxParallelRequests = k.MaxParallelRequests,
         EditsModelBudgets = true,
         ModelBudgets = [.. k.ModelBudgets.OrderBy(b => b.Model, StringComparer.Ordinal).Select(b => new ModelBudgetRow { Model = b.Model, BudgetLimit = b.BudgetLimit, TimePeriod = b.TimePeriod ?? "" })],
     };
 
-    public static LimitsForm From(Team t) => new() { MaxBudget = t.MaxBudget, BudgetDuration = t.BudgetDuration ?? "", RpmLimit = t.RpmLimit, TpmLimit = t.TpmLimit };
+    public static LimitsForm From(Team t) => new()
+    {
+        MaxBudget = t.MaxBudget, BudgetDuration = t.BudgetDuration ?? "", SoftBudget = t.SoftBudget, RpmLimit = t.RpmLimit, TpmLimit = t.TpmLimit,
+    };
 
     /// <summary>Every limit given: what is empty here is removed.</summary>
     public KeyInput ApplyTo(KeyInput input) => input with
     {
         MaxBudget = MaxBudget,
         BudgetDuration = Duration,
+        SoftBudget = SoftBudget,
         RpmLimit = RpmLimit,
         TpmLimit = TpmLimit,
         MaxParallelRequests = MaxParallelRequests,
@@ -78,7 +93,9 @@ public sealed class LimitsForm
 
     public TeamInput ToTeamInput(string teamId) => new()
     {
-        TeamId = teamId, MaxBudget = MaxBudget, BudgetDuration = Duration, RpmLimit = RpmLimit, TpmLimit = TpmLimit,
+        TeamId = teamId, MaxBudget = MaxBudget, BudgetDuration = Duration, SoftBudget = SoftBudget, RpmLimit = RpmLimit, TpmLimit = TpmLimit,
+        AlertWebhookUrl = RemoveAlertWebhook ? new Optional<string?>(null)
+            : string.IsNullOrWhiteSpace(AlertWebhookUrl) ? default(Optional<string?>) : new Optional<string?>(AlertWebhookUrl.Trim()),
     };
 
     private Optional<string?> Duration => string.IsNullOrEmpty(BudgetDuration) ? new Optional<string?>(null) : BudgetDuration;

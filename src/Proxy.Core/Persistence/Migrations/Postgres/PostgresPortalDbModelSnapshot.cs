@@ -215,6 +215,9 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<int>("AlertsSent")
+                        .HasColumnType("integer");
+
                     b.Property<string>("Aliases")
                         .IsRequired()
                         .ValueGeneratedOnAdd()
@@ -267,6 +270,9 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
 
                     b.Property<long?>("RpmLimit")
                         .HasColumnType("bigint");
+
+                    b.Property<double?>("SoftBudget")
+                        .HasColumnType("double precision");
 
                     b.Property<double>("Spend")
                         .HasColumnType("double precision");
@@ -465,6 +471,12 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                         .HasMaxLength(128)
                         .HasColumnType("character varying(128)");
 
+                    b.Property<string>("AlertWebhookCipher")
+                        .HasColumnType("text");
+
+                    b.Property<int>("AlertsSent")
+                        .HasColumnType("integer");
+
                     b.Property<bool>("Blocked")
                         .HasColumnType("boolean");
 
@@ -503,6 +515,9 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
 
                     b.Property<long?>("RpmLimit")
                         .HasColumnType("bigint");
+
+                    b.Property<double?>("SoftBudget")
+                        .HasColumnType("double precision");
 
                     b.Property<double>("Spend")
                         .HasColumnType("double precision");

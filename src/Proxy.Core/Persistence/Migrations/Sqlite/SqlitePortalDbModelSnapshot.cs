@@ -201,6 +201,9 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("AlertsSent")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Aliases")
                         .IsRequired()
                         .ValueGeneratedOnAdd()
@@ -253,6 +256,9 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
 
                     b.Property<long?>("RpmLimit")
                         .HasColumnType("INTEGER");
+
+                    b.Property<double?>("SoftBudget")
+                        .HasColumnType("REAL");
 
                     b.Property<double>("Spend")
                         .HasColumnType("REAL");
@@ -449,6 +455,12 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
                         .HasMaxLength(128)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("AlertWebhookCipher")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("AlertsSent")
+                        .HasColumnType("INTEGER");
+
                     b.Property<bool>("Blocked")
                         .HasColumnType("INTEGER");
 
@@ -487,6 +499,9 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
 
                     b.Property<long?>("RpmLimit")
                         .HasColumnType("INTEGER");
+
+                    b.Property<double?>("SoftBudget")
+                        .HasColumnType("REAL");
 
                     b.Property<double>("Spend")
                         .HasColumnType("REAL");
