@@ -126,6 +126,37 @@ public sealed class ReservationTests(LlmFixture fixture) : IClassFixture<LlmFixt
         Assert.Equal(HttpStatusCode.OK, next!.StatusCode);
     }
 
+    /// <summary>
+    /// A team's Claude model registered without a price is priced from the built-in table (claude-sonnet-4-5: 3e-06 in,
+    /// 1.5e-05 out, 3.75e-06 a cache write), so the team's budget binds on it: it once cost $0 and bound nothing.
+    /// </summary>
+    [Fact]
+    public async Task ATeamBudget_BindsATeamsClaudeModel_PricedFromTheTable()
+    {
+        var team = await Gateway.CreateTeamAsync();
+        var key = await Gateway.GenerateKeyAsync(team);
+        (await Gateway.Client(key).PostAsJsonAsync("/model/new", new
+        {
+            model_name = "claude",
+            litellm_params = new { model = "anthropic/claude-sonnet-4-5", api_key = "sk-ant-team-budget-0001", api_base = Upstream.ApiBase("claude", out var upstream) },
+            model_info = new { team_id = team },
+        })).EnsureSuccessStatusCode();
+        var body = new { model = "claude", max_tokens = 10, messages = new[] { new { role = "user", content = "Weather in Boston?" } } };
+        var worstCase = JsonSerializer.SerializeToUtf8Bytes(body, JsonSerializerOptions.Web).Length * 3.75e-06 + 10 * 1.5e-05;
+        const double CallCost = 21 * 3e-06 + 9 * 1.5e-05;
+        // Room for one call's worst case, not for a second's after the first's cost.
+        (await Gateway.Client().PostAsJsonAsync("/team/update", new { team_id = team, max_budget = worstCase + CallCost / 2 })).EnsureSuccessStatusCode();
+
+        (await Gateway.Client(key).PostAsJsonAsync("/v1/chat/completions", body)).EnsureSuccessStatusCode();
+        await Spend.WaitForAsync(async () => (await (await Gateway.Client().GetAsync($"/team/info?team_id={team}")).ReadJsonAsync(HttpStatusCode.OK))["team_info"]!["spend"]!.GetValue<double>(), CallCost);
+        var refused = await Gateway.Client(key).PostAsJsonAsync("/v1/chat/completions", body);
+
+        Assert.Contains($"Team={team}", await refused.ReadErrorAsync(HttpStatusCode.BadRequest, "budget_exceeded"));
+        Assert.Single(Upstream.ReceivedBy(upstream));
+        var log = Assert.Single(await Spend.LogsAsync(Gateway, team, expected: 1));
+        Assert.Equal(CallCost, log["spend"]!.GetValue<double>(), 12);
+    }
+
     [Fact]
     public async Task AnUnpricedModel_UnderABudget_IsRefusedNamingIt_AndWithoutABudgetAnswers()
     {
