@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Http;
 using Proxy.Core.Access;
 using Proxy.Core.Dialects;
 using Proxy.Core.Providers;
-using Proxy.Core.Providers.Anthropic;
 using Proxy.Core.Routing;
 using Proxy.Core.Spend;
 
@@ -68,7 +67,7 @@ internal sealed class Call(
     {
         using var request = JsonDocument.Parse(ClientBody);
         using var chat = new PooledBuffer(length + 512);
-        using (var writer = new Utf8JsonWriter(chat, AnthropicApi.Json))
+        using (var writer = new Utf8JsonWriter(chat, WireJson.Options))
         {
             inbound.WriteChat(request.RootElement, deployment.UpstreamModel, writer);
         }

@@ -243,7 +243,7 @@ internal sealed class MessagesAnswer(Stream toClient, HttpResponse response) : A
         Out.Write("\ndata: "u8);
         if (_writer is null)
         {
-            _writer = new Utf8JsonWriter(Out, AnthropicApi.Json);
+            _writer = new Utf8JsonWriter(Out, WireJson.Options);
         }
         else
         {

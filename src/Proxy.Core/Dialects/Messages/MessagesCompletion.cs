@@ -14,7 +14,7 @@ internal static class MessagesCompletion
         var choice = root.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array && choices.GetArrayLength() > 0 ? choices[0] : default;
         var message = choice.ValueKind == JsonValueKind.Object && choice.TryGetProperty("message", out var m) ? m : default;
         using var output = new PooledBuffer(json.Length + 256);
-        using (var w = new Utf8JsonWriter(output, AnthropicApi.Json))
+        using (var w = new Utf8JsonWriter(output, WireJson.Options))
         {
             w.WriteStartObject();
             w.WriteString("id", MessagesShape.MessageId(String(root, "id")));

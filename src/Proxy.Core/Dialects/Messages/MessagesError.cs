@@ -35,7 +35,7 @@ public static class MessagesError
     {
         var message = MessageOf(body) ?? Raw(body) ?? $"The provider answered {status}.";
         using var output = new PooledBuffer(512);
-        using (var w = new Utf8JsonWriter(output, AnthropicApi.Json))
+        using (var w = new Utf8JsonWriter(output, WireJson.Options))
         {
             w.WriteStartObject();
             w.WriteString("type", "error");

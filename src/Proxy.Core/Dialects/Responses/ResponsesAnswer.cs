@@ -246,7 +246,7 @@ internal sealed class ResponsesAnswer(Stream toClient, HttpResponse response) : 
         Out.Write("\ndata: "u8);
         if (_writer is null)
         {
-            _writer = new Utf8JsonWriter(Out, ResponsesCompletion.Json);
+            _writer = new Utf8JsonWriter(Out, WireJson.Options);
         }
         else
         {

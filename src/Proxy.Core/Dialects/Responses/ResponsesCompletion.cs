@@ -7,8 +7,6 @@ namespace Proxy.Core.Dialects.Responses;
 /// <summary>A whole <c>chat.completion</c> as a Responses answer. Once per call, so a document is fine here.</summary>
 internal static class ResponsesCompletion
 {
-    /// <summary>As the providers' answers are written: text as it is, not escaped for HTML.</summary>
-    internal static readonly JsonWriterOptions Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static byte[] Translate(ReadOnlyMemory<byte> json)
     {
@@ -37,7 +35,7 @@ internal static class ResponsesCompletion
                 }
             }
             using var output = new PooledBuffer(json.Length + 512);
-            using (var w = new Utf8JsonWriter(output, Json))
+            using (var w = new Utf8JsonWriter(output, WireJson.Options))
             {
                 w.WriteStartObject();
                 ResponsesShape.Response(w, $"resp_{String(root, "id") ?? Guid.NewGuid().ToString("N")}",

@@ -159,7 +159,7 @@ internal sealed class AnthropicAnswer(Stream toClient, HttpResponse response, bo
         Out.Write("data: "u8);
         if (_writer is null)
         {
-            _writer = new Utf8JsonWriter(Out, AnthropicApi.Json);
+            _writer = new Utf8JsonWriter(Out, WireJson.Options);
         }
         else
         {

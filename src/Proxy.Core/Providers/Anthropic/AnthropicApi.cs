@@ -20,9 +20,6 @@ internal sealed class AnthropicApi : IProviderApi
     /// <summary>Anthropic's "overloaded": the client gets a 503, which the router retries elsewhere like any other.</summary>
     public const int Overloaded = 529;
 
-    /// <summary>Text as UTF-8, as OpenAI and Anthropic send it: the default encoder's \\u escapes are for HTML, not for APIs.</summary>
-    internal static readonly JsonWriterOptions Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
     public bool Serves(LlmRoute route) => route == LlmRoute.ChatCompletions || route.Dialect == ApiDialect.Anthropic;
 
     public Uri UpstreamUri(Uri apiBase, string upstreamName, string? apiVersion, LlmRoute route) =>
@@ -52,7 +49,7 @@ internal sealed class AnthropicApi : IProviderApi
         using var request = JsonDocument.Parse(clientBody);
         using var output = new PooledBuffer(clientBody.Length + 512);
         bool includeUsage;
-        using (var writer = new Utf8JsonWriter(output, Json))
+        using (var writer = new Utf8JsonWriter(output, WireJson.Options))
         {
             includeUsage = AnthropicRequest.Write(request.RootElement, upstreamName, writer);
         }

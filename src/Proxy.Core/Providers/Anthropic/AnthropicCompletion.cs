@@ -17,7 +17,7 @@ internal static class AnthropicCompletion
         var completion = Tokens(usage, "output_tokens");
         meter.Report(prompt, completion, cacheWrite, cacheRead);
         using var output = new PooledBuffer(json.Length + 256);
-        using (var w = new Utf8JsonWriter(output, AnthropicApi.Json))
+        using (var w = new Utf8JsonWriter(output, WireJson.Options))
         {
             w.WriteStartObject();
             w.WriteString("id", root.TryGetProperty("id", out var id) ? id.GetString() : "");
@@ -89,7 +89,7 @@ internal static class AnthropicCompletion
             message = null;
         }
         using var output = new PooledBuffer(512);
-        using (var w = new Utf8JsonWriter(output, AnthropicApi.Json))
+        using (var w = new Utf8JsonWriter(output, WireJson.Options))
         {
             w.WriteStartObject();
             OpenAIShape.Error(w, status, type, message);
