@@ -100,7 +100,9 @@ if [ -x "$PG_BIN/initdb" ] && [ -x "$PG_BIN/pg_ctl" ]; then
       chmod 755 "$PG_DIR"
       if [ "$(id -u)" -eq 0 ]; then chown postgres: "$PG_DIR"; fi
       echo "==> starting PostgreSQL 15 on 127.0.0.1:$PG_PORT ($PG_DIR)"
-      PG_OPTS="-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c fsync=off"
+      # Every test class starts its own gateway (some a second instance) with its own connection pool; the default
+      # 100 connections ran out once the suite grew ("53300: sorry, too many clients already").
+      PG_OPTS="-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c fsync=off -c max_connections=400"
       if pg_as_owner "$(printf '%q -D %q -A trust -U postgres --no-sync >%q 2>&1' \
             "$PG_BIN/initdb" "$PG_DIR/data" "$PG_DIR/initdb.log")" \
          && pg_as_owner "$(printf '%q -D %q -l %q -w -o %q start' \
