@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 
 namespace Proxy.Core.Providers;
@@ -16,6 +17,7 @@ internal abstract class AnswerTranslator(Stream toClient, HttpResponse response)
     private readonly PooledBuffer _pending = new();
     private readonly PooledBuffer _event = new();
     private bool? _isStream;
+    private Utf8JsonWriter? _writer;
 
     /// <summary>What the translation has written for the client and not yet sent.</summary>
     protected PooledBuffer Out { get; } = new();
@@ -25,6 +27,20 @@ internal abstract class AnswerTranslator(Stream toClient, HttpResponse response)
     /// <summary>A successful SSE answer; decided at the first byte (or at the end), when the provider's status and headers are known.</summary>
     protected bool IsStream => _isStream ??= response.StatusCode is >= 200 and < 300
         && response.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true;
+
+    /// <summary>The answer's one JSON writer, set to write at the end of <see cref="Out"/> (after an event's prefix already there).</summary>
+    protected Utf8JsonWriter WriterAtOut()
+    {
+        if (_writer is null)
+        {
+            _writer = new Utf8JsonWriter(Out, WireJson.Options);
+        }
+        else
+        {
+            _writer.Reset(Out);
+        }
+        return _writer;
+    }
 
     /// <summary>One SSE event's data (its <c>data:</c> lines joined), to be translated into <see cref="Out"/>.</summary>
     protected abstract void OnEvent(ReadOnlySpan<byte> data);
@@ -107,6 +123,7 @@ internal abstract class AnswerTranslator(Stream toClient, HttpResponse response)
 
     protected override void Dispose(bool disposing)
     {
+        _writer?.Dispose();
         _pending.Dispose();
         _event.Dispose();
         Out.Dispose();

@@ -16,7 +16,6 @@ namespace Proxy.Core.Dialects.Messages;
 internal sealed class MessagesAnswer(Stream toClient, HttpResponse response) : AnswerTranslator(toClient, response)
 {
     private readonly ChatChunk _chunk = new();
-    private Utf8JsonWriter? _writer;
     private bool _started;
     private bool _stopped;
 
@@ -54,12 +53,6 @@ internal sealed class MessagesAnswer(Stream toClient, HttpResponse response) : A
             Response.ContentType = "application/json";
         }
         return ok ? MessagesCompletion.FromChat(answer) : MessagesError.FromOpenAI(Response.StatusCode, answer.Span);
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        _writer?.Dispose();
-        base.Dispose(disposing);
     }
 
     protected override void OnEvent(ReadOnlySpan<byte> json)
@@ -241,17 +234,10 @@ internal sealed class MessagesAnswer(Stream toClient, HttpResponse response) : A
         Out.Write("event: "u8);
         Out.Write(type);
         Out.Write("\ndata: "u8);
-        if (_writer is null)
-        {
-            _writer = new Utf8JsonWriter(Out, WireJson.Options);
-        }
-        else
-        {
-            _writer.Reset(Out);
-        }
-        _writer.WriteStartObject();
-        _writer.WriteString("type", type);
-        return _writer;
+        var w = WriterAtOut();
+        w.WriteStartObject();
+        w.WriteString("type", type);
+        return w;
     }
 
     private void End(Utf8JsonWriter w)

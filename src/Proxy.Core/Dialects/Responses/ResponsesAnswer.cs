@@ -29,7 +29,6 @@ internal sealed class ResponsesAnswer(Stream toClient, HttpResponse response) : 
     /// <summary>Chat tool call index → its function_call item.</summary>
     private readonly Dictionary<int, OutputItem> _tools = [];
     private OutputItem? _message;
-    private Utf8JsonWriter? _writer;
     private int _sequence;
     private string? _id;
     private string _model = "";
@@ -61,7 +60,6 @@ internal sealed class ResponsesAnswer(Stream toClient, HttpResponse response) : 
 
     protected override void Dispose(bool disposing)
     {
-        _writer?.Dispose();
         _text.Dispose();
         foreach (var item in _items)
         {
@@ -244,18 +242,11 @@ internal sealed class ResponsesAnswer(Stream toClient, HttpResponse response) : 
         Out.Write("event: "u8);
         Out.Advance(System.Text.Encoding.UTF8.GetBytes(type, Out.GetSpan(type.Length)));
         Out.Write("\ndata: "u8);
-        if (_writer is null)
-        {
-            _writer = new Utf8JsonWriter(Out, WireJson.Options);
-        }
-        else
-        {
-            _writer.Reset(Out);
-        }
-        _writer.WriteStartObject();
-        _writer.WriteString("type", type);
-        _writer.WriteNumber("sequence_number", _sequence++);
-        return _writer;
+        var w = WriterAtOut();
+        w.WriteStartObject();
+        w.WriteString("type", type);
+        w.WriteNumber("sequence_number", _sequence++);
+        return w;
     }
 
     private void End(Utf8JsonWriter w)

@@ -15,7 +15,6 @@ namespace Proxy.Core.Providers.Anthropic;
 internal sealed class AnthropicAnswer(Stream toClient, HttpResponse response, bool includeUsage, UsageMeter meter) : AnswerTranslator(toClient, response)
 {
     private readonly PooledBuffer _text = new(1024);
-    private Utf8JsonWriter? _writer;
     private string _id = "";
     private string _model = "";
     private long _created;
@@ -33,7 +32,6 @@ internal sealed class AnthropicAnswer(Stream toClient, HttpResponse response, bo
 
     protected override void Dispose(bool disposing)
     {
-        _writer?.Dispose();
         _text.Dispose();
         base.Dispose(disposing);
     }
@@ -153,19 +151,11 @@ internal sealed class AnthropicAnswer(Stream toClient, HttpResponse response, bo
         End(w);
     }
 
-    /// <summary>The one writer of this answer, set to write after <c>data: </c> in <see cref="Out"/>.</summary>
+    /// <summary>The answer's writer, after <c>data: </c> in <see cref="Out"/>.</summary>
     private Utf8JsonWriter Writer()
     {
         Out.Write("data: "u8);
-        if (_writer is null)
-        {
-            _writer = new Utf8JsonWriter(Out, WireJson.Options);
-        }
-        else
-        {
-            _writer.Reset(Out);
-        }
-        return _writer;
+        return WriterAtOut();
     }
 
     private void End(Utf8JsonWriter w)
