@@ -26,13 +26,19 @@ public sealed class BrowserFixture : IAsyncLifetime
         });
     }
 
-    /// <summary>A fresh browser context (its own cookies) on the portal at <paramref name="baseAddress"/>, at a desktop size.</summary>
-    public async Task<PortalPage> NewPortalAsync(Uri baseAddress)
+    /// <summary>The two sizes every portal job is tried at: a desktop window and a phone held upright.</summary>
+    public enum Screen { Desktop, Phone }
+
+    /// <summary>A fresh browser context (its own cookies) on the portal at <paramref name="baseAddress"/>, at a desktop size or a phone's.</summary>
+    public async Task<PortalPage> NewPortalAsync(Uri baseAddress, Screen screen = Screen.Desktop)
     {
+        var phone = screen == Screen.Phone;
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions
         {
             Permissions = ["clipboard-read", "clipboard-write"],
-            ViewportSize = new ViewportSize { Width = 1400, Height = 900 },
+            ViewportSize = phone ? new ViewportSize { Width = 390, Height = 844 } : new ViewportSize { Width = 1400, Height = 900 },
+            IsMobile = phone,
+            HasTouch = phone,
         });
         return new PortalPage(await context.NewPageAsync(), baseAddress);
     }
