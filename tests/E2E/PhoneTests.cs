@@ -59,6 +59,7 @@ public sealed class PhoneTests(BrowserFixture browser) : IClassFixture<BrowserFi
         await portal.OpenMenuIfFoldedAsync();
         Assert.Equal(0, await drawer.Locator("[data-testid=nav-admin]").CountAsync());
         await portal.OpenAsync(new Uri(portal.Page.Url).PathAndQuery);
+        await AssertFitsAsync(portal, "the team page");
 
         // Registering a model: the dialog's save button is on screen before anything scrolls.
         await portal.OpenTabAsync("Models");
@@ -135,10 +136,12 @@ public sealed class PhoneTests(BrowserFixture browser) : IClassFixture<BrowserFi
     private static async Task AssertFitsAsync(PortalPage portal, string where)
     {
         var width = await portal.PageWidthAsync();
-        if (width > PhoneWidth)
+        var bar = await portal.TopBarWidthAsync();
+        if (width > PhoneWidth || bar > PhoneWidth)
         {
             await portal.ScreenshotAsync("failed-too-wide-" + DateTime.UtcNow.Ticks);
         }
         Assert.True(width <= PhoneWidth, $"{where} is drawn {width} px wide on a {PhoneWidth} px screen");
+        Assert.True(bar <= PhoneWidth, $"the top bar above {where} is {bar} px wide on a {PhoneWidth} px screen");
     }
 }

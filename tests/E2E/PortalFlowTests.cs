@@ -97,7 +97,7 @@ public sealed class PortalFlowTests(BrowserFixture browser) : IClassFixture<Brow
 
         // A member of one team lands on it; the other team is nowhere.
         await portal.Page.Locator("[data-testid=team-title]", new() { HasText = "Second" }).WaitForAsync();
-        Assert.Equal(0, await portal.Page.GetByText("First").CountAsync());
+        Assert.Equal(0, await portal.Page.GetByText("First", new() { Exact = true }).CountAsync());
         // A member sees but cannot change: no register button on their own team.
         Assert.Equal(0, await portal.Page.Locator("[data-testid=register-model]").CountAsync());
         Assert.Equal(0, await portal.Page.GetByRole(AriaRole.Tab, new() { Name = "Activity" }).CountAsync());

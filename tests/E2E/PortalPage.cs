@@ -131,6 +131,9 @@ public sealed class PortalPage(IPage page, Uri baseAddress)
     /// <summary>How wide the page is drawn: wider than the window means the user scrolls sideways to reach part of it.</summary>
     public Task<int> PageWidthAsync() => page.EvaluateAsync<int>("() => document.documentElement.scrollWidth");
 
+    /// <summary>How wide the top bar's content is: the bar is fixed, so what overflows it does not widen the page, it is just out of reach.</summary>
+    public Task<int> TopBarWidthAsync() => page.EvaluateAsync<int>("() => document.querySelector('.mud-appbar .mud-toolbar').scrollWidth");
+
     /// <summary>Whether the element is wholly inside the window as it is now, without scrolling the page.</summary>
     public async Task<bool> IsOnScreenAsync(string selector)
     {
