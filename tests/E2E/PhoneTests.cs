@@ -39,10 +39,12 @@ public sealed class PhoneTests(BrowserFixture browser) : IClassFixture<BrowserFi
         await portal.SignInAsync(GatewayFactory.AdminEmail, GatewayFactory.AdminPassword);
         await portal.CreateTeamAsync("Sweden");
         await AssertFitsAsync(portal, "the teams list");
+        await portal.DismissMessagesAsync();
         await portal.ScreenshotAsync("30-teams-phone");
         await portal.OpenMenuIfFoldedAsync();
         var drawer = portal.Page.Locator("[data-testid=nav-drawer]");
         Assert.True(await drawer.Locator("[data-testid=nav-admin]").IsVisibleAsync(), "a proxy admin's drawer has no Admin link");
+        await portal.DismissMessagesAsync();
         await portal.ScreenshotAsync("30-menu-phone");
         await drawer.Locator("[data-testid=nav-admin]").ClickAsync();
         await portal.Page.Locator("[data-testid=tab-users]").WaitForAsync();
@@ -81,6 +83,7 @@ public sealed class PhoneTests(BrowserFixture browser) : IClassFixture<BrowserFi
         Assert.True(await portal.IsOnScreenAsync("[data-testid=new-key]"), "the new key is not wholly on screen");
         Assert.True(await portal.IsOnScreenAsync("[data-testid=copy-new-key]"), "the new key's copy button is off screen");
         Assert.True(await portal.IsOnScreenAsync("[data-testid=new-key-done]"), "\"I have copied it\" is off screen");
+        await portal.DismissMessagesAsync();
         await portal.ScreenshotAsync("30-new-key-phone");
         await portal.Page.ClickAsync("[data-testid=new-key-done]");
         await AssertFitsAsync(portal, "the Keys tab");
@@ -102,6 +105,7 @@ public sealed class PhoneTests(BrowserFixture browser) : IClassFixture<BrowserFi
             await AssertFitsAsync(portal, $"the {tab} tab");
         }
         await portal.OpenTabAsync("Models");
+        await portal.DismissMessagesAsync();
         await portal.ScreenshotAsync("30-team-phone");
     }
 
@@ -137,11 +141,13 @@ public sealed class PhoneTests(BrowserFixture browser) : IClassFixture<BrowserFi
     {
         var width = await portal.PageWidthAsync();
         var bar = await portal.TopBarWidthAsync();
-        if (width > PhoneWidth || bar > PhoneWidth)
+        var sideways = await portal.SidewaysTablesAsync();
+        if (width > PhoneWidth || bar > PhoneWidth || sideways > 0)
         {
             await portal.ScreenshotAsync("failed-too-wide-" + DateTime.UtcNow.Ticks);
         }
         Assert.True(width <= PhoneWidth, $"{where} is drawn {width} px wide on a {PhoneWidth} px screen");
         Assert.True(bar <= PhoneWidth, $"the top bar above {where} is {bar} px wide on a {PhoneWidth} px screen");
+        Assert.True(sideways == 0, $"{sideways} table(s) on {where} scroll sideways: their cards run off the screen");
     }
 }

@@ -131,6 +131,10 @@ public sealed class PortalPage(IPage page, Uri baseAddress)
     /// <summary>How wide the page is drawn: wider than the window means the user scrolls sideways to reach part of it.</summary>
     public Task<int> PageWidthAsync() => page.EvaluateAsync<int>("() => document.documentElement.scrollWidth");
 
+    /// <summary>How many tables scroll sideways inside their frame: a row drawn as a card whose values run off its edge.</summary>
+    public Task<int> SidewaysTablesAsync() =>
+        page.EvaluateAsync<int>("() => [...document.querySelectorAll('.mud-table-container')].filter(t => t.scrollWidth > t.clientWidth).length");
+
     /// <summary>How wide the top bar's content is: the bar is fixed, so what overflows it does not widen the page, it is just out of reach.</summary>
     public Task<int> TopBarWidthAsync() => page.EvaluateAsync<int>("() => document.querySelector('.mud-appbar .mud-toolbar').scrollWidth");
 
@@ -140,5 +144,16 @@ public sealed class PortalPage(IPage page, Uri baseAddress)
         var box = await page.Locator(selector).BoundingBoxAsync();
         var window = page.ViewportSize!;
         return box is not null && box.X >= 0 && box.Y >= 0 && box.X + box.Width <= window.Width && box.Y + box.Height <= window.Height;
+    }
+
+    /// <summary>Closes the messages in the corner, so that a screenshot shows the page they cover.</summary>
+    public async Task DismissMessagesAsync()
+    {
+        var close = page.Locator(".mud-snackbar button");
+        for (var open = await close.CountAsync(); open > 0; open = await close.CountAsync())
+        {
+            await close.First.ClickAsync();
+            await page.WaitForFunctionAsync($"() => document.querySelectorAll('.mud-snackbar button').length < {open}");
+        }
     }
 }
