@@ -52,17 +52,16 @@ public sealed class MemberQuickStartTests(BrowserFixture browser) : IClassFixtur
         var info = await (await client.GetAsync("/key/info")).ReadJsonAsync(HttpStatusCode.OK);
         Assert.Equal(team, info["info"]!["team_id"]!.GetValue<string>());
 
-        // Their own key in full, a colleague's masked; no upstream anywhere on the page.
-        await portal.OpenTabAsync("Keys");
-        await portal.Page.Locator("[data-testid=my-key-name]").First.WaitForAsync();
-        await portal.Page.Locator("[data-testid=other-keys]").GetByText("colleague-key").WaitForAsync();
-        await portal.OpenTabAsync("Models");
+        // The team's model without where it sends its calls; their own key in full, a colleague's masked.
         await portal.Page.Locator("[data-testid=model-name]", new() { HasText = "team-gpt" }).WaitForAsync();
         var body = await portal.Page.InnerTextAsync("body");
         Assert.DoesNotContain(apiBase, body);
         Assert.DoesNotContain("API base", body);
         await portal.OpenTabAsync("Keys");
+        await portal.Page.Locator("[data-testid=my-key-name]").First.WaitForAsync();
+        await portal.Page.Locator("[data-testid=other-keys]").GetByText("colleague-key").WaitForAsync();
         body = await portal.Page.InnerTextAsync("body");
+        Assert.DoesNotContain(apiBase, body);
         Assert.DoesNotContain("42.50", body);
         Assert.DoesNotContain("secret-model", body);
     }
