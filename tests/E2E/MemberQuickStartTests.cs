@@ -18,6 +18,7 @@ public sealed class MemberQuickStartTests(BrowserFixture browser) : IClassFixtur
     private const string MemberPassword = "Dev-Password-1";
     private readonly GatewayFactory _gateway = new();
     private readonly StandInUpstream _upstream = new();
+    private string _memberId = "";
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -49,8 +50,10 @@ public sealed class MemberQuickStartTests(BrowserFixture browser) : IClassFixtur
         var response = await client.PostAsJsonAsync("/v1/chat/completions", new { model = "team-gpt", messages = new[] { new { role = "user", content = "hi" } } });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Single(_upstream.ReceivedBy(upstreamId));
-        var info = await (await client.GetAsync("/key/info")).ReadJsonAsync(HttpStatusCode.OK);
-        Assert.Equal(team, info["info"]!["team_id"]!.GetValue<string>());
+        var info = (await (await _gateway.Client().GetAsync($"/key/info?key={key}")).ReadJsonAsync(HttpStatusCode.OK))["info"]!;
+        Assert.Equal(team, info["team_id"]!.GetValue<string>());
+        Assert.Equal(_memberId, info["user_id"]!.GetValue<string>());
+        Assert.Equal("llm_api", info["key_type"]!.GetValue<string>());
 
         // The team's model without where it sends its calls; their own key in full, a colleague's masked.
         await portal.Page.Locator("[data-testid=model-name]", new() { HasText = "team-gpt" }).WaitForAsync();
@@ -82,7 +85,9 @@ public sealed class MemberQuickStartTests(BrowserFixture browser) : IClassFixtur
         }
         await using var scope = _gateway.Services.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
-        Assert.True((await users.AddPasswordAsync((await users.FindByEmailAsync(Member))!, MemberPassword)).Succeeded);
+        var member = (await users.FindByEmailAsync(Member))!;
+        _memberId = member.Id;
+        Assert.True((await users.AddPasswordAsync(member, MemberPassword)).Succeeded);
         var colleague = (await users.FindByEmailAsync("colleague@example.com"))!.Id;
         await _gateway.GenerateKeyAsync(team, new { user_id = colleague, key_alias = "colleague-key", max_budget = 42.5, models = new[] { "secret-model" } });
         return team;

@@ -107,6 +107,19 @@ public sealed class PortalPage(IPage page, Uri baseAddress)
     public Task ScreenshotAsync(string name) =>
         page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, name + ".png"), FullPage = true });
 
+    /// <summary>Opens the Keys tab's create dialog and fills the alias and the max budget, as typed (the dialog stays open until created).</summary>
+    public async Task StartKeyAsync(string alias, string maxBudget)
+    {
+        await OpenTabAsync("Keys");
+        await page.ClickAsync("[data-testid=create-key]");
+        await page.FillAsync("#key-alias", alias);
+        await page.FillAsync("#limits-max-budget", maxBudget);
+    }
+
+    /// <summary>The error under the form field with this id (its helper text, turned red).</summary>
+    public ILocator ErrorUnder(string fieldId) =>
+        page.Locator($".mud-input-control:has(#{fieldId}) .mud-input-helper-text.mud-input-error");
+
     /// <summary>A member's "Create my key" on the Quick start card; returns the raw key the "shown once" dialog displays, copied through the clipboard.</summary>
     public async Task<string> CreateMyKeyAsync()
     {

@@ -48,6 +48,35 @@ public sealed partial class PortalSession(AuthenticationStateProvider auth, ISer
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="operation"/> for a dialog that stays open on a refusal: the <see cref="ProxyError"/> is
+    /// returned for the dialog to show on the field it names (or at its top), never as a snackbar. An unexpected failure
+    /// is logged and returned as a refusal in plain words.
+    /// </summary>
+    public async Task<(T? Value, ProxyError? Refusal)> TryInPlaceAsync<TService, T>(Func<TService, Caller, Task<T>> operation, string? success = null) where TService : notnull
+    {
+        try
+        {
+            var caller = await CallerAsync();
+            await using var scope = scopes.CreateAsyncScope();
+            var value = await operation(scope.ServiceProvider.GetRequiredService<TService>(), caller);
+            if (success is not null)
+            {
+                snackbar.Add(success, Severity.Success);
+            }
+            return (value, null);
+        }
+        catch (ProxyError e)
+        {
+            return (default, e);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogFailed(e);
+            return (default, new ProxyError(500, "internal_error", "Something went wrong on the server; it has been logged. Try again."));
+        }
+    }
+
     public void Notify(string message, Severity severity) => snackbar.Add(message, severity);
 
     [LoggerMessage(200, LogLevel.Error, "Portal operation failed")]

@@ -258,9 +258,9 @@ public sealed class KeyService(Changes changes, TeamService teams)
         }
         if (input.Duration is not null) key.ExpiresAt = now + Check.Duration(input.Duration, "duration");
         Alerts.BudgetThresholds.Apply(key, input.MaxBudget, input.SoftBudget, input.BudgetDuration, now);
-        if (input.TpmLimit.IsGiven) key.TpmLimit = Check.NotNegative(input.TpmLimit.Value, "tpm_limit");
-        if (input.RpmLimit.IsGiven) key.RpmLimit = Check.NotNegative(input.RpmLimit.Value, "rpm_limit");
-        if (input.MaxParallelRequests.IsGiven) key.MaxParallelRequests = Check.NotNegative(input.MaxParallelRequests.Value, "max_parallel_requests");
+        if (input.TpmLimit.IsGiven) key.TpmLimit = LimitRules.TpmLimit(input.TpmLimit.Value);
+        if (input.RpmLimit.IsGiven) key.RpmLimit = LimitRules.RpmLimit(input.RpmLimit.Value);
+        if (input.MaxParallelRequests.IsGiven) key.MaxParallelRequests = LimitRules.MaxParallelRequests(input.MaxParallelRequests.Value);
         if (input.Metadata is not null) key.Metadata = input.Metadata;
         if (input.Tags is not null) key.Metadata = Tags.Into(key.Metadata, input.Tags);
         if (input.Blocked is not null) key.Blocked = input.Blocked.Value;

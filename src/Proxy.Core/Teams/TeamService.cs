@@ -308,8 +308,8 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer, S
         if (input.TeamAlias is not null) team.TeamAlias = Check.Text(input.TeamAlias, "team_alias");
         if (input.Models is not null) team.Models = Check.Names(input.Models, "models")!;
         Alerts.BudgetThresholds.Apply(team, input.MaxBudget, input.SoftBudget, input.BudgetDuration, now);
-        if (input.TpmLimit.IsGiven) team.TpmLimit = Check.NotNegative(input.TpmLimit.Value, "tpm_limit");
-        if (input.RpmLimit.IsGiven) team.RpmLimit = Check.NotNegative(input.RpmLimit.Value, "rpm_limit");
+        if (input.TpmLimit.IsGiven) team.TpmLimit = Spend.LimitRules.TpmLimit(input.TpmLimit.Value);
+        if (input.RpmLimit.IsGiven) team.RpmLimit = Spend.LimitRules.RpmLimit(input.RpmLimit.Value);
         if (input.Blocked is not null) team.Blocked = input.Blocked.Value;
         if (input.Metadata is not null) team.Metadata = input.Metadata;
         if (input.Tags is not null) team.Metadata = Tags.Into(team.Metadata, input.Tags);
