@@ -168,5 +168,17 @@ public sealed class PortalPage(IPage page, Uri baseAddress)
             await close.First.ClickAsync();
             await page.WaitForFunctionAsync($"() => document.querySelectorAll('.mud-snackbar button').length < {open}");
         }
+
+    /// <summary>A member's "Create my key" on the Quick start card; returns the raw key the "shown once" dialog displays, copied through the clipboard.</summary>
+    public async Task<string> CreateMyKeyAsync()
+    {
+        await page.ClickAsync("[data-testid=create-my-key]");
+        var shown = await page.Locator("[data-testid=new-key]").InnerTextAsync();
+        await page.ClickAsync("[data-testid=copy-new-key]");
+        await page.GetByText("Copied key.").WaitForAsync();
+        var copied = await page.EvaluateAsync<string>("() => navigator.clipboard.readText()");
+        await page.ClickAsync("[data-testid=new-key-done]");
+        await page.Locator("[data-testid=key-hint]").WaitForAsync();
+        return copied == shown ? copied : throw new InvalidOperationException($"The clipboard holds '{copied}', the dialog shows '{shown}'.");
     }
 }
