@@ -168,6 +168,7 @@ public sealed class PortalPage(IPage page, Uri baseAddress)
             await close.First.ClickAsync();
             await page.WaitForFunctionAsync($"() => document.querySelectorAll('.mud-snackbar button').length < {open}");
         }
+    }
 
     /// <summary>A member's "Create my key" on the Quick start card; returns the raw key the "shown once" dialog displays, copied through the clipboard.</summary>
     public async Task<string> CreateMyKeyAsync()

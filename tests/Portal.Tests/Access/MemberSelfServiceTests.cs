@@ -91,6 +91,7 @@ public sealed class MemberSelfServiceTests(GatewayFactory gateway) : IClassFixtu
     {
         var team = await gateway.CreateTeamAsync();
 
+        await AllowAsync(team, ["/key/info"]);
         var refused = await gateway.Client().PostAsJsonAsync("/team/update", new { team_id = team, team_member_permissions = new[] { "/key/generate", "/key/health" } });
 
         Assert.Contains("/key/health", await refused.ReadErrorAsync(HttpStatusCode.BadRequest));
