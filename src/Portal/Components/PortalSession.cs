@@ -48,6 +48,25 @@ public sealed partial class PortalSession(AuthenticationStateProvider auth, ISer
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="operation"/> in a fresh scope as the signed-in user and lets a refusal (<see cref="ProxyError"/>)
+    /// through, for a page that shows it in place; any other failure is logged and becomes a refusal in plain words.
+    /// </summary>
+    public async Task<T> InScopeAsync<TService, T>(Func<TService, Caller, Task<T>> operation) where TService : notnull
+    {
+        var caller = await CallerAsync();
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            return await operation(scope.ServiceProvider.GetRequiredService<TService>(), caller);
+        }
+        catch (Exception e) when (e is not ProxyError and not OperationCanceledException)
+        {
+            LogFailed(e);
+            throw new ProxyError(500, "internal_error", "Something went wrong on the server; it has been logged. Try again.");
+        }
+    }
+
     public void Notify(string message, Severity severity) => snackbar.Add(message, severity);
 
     [LoggerMessage(200, LogLevel.Error, "Portal operation failed")]
