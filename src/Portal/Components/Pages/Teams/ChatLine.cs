@@ -14,6 +14,9 @@ public sealed class ChatLine(string role)
     /// <summary>Grows as the answer streams in.</summary>
     public StringBuilder Text { get; } = new();
 
+    /// <summary>The model that answered (for an answer): the picker may have changed since.</summary>
+    public string? Model { get; init; }
+
     /// <summary>The Stop button ended the answer before the provider did.</summary>
     public bool Stopped { get; set; }
 
