@@ -131,6 +131,43 @@ public sealed class PlaygroundTests(BrowserFixture browser) : IClassFixture<Brow
         Assert.True(await broken.CountAsync() >= 1);
     }
 
+    [Theory]
+    [InlineData(BrowserFixture.Screen.Desktop)]
+    [InlineData(BrowserFixture.Screen.Phone)]
+    public async Task ATeamAdmin_UsesAOneHourKeyThePortalIssues_InTheirName(BrowserFixture.Screen screen)
+    {
+        const string lead = "lead@example.com";
+        var admin = _gateway.Client();
+        var team = (await (await admin.PostAsJsonAsync("/team/new", new { team_alias = "Issued" })).ReadJsonAsync(HttpStatusCode.OK))["team_id"]!.GetValue<string>();
+        var added = await (await admin.PostAsJsonAsync("/team/member_add", new { team_id = team, member = new { user_email = lead, role = "admin" } })).ReadJsonAsync(HttpStatusCode.OK);
+        var leadId = added["updated_team"]!["members_with_roles"]![0]!["user_id"]!.GetValue<string>();
+        await using (var scope = _gateway.Services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
+            Assert.True((await users.AddPasswordAsync((await users.FindByEmailAsync(lead))!, "Lead-Password-1")).Succeeded);
+        }
+        await AddModelAsync(team, "chat-model", _upstream.ApiBase("sse", out _));
+
+        var portal = await browser.NewPortalAsync(_gateway.BaseAddress, screen);
+        await portal.SignInAsync(lead, "Lead-Password-1");
+        await portal.OpenAsync($"/teams/{team}/playground");
+        await portal.Page.ClickAsync("[data-testid=playground-issue-key]");
+        var issued = portal.Page.Locator("[data-testid=playground-key-issued]");
+        await issued.GetByText($"playground-{lead}").WaitForAsync();
+        await PickAsync(portal, "playground-model", "chat-model");
+        await SendAsync(portal, "hi");
+        await portal.Page.Locator("[data-testid=chat-assistant]", new() { HasText = "Sunny in Boston." }).WaitForAsync();
+        await portal.ScreenshotAsync($"30-playground-issued-key-{screen.ToString().ToLowerInvariant()}");
+
+        // A real key of the team, in the lead's name, for LLM calls only, expiring within the hour.
+        var key = (await (await admin.GetAsync($"/key/list?team_id={team}&return_full_object=true")).ReadJsonAsync(HttpStatusCode.OK))["keys"]!.AsArray()
+            .Single(k => k!["key_alias"]?.GetValue<string>() == $"playground-{lead}")!;
+        Assert.Equal(leadId, key["user_id"]!.GetValue<string>());
+        Assert.Equal("llm_api", key["key_type"]!.GetValue<string>());
+        var expires = key["expires"]!.GetValue<DateTime>().ToUniversalTime();
+        Assert.InRange(expires, DateTime.UtcNow.AddMinutes(55), DateTime.UtcNow.AddMinutes(61));
+    }
+
     private async Task AddModelAsync(string team, string name, string apiBase) =>
         (await _gateway.Client().PostAsJsonAsync("/model/new", new
         {
