@@ -37,7 +37,7 @@ public sealed partial class PortalSession(AuthenticationStateProvider auth, ISer
         }
         catch (ProxyError e)
         {
-            snackbar.Add(e.Message, Severity.Error);
+            snackbar.Add(e.Plain ?? e.Message, Severity.Error);
             return (false, default);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -45,6 +45,29 @@ public sealed partial class PortalSession(AuthenticationStateProvider auth, ISer
             LogFailed(e);
             snackbar.Add("Something went wrong on the server; it has been logged. Try again.", Severity.Error);
             return (false, default);
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="operation"/> for a form that shows a refusal where it belongs (on its field, or at its top):
+    /// a refusal comes back instead of a snackbar; an unexpected failure is logged and comes back as a refusal in words.
+    /// </summary>
+    public async Task<(T? Value, ProxyError? Refusal)> TryInPlaceAsync<TService, T>(Func<TService, Caller, Task<T>> operation) where TService : notnull
+    {
+        try
+        {
+            var caller = await CallerAsync();
+            await using var scope = scopes.CreateAsyncScope();
+            return (await operation(scope.ServiceProvider.GetRequiredService<TService>(), caller), null);
+        }
+        catch (ProxyError e)
+        {
+            return (default, e);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogFailed(e);
+            return (default, new ProxyError(500, "internal_error", "Something went wrong on the server; it has been logged. Try again."));
         }
     }
 

@@ -119,6 +119,12 @@ public sealed partial class Attempt(IHttpForwarder forwarder, UpstreamClient ups
             router.Failed(deployment, policy, immediately: failure == UpstreamFailure.Refused);
         }
         var status = failed?.Status ?? (error == ForwarderError.None ? http.Response.StatusCode : UpstreamFailures.StatusOf(error));
+        if (!http.RequestAborted.IsCancellationRequested)
+        {
+            // A client that went away says nothing of the deployment.
+            router.Concluded(deployment, status, failure is UpstreamFailure.Retryable or UpstreamFailure.Refused || status >= 500,
+                error != ForwarderError.None && transformer.Status is null ? Unreached(http, deployment, error) : null);
+        }
         accounting.AttemptEnded(call, model, deployment, prepared.Meter, prepared.Body.Length, status, answered: failed is null);
 
         if (error != ForwarderError.None && failed is null)
@@ -156,6 +162,10 @@ public sealed partial class Attempt(IHttpForwarder forwarder, UpstreamClient ups
             : $"The provider of model {model} could not be reached: {reason}.";
         return new FailedAttempt(model, unreached, deployment, UpstreamFailures.StatusOf(error), null, message);
     }
+
+    /// <summary>Why no answer came, in a few words.</summary>
+    private static string Unreached(HttpContext http, DeploymentEntry deployment, ForwarderError error) =>
+        error == ForwarderError.RequestTimedOut ? $"No answer within {deployment.Timeout.TotalSeconds:0} seconds" : UpstreamFailures.Reason(http, error);
 
     [LoggerMessage(20, LogLevel.Warning, "Upstream call for model {Model} (deployment {ModelId}) failed: {Error} ({Reason})")]
     private partial void LogUpstreamFailed(string model, string modelId, ForwarderError error, string reason);
