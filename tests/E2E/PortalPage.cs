@@ -106,4 +106,30 @@ public sealed class PortalPage(IPage page, Uri baseAddress)
 
     public Task ScreenshotAsync(string name) =>
         page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, name + ".png"), FullPage = true });
+
+    /// <summary>
+    /// Opens the Register model dialog on the Models tab, fills it and sends it with Enter (a phone keyboard's "Go"),
+    /// which works at every size; waits for nothing.
+    /// </summary>
+    public async Task SubmitModelAsync(string publicName, string upstreamModel, string apiBase, string apiKey)
+    {
+        await OpenTabAsync("Models");
+        await page.ClickAsync("[data-testid=register-model]");
+        await page.FillAsync("#model-public-name", publicName);
+        await page.FillAsync("#model-upstream", upstreamModel);
+        await page.FillAsync("#model-api-base", apiBase);
+        await page.FillAsync("#model-api-key", apiKey);
+        await page.PressAsync("#model-api-key", "Enter");
+    }
+
+    /// <summary>The Models tab's rows of the deployments under <paramref name="publicName"/>.</summary>
+    public ILocator DeploymentRows(string publicName) =>
+        page.Locator("[data-testid=models] tr", new() { Has = page.Locator($"[data-testid=deployment][data-group='{publicName}']") });
+
+    /// <summary>The group header of <paramref name="publicName"/> on the Models tab.</summary>
+    public ILocator ModelGroup(string publicName) => page.Locator($"[data-testid=model-group][data-group='{publicName}']");
+
+    /// <summary>Waits until no snackbar is shown: on a phone they cover the top of the page, and what is under them.</summary>
+    public Task WaitForSnackbarsGoneAsync() =>
+        page.WaitForFunctionAsync("() => document.querySelectorAll('.mud-snackbar').length === 0", null, new() { Timeout = 20_000 });
 }
