@@ -122,8 +122,14 @@ public sealed partial class Attempt(IHttpForwarder forwarder, UpstreamClient ups
         if (!http.RequestAborted.IsCancellationRequested)
         {
             // A client that went away says nothing of the deployment.
-            router.Concluded(deployment, status, failure is UpstreamFailure.Retryable or UpstreamFailure.Refused || status >= 500,
-                error != ForwarderError.None && transformer.Status is null ? Unreached(http, deployment, error) : null);
+            if (error == ForwarderError.None && failure is not (UpstreamFailure.Retryable or UpstreamFailure.Refused) && status < 500)
+            {
+                router.LastCallAnswered(deployment);
+            }
+            else
+            {
+                router.LastCallFailed(deployment, Result(http, deployment, error, transformer.Status, status));
+            }
         }
         accounting.AttemptEnded(call, model, deployment, prepared.Meter, prepared.Body.Length, status, answered: failed is null);
 
@@ -163,9 +169,15 @@ public sealed partial class Attempt(IHttpForwarder forwarder, UpstreamClient ups
         return new FailedAttempt(model, unreached, deployment, UpstreamFailures.StatusOf(error), null, message);
     }
 
-    /// <summary>Why no answer came, in a few words.</summary>
-    private static string Unreached(HttpContext http, DeploymentEntry deployment, ForwarderError error) =>
-        error == ForwarderError.RequestTimedOut ? $"No answer within {deployment.Timeout.TotalSeconds:0} seconds" : UpstreamFailures.Reason(http, error);
+    /// <summary>A failed attempt in a few words, for the deployment's state: no answer, an answer that broke off, or an error status.</summary>
+    private static (DeploymentOutcome Outcome, int Status, string Error) Result(HttpContext http, DeploymentEntry deployment, ForwarderError error, int? answered, int status) =>
+        (error, answered) switch
+        {
+            (ForwarderError.RequestTimedOut, null) => (DeploymentOutcome.Unreachable, status, $"No answer within {deployment.Timeout.TotalSeconds:0} seconds"),
+            (not ForwarderError.None, null) => (DeploymentOutcome.Unreachable, status, UpstreamFailures.Reason(http, error)),
+            (not ForwarderError.None, { } started) => (DeploymentOutcome.Failing, started, $"The provider's answer ({started}) broke off: {UpstreamFailures.Reason(http, error)}"),
+            _ => (DeploymentOutcome.Failing, status, $"The provider answered {status}."),
+        };
 
     [LoggerMessage(20, LogLevel.Warning, "Upstream call for model {Model} (deployment {ModelId}) failed: {Error} ({Reason})")]
     private partial void LogUpstreamFailed(string model, string modelId, ForwarderError error, string reason);

@@ -81,26 +81,16 @@ public sealed class Router(SpendControl spend, TimeProvider time, IOptions<Routi
     public void Failed(DeploymentEntry deployment, RoutingPolicy policy, bool immediately) =>
         deployment.State.Failed(time.GetUtcNow().UtcDateTime, policy.AllowedFails, policy.CooldownTime, immediately);
 
-    /// <summary>
-    /// The attempt's outcome as the deployment's last call on this instance (what the portal shows): no answer
-    /// (<paramref name="unreachable"/> says why), an error status that is the deployment's, or answered, which writes
-    /// only the time.
-    /// </summary>
-    public void Concluded(DeploymentEntry deployment, int status, bool failing, string? unreachable)
+    /// <summary>An attempt was answered: the deployment's last call on this instance, one write of the time.</summary>
+    public void LastCallAnswered(DeploymentEntry deployment) => deployment.State.CallAnswered(time.GetUtcNow().UtcDateTime);
+
+    /// <summary>An attempt failed: the deployment's last call on this instance (what the portal shows).</summary>
+    public void LastCallFailed(DeploymentEntry deployment, (DeploymentOutcome Outcome, int Status, string Error) failed)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        if (unreachable is not null)
-        {
-            deployment.State.CallFailed(DeploymentResult.Unreachable(now, unreachable));
-        }
-        else if (failing)
-        {
-            deployment.State.CallFailed(DeploymentResult.Failing(now, status, $"The provider answered {status}."));
-        }
-        else
-        {
-            deployment.State.CallAnswered(now);
-        }
+        deployment.State.CallFailed(failed.Outcome == DeploymentOutcome.Unreachable
+            ? DeploymentResult.Unreachable(now, failed.Error)
+            : DeploymentResult.Failing(now, failed.Status, failed.Error));
     }
 
     /// <summary>Insertion sort of a handful of candidates by order, then rank, without allocating.</summary>
