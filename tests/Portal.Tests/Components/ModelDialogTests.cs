@@ -175,6 +175,21 @@ public sealed class ModelDialogTests : PortalUiContext
     }
 
     [Fact]
+    public async Task ARefusalOfNoField_ShowsAtTheTop_AndTheDialogStays()
+    {
+        var teamId = await SeedTeamAsync();
+        Auth.SetClaims(new Claim(ClaimTypes.NameIdentifier, "someone-unknown"));
+        var (provider, dialog) = await OpenAsync(teamId);
+
+        await FillAsync(provider, "my-team-model", "gpt-4o", null, "sk-provider-key-0005");
+        await provider.Find("form#model-form").SubmitAsync();
+
+        provider.WaitForAssertion(() => Assert.NotEmpty(provider.Find("[data-testid=model-refusal]").TextContent.Trim()));
+        Assert.False(dialog.Result.IsCompleted);
+        Assert.Empty(await DeploymentsAsync(teamId));
+    }
+
+    [Fact]
     public void CoreRefusals_LandOnTheFieldsTheyName()
     {
         Assert.Equal(nameof(ModelForm.ApiBase), ModelForm.FieldOf("litellm_params.api_base"));
