@@ -56,7 +56,7 @@ public sealed class ModelGroupsTests(BrowserFixture browser) : IClassFixture<Bro
 
         // Corrected in place, the same dialog registers it.
         await portal.Page.FillAsync("#model-api-base", _upstream.ApiBase("ok", out _));
-        await portal.Page.PressAsync("#model-api-base", "Enter");
+        await portal.Page.ClickAsync("[data-testid=model-save]");
         await portal.ModelGroup("metadata-model").WaitForAsync();
         await portal.DeploymentRows("metadata-model").Locator("[data-testid=deployment-health]", new() { HasText = "healthy" }).WaitForAsync();
     }
@@ -85,10 +85,8 @@ public sealed class ModelGroupsTests(BrowserFixture browser) : IClassFixture<Bro
         await portal.ScreenshotAsync($"30-models-groups-{Size(screen)}");
 
         // The delete confirmation says which of the two goes.
-        await portal.WaitForSnackbarsGoneAsync();
-        // Pressed from the keyboard: while the team header is wider than a phone (the layout's job), a tap on the
-        // row's right side lands beside the button.
-        await rows.Filter(new() { HasText = "openai/gpt-4o-mini" }).Locator("[data-testid=delete-deployment]").PressAsync("Enter");
+        await portal.DismissMessagesAsync();
+        await rows.Filter(new() { HasText = "openai/gpt-4o-mini" }).Locator("[data-testid=delete-deployment]").ClickAsync();
         var confirmation = portal.Page.GetByRole(AriaRole.Dialog);
         await confirmation.GetByText("Delete a deployment of my-team-model?").WaitForAsync();
         Assert.Contains("openai/gpt-4o-mini at 127.0.0.1:", await confirmation.InnerTextAsync());
@@ -108,7 +106,7 @@ public sealed class ModelGroupsTests(BrowserFixture browser) : IClassFixture<Bro
         await row.Locator("[data-testid=deployment-health]", new() { HasText = "unreachable" }).WaitForAsync();
         await row.Locator("[data-testid=deployment-last-test]", new() { HasText = "no answer" }).WaitForAsync();
 
-        await portal.WaitForSnackbarsGoneAsync();
+        await portal.DismissMessagesAsync();
         await row.Locator("[data-testid=test-connection]").ClickAsync();
         await row.Locator("[data-testid=deployment-testing]").WaitForAsync(new() { State = WaitForSelectorState.Detached });
         Assert.Equal("unreachable", (await row.Locator("[data-testid=deployment-health]").InnerTextAsync()).Trim());
