@@ -38,6 +38,14 @@ public sealed class ModelGroupsTests(BrowserFixture browser) : IClassFixture<Bro
         return (portal, team);
     }
 
+    /// <summary>A full-page screenshot from the top, without the messages in the corner (the top bar is fixed: scrolled, it lands mid-page).</summary>
+    private static async Task PhotographAsync(PortalPage portal, string name)
+    {
+        await portal.DismissMessagesAsync();
+        await portal.Page.EvaluateAsync("() => window.scrollTo(0, 0)");
+        await portal.ScreenshotAsync(name);
+    }
+
     [Theory]
     [InlineData(BrowserFixture.Screen.Desktop)]
     [InlineData(BrowserFixture.Screen.Phone)]
@@ -82,7 +90,7 @@ public sealed class ModelGroupsTests(BrowserFixture browser) : IClassFixture<Bro
         var rows = portal.DeploymentRows("my-team-model");
         Assert.Equal(2, await rows.CountAsync());
         await rows.Filter(new() { HasText = "openai/gpt-4o-mini" }).Locator("[data-testid=deployment-health]", new() { HasText = "healthy" }).WaitForAsync();
-        await portal.ScreenshotAsync($"30-models-groups-{Size(screen)}");
+        await PhotographAsync(portal, $"30-models-groups-{Size(screen)}");
 
         // The delete confirmation says which of the two goes.
         await portal.DismissMessagesAsync();
@@ -122,6 +130,6 @@ public sealed class ModelGroupsTests(BrowserFixture browser) : IClassFixture<Bro
         await row.Locator("[data-testid=deployment-last-call]", new() { HasText = "no answer" }).WaitForAsync();
         Assert.Equal("unreachable", (await row.Locator("[data-testid=deployment-health]").InnerTextAsync()).Trim());
         Assert.Contains("On this instance", await row.Locator("[data-testid=deployment-failures]").InnerTextAsync());
-        await portal.ScreenshotAsync($"30-model-unreachable-{Size(screen)}");
+        await PhotographAsync(portal, $"30-model-unreachable-{Size(screen)}");
     }
 }
