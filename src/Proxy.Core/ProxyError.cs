@@ -11,6 +11,19 @@ public sealed class ProxyError(int status, string type, string message, string? 
     public string Type { get; } = type;
     public string? Param { get; } = param;
 
+    /// <summary>
+    /// The message in a person's words, for the portal, where set: the REST message names API fields
+    /// (<c>litellm_params.api_base</c>) and settings as LiteLLM clients expect, which a form's user does not know.
+    /// </summary>
+    public string? Plain { get; private set; }
+
+    /// <summary>Sets <see cref="Plain"/>; the REST message stays as it is.</summary>
+    public ProxyError InPlainWords(string plain)
+    {
+        Plain = plain;
+        return this;
+    }
+
     /// <summary>Response headers that belong to the refusal, e.g. <c>Retry-After</c> on a 429.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; } = [];
 

@@ -94,7 +94,8 @@ public sealed class PhoneTests(BrowserFixture browser) : IClassFixture<BrowserFi
         client.DefaultRequestHeaders.Authorization = new("Bearer", key);
         var answer = await client.PostAsJsonAsync("/v1/chat/completions", new { model = "my-team-model", messages = new[] { new { role = "user", content = "hi" } } });
         Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
-        Assert.Single(_upstream.ReceivedBy(upstreamId));
+        // Registration tested the connection with a one-token "ping"; the call is the other request.
+        Assert.Single(_upstream.ReceivedBy(upstreamId), r => r.Json["messages"]![0]!["content"]!.GetValue<string>() == "hi");
 
         // Every other tab of the team page fits the screen too.
         foreach (var tab in new[] { "Alias table", "Members", "Usage", "Activity" })

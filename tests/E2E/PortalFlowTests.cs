@@ -63,7 +63,8 @@ public sealed class PortalFlowTests(BrowserFixture browser) : IClassFixture<Brow
         client.DefaultRequestHeaders.Authorization = new("Bearer", key);
         var response = await client.PostAsJsonAsync("/v1/chat/completions", new { model = "my-team-model", messages = new[] { new { role = "user", content = "hi" } } });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var received = Assert.Single(_upstream.ReceivedBy(upstreamId));
+        // Registration tested the connection with a one-token "ping"; the call is the other request.
+        var received = Assert.Single(_upstream.ReceivedBy(upstreamId), r => r.Json["messages"]![0]!["content"]!.GetValue<string>() == "hi");
         Assert.Equal($"Bearer {providerKey}", received.Header("authorization"));
         Assert.Equal("gpt-4o", received.Json["model"]!.GetValue<string>());
 
@@ -259,7 +260,7 @@ public sealed class PortalFlowTests(BrowserFixture browser) : IClassFixture<Brow
         // Three failures within a minute: the Models tab shows the primary deployment cooling down.
         await portal.OpenTeamAsync("Routing");
         await portal.OpenTabAsync("Models");
-        var primary = portal.Page.Locator("[data-testid=models] tr", new() { HasText = "primary" });
+        var primary = portal.DeploymentRows("primary");
         await primary.GetByText("cooling down until").WaitForAsync();
         await portal.ScreenshotAsync("13-routing");
     }

@@ -182,4 +182,23 @@ public sealed class PortalPage(IPage page, Uri baseAddress)
         await page.Locator("[data-testid=key-hint]").WaitForAsync();
         return copied == shown ? copied : throw new InvalidOperationException($"The clipboard holds '{copied}', the dialog shows '{shown}'.");
     }
+
+    /// <summary>Opens the Register model dialog on the Models tab, fills it and presses Register; waits for nothing.</summary>
+    public async Task SubmitModelAsync(string publicName, string upstreamModel, string apiBase, string apiKey)
+    {
+        await OpenTabAsync("Models");
+        await page.ClickAsync("[data-testid=register-model]");
+        await page.FillAsync("#model-public-name", publicName);
+        await page.FillAsync("#model-upstream", upstreamModel);
+        await page.FillAsync("#model-api-base", apiBase);
+        await page.FillAsync("#model-api-key", apiKey);
+        await page.ClickAsync("[data-testid=model-save]");
+    }
+
+    /// <summary>The Models tab's rows of the deployments under <paramref name="publicName"/>.</summary>
+    public ILocator DeploymentRows(string publicName) =>
+        page.Locator("[data-testid=models] tr", new() { Has = page.Locator($"[data-testid=deployment][data-group='{publicName}']") });
+
+    /// <summary>The group header of <paramref name="publicName"/> on the Models tab.</summary>
+    public ILocator ModelGroup(string publicName) => page.Locator($"[data-testid=model-group][data-group='{publicName}']");
 }

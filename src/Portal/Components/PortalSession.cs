@@ -37,7 +37,7 @@ public sealed partial class PortalSession(AuthenticationStateProvider auth, ISer
         }
         catch (ProxyError e)
         {
-            snackbar.Add(e.Message, Severity.Error);
+            snackbar.Add(e.Plain ?? e.Message, Severity.Error);
             return (false, default);
         }
         catch (Exception e) when (e is not OperationCanceledException)

@@ -119,6 +119,18 @@ public sealed partial class Attempt(IHttpForwarder forwarder, UpstreamClient ups
             router.Failed(deployment, policy, immediately: failure == UpstreamFailure.Refused);
         }
         var status = failed?.Status ?? (error == ForwarderError.None ? http.Response.StatusCode : UpstreamFailures.StatusOf(error));
+        if (!http.RequestAborted.IsCancellationRequested)
+        {
+            // A client that went away says nothing of the deployment.
+            if (error == ForwarderError.None && failure is not (UpstreamFailure.Retryable or UpstreamFailure.Refused) && status < 500)
+            {
+                router.LastCallAnswered(deployment);
+            }
+            else
+            {
+                router.LastCallFailed(deployment, Result(http, deployment, error, transformer.Status, status));
+            }
+        }
         var broken = error == ForwarderError.None || failed is not null ? null
             : http.RequestAborted.IsCancellationRequested ? "The caller stopped the call before the answer was complete."
             : $"The provider's answer broke off: {UpstreamFailures.Reason(http, error)}.";
@@ -160,6 +172,16 @@ public sealed partial class Attempt(IHttpForwarder forwarder, UpstreamClient ups
             : $"The provider of model {model} could not be reached: {reason}.";
         return new FailedAttempt(model, unreached, deployment, UpstreamFailures.StatusOf(error), null, message);
     }
+
+    /// <summary>A failed attempt in a few words, for the deployment's state: no answer, an answer that broke off, or an error status.</summary>
+    private static (DeploymentOutcome Outcome, int Status, string Error) Result(HttpContext http, DeploymentEntry deployment, ForwarderError error, int? answered, int status) =>
+        (error, answered) switch
+        {
+            (ForwarderError.RequestTimedOut, null) => (DeploymentOutcome.Unreachable, status, $"No answer within {deployment.Timeout.TotalSeconds:0} seconds"),
+            (not ForwarderError.None, null) => (DeploymentOutcome.Unreachable, status, UpstreamFailures.Reason(http, error)),
+            (not ForwarderError.None, { } started) => (DeploymentOutcome.Failing, started, $"The provider's answer ({started}) broke off: {UpstreamFailures.Reason(http, error)}"),
+            _ => (DeploymentOutcome.Failing, status, $"The provider answered {status}."),
+        };
 
     [LoggerMessage(20, LogLevel.Warning, "Upstream call for model {Model} (deployment {ModelId}) failed: {Error} ({Reason})")]
     private partial void LogUpstreamFailed(string model, string modelId, ForwarderError error, string reason);

@@ -138,12 +138,26 @@ public sealed class ConnectionProbe(Attempt attempt, UpstreamClient upstream, Up
             var started = Stopwatch.GetTimestamp();
             var prepared = new PreparedAttempt(body, meter, new UpstreamTransformer(deployment, LlmRoute.ChatCompletions, Guid.NewGuid().ToString()));
             var error = await attempt.SendAsync(http, deployment, prepared, new ForwarderRequestConfig { ActivityTimeout = ProbeTimeout }, countsAsTraffic: false);
-            return Probed(http, error, answer, Stopwatch.GetElapsedTime(started));
+            var test = Probed(http, error, answer, Stopwatch.GetElapsedTime(started));
+            if (!ct.IsCancellationRequested)
+            {
+                deployment.State.Tested(Result(http, error, test));
+            }
+            return test;
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>The test as the deployment's last test result (its state shows it in the portal).</summary>
+    private DeploymentResult Result(HttpContext http, ForwarderError error, ConnectionTest test)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        return error != ForwarderError.None ? DeploymentResult.Unreachable(now, error == ForwarderError.RequestTimedOut ? $"No answer within {ProbeTimeout.TotalSeconds:0} seconds" : UpstreamFailures.Reason(http, error))
+            : test.Succeeded ? DeploymentResult.Answered(now, test.Status)
+            : DeploymentResult.Failing(now, test.Status, test.Message);
     }
 
     private static ConnectionTest Probed(HttpContext http, ForwarderError error, MemoryStream answer, TimeSpan elapsed)

@@ -24,15 +24,18 @@ public sealed class UpstreamPolicy(IOptions<UpstreamOptions> options, IServicePr
         var text = Check.Required(value, "litellm_params.api_base", 2048);
         if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || string.IsNullOrEmpty(uri.Host))
         {
-            throw ProxyError.BadRequest("litellm_params.api_base must be an absolute http(s) URL, e.g. https://api.openai.com/v1.", "litellm_params.api_base");
+            throw ProxyError.BadRequest("litellm_params.api_base must be an absolute http(s) URL, e.g. https://api.openai.com/v1.", "litellm_params.api_base")
+                .InPlainWords("The API base must be a web address starting with http:// or https://, e.g. https://api.openai.com/v1.");
         }
         if (!string.IsNullOrEmpty(uri.UserInfo))
         {
-            throw ProxyError.BadRequest("litellm_params.api_base must not contain credentials; pass the key as litellm_params.api_key.", "litellm_params.api_base");
+            throw ProxyError.BadRequest("litellm_params.api_base must not contain credentials; pass the key as litellm_params.api_key.", "litellm_params.api_base")
+                .InPlainWords("The API base must not contain a user name or password: put the key in the provider API key field.");
         }
         if (!string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment))
         {
-            throw ProxyError.BadRequest("litellm_params.api_base must not have a query string or fragment.", "litellm_params.api_base");
+            throw ProxyError.BadRequest("litellm_params.api_base must not have a query string or fragment.", "litellm_params.api_base")
+                .InPlainWords("The API base must end at its path: nothing after a ? or #.");
         }
         CheckRegistration(uri);
         return text.TrimEnd('/');
@@ -45,11 +48,14 @@ public sealed class UpstreamPolicy(IOptions<UpstreamOptions> options, IServicePr
         {
             throw ProxyError.BadRequest(
                 $"litellm_params.api_base points into a denied network ({address}). Allowed upstreams are set by Proxy:Upstreams:DeniedNetworks.",
-                "litellm_params.api_base");
+                "litellm_params.api_base")
+                .InPlainWords($"This API base points into a network the gateway may not call ({address}). "
+                    + "Operators choose the networks it may not call with Proxy:Upstreams:DeniedNetworks.");
         }
         if (IsThisGateway(apiBase))
         {
-            throw ProxyError.BadRequest("litellm_params.api_base points at this gateway itself, which would loop.", "litellm_params.api_base");
+            throw ProxyError.BadRequest("litellm_params.api_base points at this gateway itself, which would loop.", "litellm_params.api_base")
+                .InPlainWords("This API base is this gateway itself: its calls would go round in a loop. Give the provider's address.");
         }
     }
 

@@ -127,7 +127,8 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
     /// <summary>A <c>*</c> in a public name is a wildcard deployment's, and only as its last character (<c>openai/*</c>, <c>*</c>).</summary>
     private static string WildcardChecked(string publicName) =>
         !publicName.Contains('*') || ModelPattern.IsPattern(publicName) ? publicName
-            : throw ProxyError.BadRequest($"model_name {publicName} has a * that is not its last character: a wildcard model is named like openai/* or *.", "model_name");
+            : throw ProxyError.BadRequest($"model_name {publicName} has a * that is not its last character: a wildcard model is named like openai/* or *.", "model_name")
+                .InPlainWords("A * may only end a public name: it makes a wildcard model, named like openai/* or *.");
 
     /// <summary>Masked form of the stored provider key, e.g. <c>****cb07</c>.</summary>
     public static string? MaskedKey(ModelDeployment d) => d.ApiKeyHint is null ? null : "****" + d.ApiKeyHint;
@@ -153,7 +154,8 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
             {
                 // Team aliases are looked up first: the model would be unreachable by its own name.
                 throw ProxyError.BadRequest(
-                    $"model_name {publicName} is one of team {teamId}'s model_aliases. Remove the alias with /team/update, or pick another model_name.", "model_name");
+                    $"model_name {publicName} is one of team {teamId}'s model_aliases. Remove the alias with /team/update, or pick another model_name.", "model_name")
+                    .InPlainWords($"{publicName} is already one of this team's model aliases: remove the alias on the Alias table tab, or choose another name.");
             }
             alias = new ModelAlias { TeamId = teamId, PublicName = publicName, InternalName = $"model_name_{teamId}_{Guid.NewGuid()}" };
             Db.Aliases.Add(alias);
@@ -199,7 +201,8 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
         if (input.TimeoutSeconds is { } timeout)
         {
             d.TimeoutSeconds = timeout is > 0 and <= 3600 ? timeout
-                : throw ProxyError.BadRequest("litellm_params.timeout must be between 0 and 3600 seconds.", "litellm_params.timeout");
+                : throw ProxyError.BadRequest("litellm_params.timeout must be between 0 and 3600 seconds.", "litellm_params.timeout")
+                    .InPlainWords("The timeout is between 1 and 3600 seconds.");
         }
         if (!string.IsNullOrEmpty(input.ApiKey))
         {
@@ -208,7 +211,8 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
             {
                 // The environment is the gateway's own: a team could name the master key and send it to its api_base.
                 throw ProxyError.BadRequest("litellm_params.api_key: os.environ/ references are not supported; the gateway does not hand out "
-                    + "its own environment. Send the provider key itself: it is stored encrypted and never shown again.", "litellm_params.api_key");
+                    + "its own environment. Send the provider key itself: it is stored encrypted and never shown again.", "litellm_params.api_key")
+                    .InPlainWords("Paste the provider's key itself: an os.environ/ reference would read the gateway's own environment, which it does not hand out.");
             }
             d.ApiKeyCipher = secrets.Seal(key);
             d.ApiKeyHint = key.Length >= 12 ? key[^4..] : null;
@@ -219,7 +223,8 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
         if (provider.DefaultBase is null && d.ApiBase is null)
         {
             throw ProxyError.BadRequest(
-                $"litellm_params.api_base is required for {provider.Name} models: {provider.Name} has no public endpoint (e.g. {provider.ExampleBase}).", "litellm_params.api_base");
+                $"litellm_params.api_base is required for {provider.Name} models: {provider.Name} has no public endpoint (e.g. {provider.ExampleBase}).", "litellm_params.api_base")
+                .InPlainWords($"{provider.DisplayName} models need the API base, e.g. {provider.ExampleBase}.");
         }
     }
 

@@ -1,10 +1,8 @@
-using System.Collections.Concurrent;
-
 namespace Proxy.Core.Routing;
 
 /// <summary>
-/// How one deployment has been doing on this instance: calls in flight, recent time to first byte, recent failures and
-/// whether it is cooling down. Kept per instance, in memory only (no database): one object per deployment for the life
+/// How one deployment has been doing on this instance: calls in flight, recent time to first byte, recent failures,
+/// whether it is cooling down, and how its last call and last connection test went. Kept per instance, in memory only (no database): one object per deployment for the life
 /// of the process, shared by every route snapshot.
 /// </summary>
 public sealed class DeploymentState
@@ -17,6 +15,11 @@ public sealed class DeploymentState
     private long _cooldownUntilTicks;
     private int _inFlight;
     private double _ttfbMs = double.NaN;
+
+    // The last call: a success writes only its time (the hot path allocates nothing), a failure its record; the newer wins.
+    private long _lastAnsweredTicks;
+    private DeploymentResult? _lastCallFailure;
+    private DeploymentResult? _lastTest;
 
     public int InFlight => Volatile.Read(ref _inFlight);
 
@@ -36,6 +39,35 @@ public sealed class DeploymentState
             return _failures.Count;
         }
     }
+
+    /// <summary>How the last call through the gateway went on this instance; null before the first.</summary>
+    public DeploymentResult? LastCall
+    {
+        get
+        {
+            var failure = Volatile.Read(ref _lastCallFailure);
+            var answered = Volatile.Read(ref _lastAnsweredTicks);
+            return answered > (failure?.At.Ticks ?? 0) ? DeploymentResult.Answered(new DateTime(answered, DateTimeKind.Utc)) : failure;
+        }
+    }
+
+    /// <summary>How the last connection test (the portal's Test connection, <c>GET /health</c>) went on this instance.</summary>
+    public DeploymentResult? LastTest => Volatile.Read(ref _lastTest);
+
+    /// <summary>The newer of <see cref="LastCall"/> and <see cref="LastTest"/>: what is known of the deployment now.</summary>
+    public DeploymentResult? LastResult => (LastCall, LastTest) switch
+    {
+        (null, var test) => test,
+        (var call, null) => call,
+        var (call, test) => call.At > test.At ? call : test,
+    };
+
+    /// <summary>A call was answered: one write, no allocation.</summary>
+    public void CallAnswered(DateTime now) => Volatile.Write(ref _lastAnsweredTicks, now.Ticks);
+
+    public void CallFailed(DeploymentResult result) => Volatile.Write(ref _lastCallFailure, result);
+
+    public void Tested(DeploymentResult result) => Volatile.Write(ref _lastTest, result);
 
     public void Enter() => Interlocked.Increment(ref _inFlight);
 
@@ -73,26 +105,6 @@ public sealed class DeploymentState
         while (_failures.Count > 0 && now - _failures.Peek() > FailureWindow)
         {
             _failures.Dequeue();
-        }
-    }
-}
-
-/// <summary>Every deployment's <see cref="DeploymentState"/> on this instance, by model id.</summary>
-public sealed class DeploymentStates
-{
-    private readonly ConcurrentDictionary<string, DeploymentState> _states = new(StringComparer.Ordinal);
-
-    public DeploymentState For(string modelId) => _states.GetOrAdd(modelId, static _ => new DeploymentState());
-
-    /// <summary>Forgets deployments that are gone (a full snapshot load lists every one that is still there).</summary>
-    public void KeepOnly(IReadOnlySet<string> modelIds)
-    {
-        foreach (var id in _states.Keys)
-        {
-            if (!modelIds.Contains(id))
-            {
-                _states.TryRemove(id, out _);
-            }
         }
     }
 }

@@ -81,6 +81,18 @@ public sealed class Router(SpendControl spend, TimeProvider time, IOptions<Routi
     public void Failed(DeploymentEntry deployment, RoutingPolicy policy, bool immediately) =>
         deployment.State.Failed(time.GetUtcNow().UtcDateTime, policy.AllowedFails, policy.CooldownTime, immediately);
 
+    /// <summary>An attempt was answered: the deployment's last call on this instance, one write of the time.</summary>
+    public void LastCallAnswered(DeploymentEntry deployment) => deployment.State.CallAnswered(time.GetUtcNow().UtcDateTime);
+
+    /// <summary>An attempt failed: the deployment's last call on this instance (what the portal shows).</summary>
+    public void LastCallFailed(DeploymentEntry deployment, (DeploymentOutcome Outcome, int Status, string Error) failed)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        deployment.State.CallFailed(failed.Outcome == DeploymentOutcome.Unreachable
+            ? DeploymentResult.Unreachable(now, failed.Error)
+            : DeploymentResult.Failing(now, failed.Status, failed.Error));
+    }
+
     /// <summary>Insertion sort of a handful of candidates by order, then rank, without allocating.</summary>
     private static void Sort(Span<int> orders, Span<double> ranks, Span<int> values)
     {

@@ -182,13 +182,15 @@ public sealed class RoutingRenderingTests : PortalUiContext
         var now = DateTime.UtcNow;
         states.For("cooling").Failed(now, allowedFails: 3, TimeSpan.FromSeconds(30), immediately: true);
         states.For("failing").Failed(now, allowedFails: 3, TimeSpan.FromSeconds(30), immediately: false);
+        states.For("failing").CallFailed(Proxy.Core.Routing.DeploymentResult.Failing(now, 503, "The provider answered 503."));
 
         var cooling = Ui.Render<DeploymentStatus>(p => p.Add(s => s.ModelId, "cooling").Add(s => s.Routing, "order 1"));
         var failing = Ui.Render<DeploymentStatus>(p => p.Add(s => s.ModelId, "failing"));
 
         Assert.Contains("cooling down until", cooling.Markup);
         Assert.Contains("order 1", cooling.Find("[data-testid=deployment-failures]").TextContent);
-        Assert.Contains("healthy", failing.Markup);
+        // One failure is not yet a cooldown, but the deployment is not "healthy" either: its last call failed.
+        Assert.Equal("failing", failing.Find("[data-testid=deployment-health]").TextContent.Trim());
         Assert.Contains("1 failure in the last minute", failing.Find("[data-testid=deployment-failures]").TextContent);
     }
 }

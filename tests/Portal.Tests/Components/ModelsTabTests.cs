@@ -11,7 +11,10 @@ using Proxy.Core.Users;
 
 namespace Portal.Tests.Components;
 
-/// <summary>The models tab says which of a team's models has no known price: their calls are not counted as spend.</summary>
+/// <summary>
+/// The models tab shows deployments under their public name, and says which of a team's models has no known price
+/// (their calls are not counted as spend).
+/// </summary>
 public sealed class ModelsTabTests : PortalUiContext
 {
     // TeamService finds members by normalised email, as Identity does in the host.
@@ -55,10 +58,38 @@ public sealed class ModelsTabTests : PortalUiContext
         var tab = Ui.Render<ModelsTab>(p => p.Add(t => t.TeamId, teamId).Add(t => t.CanManage, true));
 
         tab.WaitForAssertion(() => Assert.Equal(2, tab.FindAll("[data-testid=model-name]").Count));
-        var rows = tab.FindAll("tr").Where(r => r.QuerySelector("[data-testid=model-name]") is not null).ToList();
-        var local = Assert.Single(rows, r => r.QuerySelector("[data-testid=model-name]")!.TextContent == "local-llama");
-        var priced = Assert.Single(rows, r => r.QuerySelector("[data-testid=model-name]")!.TextContent == "priced");
+        var rows = tab.FindAll("tr").Where(r => r.QuerySelector("[data-testid=deployment]") is not null).ToList();
+        var local = Assert.Single(rows, r => r.QuerySelector("[data-testid=deployment]")!.GetAttribute("data-group") == "local-llama");
+        var priced = Assert.Single(rows, r => r.QuerySelector("[data-testid=deployment]")!.GetAttribute("data-group") == "priced");
         Assert.Equal("no price: spend not tracked", local.QuerySelector("[data-testid=no-price]")!.TextContent.Trim());
         Assert.Null(priced.QuerySelector("[data-testid=no-price]"));
+    }
+
+    [Fact]
+    public async Task DeploymentsSharingAPublicName_ShowUnderOneHeader_WithTheirCount()
+    {
+        var teamId = await SeedAsync();
+        await using (var scope = Ui.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<ModelService>().AddAsync(Caller.MasterKey, new ModelInput
+            {
+                ModelName = "priced", UpstreamModel = "openai/gpt-4o-mini", ApiBase = "https://eu.example.com/v1", ApiKey = "sk-provider-ui-0004", TeamId = teamId,
+                ExtraParams = """{"weight": 3, "order": 2}""",
+            });
+        }
+        RenderProviders();
+
+        var tab = Ui.Render<ModelsTab>(p => p.Add(t => t.TeamId, teamId).Add(t => t.CanManage, true));
+
+        tab.WaitForAssertion(() => Assert.Equal(3, tab.FindAll("[data-testid=deployment]").Count));
+        var headers = tab.FindAll("[data-testid=model-group]");
+        Assert.Equal(["priced", "local-llama"], headers.Select(h => h.QuerySelector("[data-testid=model-name]")!.TextContent.Trim()));
+        Assert.Equal("2 deployments · traffic shared", headers[0].QuerySelector("[data-testid=model-group-count]")!.TextContent.Trim());
+        Assert.Equal("1 deployment", headers[1].QuerySelector("[data-testid=model-group-count]")!.TextContent.Trim());
+        var second = tab.FindAll("tr").Single(r => r.TextContent.Contains("openai/gpt-4o-mini"));
+        Assert.Equal("eu.example.com/v1", second.QuerySelector("[data-testid=deployment-api-base]")!.TextContent);
+        Assert.Equal("3", second.QuerySelector("[data-testid=deployment-weight]")!.TextContent.Trim());
+        Assert.Equal("2", second.QuerySelector("[data-testid=deployment-order]")!.TextContent.Trim());
+        Assert.Equal(2, headers.Count(h => h.QuerySelector("[data-testid=add-deployment]") is not null));
     }
 }

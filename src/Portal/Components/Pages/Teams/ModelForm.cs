@@ -54,6 +54,18 @@ public sealed class ModelForm : IValidatableObject
         }
     }
 
+    /// <summary>The field of this form a core refusal's <see cref="ProxyError.Param"/> names; null when it names none of them.</summary>
+    public static string? FieldOf(string? param) => param switch
+    {
+        "model_name" => nameof(PublicName),
+        "litellm_params.model" or "litellm_params.custom_llm_provider" => nameof(UpstreamModel),
+        "litellm_params.api_base" => nameof(ApiBase),
+        "litellm_params.api_version" => nameof(ApiVersion),
+        "litellm_params.api_key" => nameof(ApiKey),
+        "litellm_params.timeout" => nameof(TimeoutSeconds),
+        _ => null,
+    };
+
     public ModelInput ToInput(string? teamId = null) => new()
     {
         ModelName = PublicName.Trim(),
