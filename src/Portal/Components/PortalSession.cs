@@ -48,6 +48,29 @@ public sealed partial class PortalSession(AuthenticationStateProvider auth, ISer
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="operation"/> for a dialog that shows a refusal in place (on the field <see cref="ProxyError.Param"/>
+    /// names, or at its top) and stays open: the refusal is returned, not shown as a snackbar.
+    /// </summary>
+    public async Task<(T? Value, ProxyError? Refusal)> TryInPlaceAsync<TService, T>(Func<TService, Caller, Task<T>> operation) where TService : notnull
+    {
+        try
+        {
+            var caller = await CallerAsync();
+            await using var scope = scopes.CreateAsyncScope();
+            return (await operation(scope.ServiceProvider.GetRequiredService<TService>(), caller), null);
+        }
+        catch (ProxyError e)
+        {
+            return (default, e);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogFailed(e);
+            return (default, ProxyError.Unavailable("Something went wrong on the server; it has been logged. Try again."));
+        }
+    }
+
     public void Notify(string message, Severity severity) => snackbar.Add(message, severity);
 
     [LoggerMessage(200, LogLevel.Error, "Portal operation failed")]
