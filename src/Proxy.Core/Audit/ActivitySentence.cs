@@ -44,7 +44,10 @@ public sealed record ActivitySentence(string Who, string What, IReadOnlyList<Act
                 null => $"changed team {team}",
             },
             "team.member_add" => $"added {member} as {RoleName(Str(details, "role"))}",
-            "team.member_update" => Str(details, "role") is { } role ? $"changed {member}'s membership ({RoleName(role)})" : $"changed {member}'s membership",
+            // A budget change names the budget; else the update changed the role (the event holds the role either way).
+            "team.member_update" => details?["max_budget_in_team"] is { } budget
+                ? $"set {member}'s budget in the team to {Shown(budget)}"
+                : $"made {member} {(Str(details, "role") == Teams.TeamRole.Admin ? "an admin" : "a member")}",
             "team.member_delete" => $"removed {member} from the team",
             "user.create" => $"created the account {user}",
             "user.invite" => $"made an invite link for {user}",
