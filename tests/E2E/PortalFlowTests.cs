@@ -134,7 +134,8 @@ public sealed class PortalFlowTests(BrowserFixture browser) : IClassFixture<Brow
         await invitee.Page.FillAsync("#confirm-password", "Invitee-Password-1");
         await invitee.Page.ClickAsync("#accept-invite");
         await invitee.WaitInteractiveAsync();
-        await invitee.Page.Locator("[data-testid=team-link]", new() { HasText = "Invites" }).WaitForAsync();
+        // The link names the team it was made for: the invitee lands on it.
+        await invitee.Page.Locator("[data-testid=team-title]", new() { HasText = "Invites" }).WaitForAsync();
 
         // Spent: the same link again is refused.
         var replay = await NewPageAsync();
