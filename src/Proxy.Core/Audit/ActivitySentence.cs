@@ -113,7 +113,8 @@ public sealed record ActivitySentence(string Who, string What, IReadOnlyList<Act
         _ => value.ToJsonString(),
     };
 
-    private static JsonObject? Parse(string? json)
+    /// <summary>The event's details as an object; null when there are none or they are not a JSON object.</summary>
+    public static JsonObject? Parse(string? json)
     {
         try
         {

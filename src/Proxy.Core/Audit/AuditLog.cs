@@ -37,7 +37,7 @@ public sealed class AuditLog(PortalDb db)
         {
             if (e.TeamId is not null) ids.Add(e.TeamId);
             if (e.TargetId is not null) ids.Add(e.TargetId);
-            if (e.Details is not null && JsonNode.Parse(e.Details) is JsonObject details)
+            if (ActivitySentence.Parse(e.Details) is { } details)
             {
                 foreach (var field in NamedIds)
                 {
