@@ -95,11 +95,10 @@ public sealed class PortalFlowTests(BrowserFixture browser) : IClassFixture<Brow
 
         await portal.SignInAsync("outsider@example.com", "Outsider-Password-1");
 
-        var teams = portal.Page.Locator("[data-testid=teams]");
-        await teams.GetByText("Second").WaitForAsync();
-        Assert.Equal(0, await teams.GetByText("First").CountAsync());
+        // A member of one team lands on it; the other team is nowhere.
+        await portal.Page.Locator("[data-testid=team-title]", new() { HasText = "Second" }).WaitForAsync();
+        Assert.Equal(0, await portal.Page.GetByText("First", new() { Exact = true }).CountAsync());
         // A member sees but cannot change: no register button on their own team.
-        await portal.OpenTeamAsync("Second");
         Assert.Equal(0, await portal.Page.Locator("[data-testid=register-model]").CountAsync());
         Assert.Equal(0, await portal.Page.GetByRole(AriaRole.Tab, new() { Name = "Activity" }).CountAsync());
         await portal.ScreenshotAsync("10-member-view");
@@ -134,7 +133,6 @@ public sealed class PortalFlowTests(BrowserFixture browser) : IClassFixture<Brow
         await invitee.Page.FillAsync("#confirm-password", "Invitee-Password-1");
         await invitee.Page.ClickAsync("#accept-invite");
         await invitee.WaitInteractiveAsync();
-        // The link names the team it was made for: the invitee lands on it.
         await invitee.Page.Locator("[data-testid=team-title]", new() { HasText = "Invites" }).WaitForAsync();
 
         // Spent: the same link again is refused.

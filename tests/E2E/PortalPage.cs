@@ -18,7 +18,8 @@ public sealed class PortalPage(IPage page, Uri baseAddress)
 
     public async Task SignOutAsync()
     {
-        await page.ClickAsync("button.signout");
+        await OpenMenuIfFoldedAsync();
+        await page.ClickAsync("button.signout:visible");
         await page.WaitForURLAsync("**/Account/Login**");
     }
 
@@ -62,8 +63,15 @@ public sealed class PortalPage(IPage page, Uri baseAddress)
     public async Task OpenTeamAsync(string alias)
     {
         await OpenAsync("/");
-        await page.Locator("[data-testid=team-link]", new() { HasText = alias }).ClickAsync();
-        await page.Locator("[data-testid=team-title]", new() { HasText = alias }).WaitForAsync();
+        var link = page.Locator("[data-testid=team-link]", new() { HasText = alias });
+        var title = page.Locator("[data-testid=team-title]", new() { HasText = alias });
+        // A member of exactly one team lands on its page instead of the list.
+        await link.Or(title).First.WaitForAsync();
+        if (await link.CountAsync() > 0)
+        {
+            await link.ClickAsync();
+        }
+        await title.WaitForAsync();
     }
 
     public Task OpenTabAsync(string name) => page.GetByRole(AriaRole.Tab, new() { Name = name }).ClickAsync();
@@ -106,4 +114,72 @@ public sealed class PortalPage(IPage page, Uri baseAddress)
 
     public Task ScreenshotAsync(string name) =>
         page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, name + ".png"), FullPage = true });
+
+    /// <summary>Opens the Keys tab's create dialog and fills the alias and the max budget, as typed (the dialog stays open until created).</summary>
+    public async Task StartKeyAsync(string alias, string maxBudget)
+    {
+        await OpenTabAsync("Keys");
+        await page.ClickAsync("[data-testid=create-key]");
+        await page.FillAsync("#key-alias", alias);
+        await page.FillAsync("#limits-max-budget", maxBudget);
+    }
+
+    /// <summary>The error under the form field with this id (its helper text, turned red).</summary>
+    public ILocator ErrorUnder(string fieldId) =>
+        page.Locator($".mud-input-control:has(#{fieldId}) .mud-input-helper-text.mud-input-error");
+
+    /// <summary>On a phone the navigation is folded into a drawer behind the menu button; opens it there, does nothing at desktop.</summary>
+    public async Task OpenMenuIfFoldedAsync()
+    {
+        var menu = page.Locator("[data-testid=nav-menu]");
+        if (await menu.IsVisibleAsync())
+        {
+            await menu.ClickAsync();
+            await page.Locator("[data-testid=nav-drawer] [data-testid=nav-teams]").WaitForAsync();
+            // The drawer slides in: what is read or photographed next should see it in place.
+            await page.WaitForFunctionAsync("() => document.querySelector('[data-testid=nav-drawer]').getBoundingClientRect().left >= 0");
+        }
+    }
+
+    /// <summary>How wide the page is drawn: wider than the window means the user scrolls sideways to reach part of it.</summary>
+    public Task<int> PageWidthAsync() => page.EvaluateAsync<int>("() => document.documentElement.scrollWidth");
+
+    /// <summary>How many tables scroll sideways inside their frame: a row drawn as a card whose values run off its edge.</summary>
+    public Task<int> SidewaysTablesAsync() =>
+        page.EvaluateAsync<int>("() => [...document.querySelectorAll('.mud-table-container')].filter(t => t.scrollWidth > t.clientWidth).length");
+
+    /// <summary>How wide the top bar's content is: the bar is fixed, so what overflows it does not widen the page, it is just out of reach.</summary>
+    public Task<int> TopBarWidthAsync() => page.EvaluateAsync<int>("() => document.querySelector('.mud-appbar .mud-toolbar').scrollWidth");
+
+    /// <summary>Whether the element is wholly inside the window as it is now, without scrolling the page.</summary>
+    public async Task<bool> IsOnScreenAsync(string selector)
+    {
+        var box = await page.Locator(selector).BoundingBoxAsync();
+        var window = page.ViewportSize!;
+        return box is not null && box.X >= 0 && box.Y >= 0 && box.X + box.Width <= window.Width && box.Y + box.Height <= window.Height;
+    }
+
+    /// <summary>Closes the messages in the corner, so that a screenshot shows the page they cover.</summary>
+    public async Task DismissMessagesAsync()
+    {
+        var close = page.Locator(".mud-snackbar button");
+        for (var open = await close.CountAsync(); open > 0; open = await close.CountAsync())
+        {
+            await close.First.ClickAsync();
+            await page.WaitForFunctionAsync($"() => document.querySelectorAll('.mud-snackbar button').length < {open}");
+        }
+    }
+
+    /// <summary>A member's "Create my key" on the Quick start card; returns the raw key the "shown once" dialog displays, copied through the clipboard.</summary>
+    public async Task<string> CreateMyKeyAsync()
+    {
+        await page.ClickAsync("[data-testid=create-my-key]");
+        var shown = await page.Locator("[data-testid=new-key]").InnerTextAsync();
+        await page.ClickAsync("[data-testid=copy-new-key]");
+        await page.GetByText("Copied key.").WaitForAsync();
+        var copied = await page.EvaluateAsync<string>("() => navigator.clipboard.readText()");
+        await page.ClickAsync("[data-testid=new-key-done]");
+        await page.Locator("[data-testid=key-hint]").WaitForAsync();
+        return copied == shown ? copied : throw new InvalidOperationException($"The clipboard holds '{copied}', the dialog shows '{shown}'.");
+    }
 }

@@ -49,16 +49,22 @@ public sealed partial class PortalSession(AuthenticationStateProvider auth, ISer
     }
 
     /// <summary>
-    /// Runs <paramref name="operation"/> for a dialog that shows a refusal in place (on the field <see cref="ProxyError.Param"/>
-    /// names, or at its top) and stays open: the refusal is returned, not shown as a snackbar.
+    /// Runs <paramref name="operation"/> for a dialog that stays open on a refusal: the <see cref="ProxyError"/> is
+    /// returned for the dialog to show on the field it names (or at its top), never as a snackbar. An unexpected failure
+    /// is logged and returned as a refusal in plain words.
     /// </summary>
-    public async Task<(T? Value, ProxyError? Refusal)> TryInPlaceAsync<TService, T>(Func<TService, Caller, Task<T>> operation) where TService : notnull
+    public async Task<(T? Value, ProxyError? Refusal)> TryInPlaceAsync<TService, T>(Func<TService, Caller, Task<T>> operation, string? success = null) where TService : notnull
     {
         try
         {
             var caller = await CallerAsync();
             await using var scope = scopes.CreateAsyncScope();
-            return (await operation(scope.ServiceProvider.GetRequiredService<TService>(), caller), null);
+            var value = await operation(scope.ServiceProvider.GetRequiredService<TService>(), caller);
+            if (success is not null)
+            {
+                snackbar.Add(success, Severity.Success);
+            }
+            return (value, null);
         }
         catch (ProxyError e)
         {
@@ -67,7 +73,7 @@ public sealed partial class PortalSession(AuthenticationStateProvider auth, ISer
         catch (Exception e) when (e is not OperationCanceledException)
         {
             LogFailed(e);
-            return (default, ProxyError.Unavailable("Something went wrong on the server; it has been logged. Try again."));
+            return (default, new ProxyError(500, "internal_error", "Something went wrong on the server; it has been logged. Try again."));
         }
     }
 

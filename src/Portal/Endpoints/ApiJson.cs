@@ -36,6 +36,7 @@ public static class ApiJson
         Blocked = view.Team.Blocked,
         Metadata = ParseObject(view.Team.Metadata),
         RouterSettings = Proxy.Core.Routing.RouterSettings.FromStored(view.Team.RouterSettings).ToJson(),
+        TeamMemberPermissions = Proxy.Core.Teams.TeamMemberPermissions.Of(view.Team),
         CreatedAt = view.Team.CreatedAt,
         UpdatedAt = view.Team.UpdatedAt,
         LitellmModelTable = new ModelTableJson(ModelTable(view), view.Team.CreatedBy, view.Team.UpdatedBy),
@@ -170,6 +171,8 @@ public sealed record TeamJson
     public JsonObject Metadata { get; init; } = [];
     [Description("routing_strategy, num_retries, allowed_fails, cooldown_time, fallbacks and context_window_fallbacks.")]
     public JsonObject RouterSettings { get; init; } = [];
+    [Description("The key routes plain members may use on their own keys of the team (LiteLLM's default when never set: /key/info).")]
+    public IReadOnlyList<string> TeamMemberPermissions { get; init; } = [];
     public DateTime CreatedAt { get; init; }
     public DateTime UpdatedAt { get; init; }
     public ModelTableJson LitellmModelTable { get; init; } = new(new Dictionary<string, string>(), "", "");

@@ -235,11 +235,12 @@ public static class RequestBody
 
     private static readonly ConditionalWeakTable<JsonObject, Reading> Readings = new();
 
+    /// <summary>A whole number that fits an int; a negative one is the service's to refuse (LimitRules), as it says the same to the portal.</summary>
     public static int? Int32(this JsonObject body, string name) => body.Integer(name) switch
     {
         null => null,
-        var n when n is >= 0 and <= int.MaxValue => (int)n,
-        _ => throw ProxyError.BadRequest($"{name} must be a whole number between 0 and {int.MaxValue}.", name),
+        var n when n is >= int.MinValue and <= int.MaxValue => (int)n,
+        _ => throw ProxyError.BadRequest($"{name} must be a whole number from 0 to {int.MaxValue}.", name),
     };
 
     /// <summary>A JSON object field kept as text (metadata and other free-form fields).</summary>

@@ -141,6 +141,7 @@ public static class TeamEndpoints
             Tags = body.Strings("tags"),
             RouterSettings = body.Object("router_settings") is { } routing ? RouterSettings.Parse(routing) : null,
             ModelAliases = ReadNameMap(body, "model_aliases"),
+            TeamMemberPermissions = body.Given("team_member_permissions", (b, n) => b.Strings(n)),
             Members = members && body.Node("members_with_roles") is not null
                 ? (body.Node("members_with_roles") as JsonArray ?? throw ProxyError.BadRequest("members_with_roles must be a list of members.", "members_with_roles"))
                     .Select(m => ReadMember(m as JsonObject ?? throw ProxyError.BadRequest("members_with_roles must be a list of objects.", "members_with_roles")))
@@ -190,7 +191,8 @@ public sealed record TeamRequest(
     [property: Description("routing_strategy (simple-shuffle, least-busy or latency-based-routing), num_retries, allowed_fails, cooldown_time, fallbacks, context_window_fallbacks.")] JsonObject? RouterSettings,
     [property: Description("Name a caller sends → the model it stands for (a model the team can call); replaces the team's whole map, {} removes them.")] IReadOnlyDictionary<string, string>? ModelAliases = null,
     [property: Description("USD: an alert to the operator's and the team's webhooks when the team's spend reaches it; calls go on. null removes it.")] double? SoftBudget = null,
-    [property: Description("The team's own webhook for budget alerts (not a LiteLLM field): an http(s) URL, e.g. a Slack incoming webhook, checked as a model's api_base; stored encrypted and shown masked. null removes it.")] string? AlertWebhookUrl = null);
+    [property: Description("The team's own webhook for budget alerts (not a LiteLLM field): an http(s) URL, e.g. a Slack incoming webhook, checked as a model's api_base; stored encrypted and shown masked. null removes it.")] string? AlertWebhookUrl = null,
+    [property: Description("The key routes plain members may use on their own keys of the team: /key/generate, /key/update, /key/regenerate, /key/delete, and /key/info (see the team's other keys, masked). null restores the default, [\"/key/info\"].")] IReadOnlyList<string>? TeamMemberPermissions = null);
 
 public sealed record MemberInputJson(string? UserId, string? UserEmail, [property: Description("admin or user")] string? Role);
 

@@ -1,6 +1,7 @@
 using Proxy.Core.Keys;
 using Proxy.Core.Models;
 using Proxy.Core.Routing;
+using Proxy.Core.Teams;
 using Proxy.Core.Users;
 
 namespace Proxy.Core.Access;
@@ -57,30 +58,65 @@ public static class Demand
         }
     }
 
-    /// <summary>Keys of a team by the proxy admin or the team's admins; keys of no team by the proxy admin.</summary>
-    public static void CreateKey(Caller caller, string? teamId)
+    /// <summary>
+    /// Keys of a team by the proxy admin or the team's admins, or by a member for themself when the team allows it
+    /// (<see cref="Rules.MayHandleOwnKey"/>); keys of no team by the proxy admin. Returns the key's <c>user_id</c>: a
+    /// member's own key is theirs even when the request names no user.
+    /// </summary>
+    public static string? CreateKey(Caller caller, string? teamId, string? userId, IReadOnlyList<string> teamMemberPermissions)
     {
-        if (teamId is null ? !Rules.CanAdministerProxy(caller) : !Rules.Can(caller, TeamPermission.Administer, teamId))
+        if (Rules.CanHandleKey(caller, teamId, userId, TeamMemberPermissions.Generate, teamMemberPermissions))
         {
-            throw ProxyError.Forbidden(teamId is null
-                ? "Only the proxy admin can create keys without a team. Pass team_id to create a key for your team."
-                : $"Only the proxy admin or an admin of team {teamId} can create its keys.");
+            return userId;
         }
+        var owner = userId ?? caller.UserId;
+        if (teamId is not null && userId is null && Rules.MayHandleOwnKey(caller, teamId, owner, TeamMemberPermissions.Generate, teamMemberPermissions))
+        {
+            return owner;
+        }
+        throw teamId is null
+            ? ProxyError.Forbidden("Only the proxy admin can create keys without a team. Pass team_id to create a key for your team.")
+            : MemberRefusal(caller, teamId, owner, TeamMemberPermissions.Generate, teamMemberPermissions)
+              ?? ProxyError.Forbidden($"Only the proxy admin or an admin of team {teamId} can create its keys.");
     }
 
     /// <summary>The key, if the caller may see it (<see cref="KeyVisibility"/>); otherwise the 404 of an unknown key.</summary>
     public static VirtualKey VisibleKey(Caller caller, VirtualKey? key) =>
         key is not null && KeyVisibility.Allows(caller, key) ? key : throw ProxyError.NotFound("Key not found, or not visible to you.", "key");
 
-    /// <summary>A key the caller may change, regenerate or delete: 404 when it may not see it, 403 when it may only see it.</summary>
-    public static VirtualKey ManageableKey(Caller caller, VirtualKey? key)
+    /// <summary>
+    /// A key the caller may change, regenerate or delete (<paramref name="route"/>, see <see cref="TeamMemberPermissions"/>):
+    /// 404 when it may not see it, 403 when it may only see it.
+    /// </summary>
+    public static VirtualKey ManageableKey(Caller caller, VirtualKey? key, string route, IReadOnlyList<string> teamMemberPermissions)
     {
         var visible = VisibleKey(caller, key);
-        if (!Rules.CanManageKey(caller, visible.TeamId))
+        if (!Rules.CanHandleKey(caller, visible.TeamId, visible.UserId, route, teamMemberPermissions))
         {
-            throw ProxyError.Forbidden($"Only the proxy admin or an admin of the key's team can change key {visible.KeyName}.");
+            throw visible.TeamId is { } teamId ? MemberRefusal(caller, teamId, visible.UserId, route, teamMemberPermissions)
+                    ?? ProxyError.Forbidden($"Only the proxy admin or an admin of the key's team can change key {visible.KeyName}.")
+                : ProxyError.Forbidden($"Only the proxy admin or an admin of the key's team can change key {visible.KeyName}.");
         }
         return visible;
+    }
+
+    /// <summary>Why a member of <paramref name="teamId"/> may not use <paramref name="route"/> on a key of <paramref name="owner"/>; null for a non-member.</summary>
+    private static ProxyError? MemberRefusal(Caller caller, string teamId, string? owner, string route, IReadOnlyList<string> teamMemberPermissions)
+    {
+        if (caller.UserId is null || !caller.Roles.ContainsKey(teamId))
+        {
+            return null;
+        }
+        if (caller.Key?.KeyType == KeyType.LlmApi)
+        {
+            return ProxyError.Forbidden("llm_api keys can only call models; use a default or management key, or the portal, to manage keys.");
+        }
+        if (owner != caller.UserId)
+        {
+            return ProxyError.Forbidden($"A member of team {teamId} can only handle their own keys (user_id {caller.UserId}); a team admin handles the others.");
+        }
+        return ProxyError.Forbidden(
+            $"Members of team {teamId} may not use {route} on their own keys: a team admin can allow it (team_member_permissions). Ask a team admin.");
     }
 
     /// <summary>The deployment, if the caller may see it (<see cref="ModelVisibility"/>); otherwise the 404 of an unknown model.</summary>

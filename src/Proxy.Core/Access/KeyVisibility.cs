@@ -30,6 +30,28 @@ public static class KeyVisibility
 
     public static bool Allows(Caller caller, VirtualKey key) => Compiled(key, ReachOf(caller));
 
+    /// <summary>
+    /// A key of a team as a reader of the team sees it in the team's key list (<c>/team/info</c>, the portal's team
+    /// page): in full when this rule shows it; masked (<see cref="Masked"/>) to a member of a team whose
+    /// <c>team_member_permissions</c> hold <c>/key/info</c>; otherwise not at all (null).
+    /// </summary>
+    public static VirtualKey? InTeamList(Caller caller, VirtualKey key, IReadOnlyList<string> teamMemberPermissions) =>
+        Allows(caller, key) ? key
+            : key.TeamId is not null && Rules.Can(caller, TeamPermission.Read, key.TeamId) && teamMemberPermissions.Contains(Teams.TeamMemberPermissions.Info)
+                ? Masked(key)
+                : null;
+
+    /// <summary>What a member sees of a colleague's key: its masked name, alias, team and whether it is blocked; no owner, models, budgets or limits.</summary>
+    public static VirtualKey Masked(VirtualKey key) => new()
+    {
+        KeyName = key.KeyName,
+        KeyAlias = key.KeyAlias,
+        TeamId = key.TeamId,
+        Blocked = key.Blocked,
+        CreatedAt = key.CreatedAt,
+        UpdatedAt = key.UpdatedAt,
+    };
+
     /// <summary>The keys the caller may see, as a query filter.</summary>
     public static Expression<Func<VirtualKey, bool>> Of(Caller caller) => RuleExpression.Bind(Rule, ReachOf(caller));
 }

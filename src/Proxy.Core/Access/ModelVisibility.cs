@@ -37,6 +37,24 @@ public static class ModelVisibility
 
     public static Expression<Func<ModelDeployment, bool>> Of(Caller caller, TeamEntry? keyTeam) => RuleExpression.Bind(Rule, ReachOf(caller, keyTeam));
 
+    /// <summary>
+    /// Where a team model's calls go (its <c>api_base</c> and provider key hint) is for those who manage the team's
+    /// models; its members see the model, not its upstream.
+    /// </summary>
+    public static bool ShowsUpstream(Caller caller, ModelDeployment deployment) =>
+        deployment.TeamId is null || Rules.CanManageModel(caller, deployment.TeamId);
+
+    /// <summary>The deployment as the caller may see it: an untracked row, its upstream cleared when <see cref="ShowsUpstream"/> says no.</summary>
+    public static ModelDeployment AsShown(Caller caller, ModelDeployment untracked)
+    {
+        if (!ShowsUpstream(caller, untracked))
+        {
+            untracked.ApiBase = null;
+            untracked.ApiKeyHint = null;
+        }
+        return untracked;
+    }
+
     private static bool AllowsAll(string[]? models) => Rules.AllowsEveryModel(models);
 
     /// <summary>A team model by the team rule, a global one by the global rule.</summary>

@@ -90,6 +90,25 @@ public static class Rules
         caller.IsProxyAdmin || (keyTeamId is not null && IsTeamAdmin(caller, keyTeamId));
 
     /// <summary>
+    /// Self-service, as LiteLLM's <c>team_member_permissions</c> decide it: a member of the key's team may use
+    /// <paramref name="route"/> (<see cref="TeamMemberPermissions"/>) on a key of that team whose <c>user_id</c> is
+    /// theirs, when the team lists the route; signed in or through one of their keys, never an <c>llm_api</c> one.
+    /// Admins are decided by <see cref="CanManageKey"/>.
+    /// </summary>
+    public static bool MayHandleOwnKey(Caller caller, string? keyTeamId, string? keyUserId, string route, IReadOnlyList<string> teamMemberPermissions) =>
+        keyTeamId is not null && caller.UserId is not null && keyUserId == caller.UserId
+        && caller.Key?.KeyType != KeyType.LlmApi
+        && caller.Roles.ContainsKey(keyTeamId)
+        && teamMemberPermissions.Contains(route);
+
+    /// <summary>Creating, changing, regenerating or deleting a key: an admin of its team, or its member-owner by <see cref="MayHandleOwnKey"/>.</summary>
+    public static bool CanHandleKey(Caller caller, string? keyTeamId, string? keyUserId, string route, IReadOnlyList<string> teamMemberPermissions) =>
+        (route == TeamMemberPermissions.Generate
+            ? keyTeamId is null ? CanAdministerProxy(caller) : Can(caller, TeamPermission.Administer, keyTeamId)
+            : CanManageKey(caller, keyTeamId))
+        || MayHandleOwnKey(caller, keyTeamId, keyUserId, route, teamMemberPermissions);
+
+    /// <summary>
     /// A global model is callable when both the key's and its team's <c>models</c> lists allow it
     /// (an empty list, or <c>all-proxy-models</c>, allows every global model). A key with an empty list takes its
     /// user's <c>models</c> instead, as LiteLLM does (<see cref="KeyModels"/>).
@@ -112,8 +131,13 @@ public static class Rules
     public static bool TeamMayRouteTo(string[] teamModels, bool isOwnModel, bool isGlobalModel, string name) =>
         isOwnModel || (isGlobalModel && Allows(teamModels, name));
 
+    /// <summary>
+    /// A team's own key (no user, or an admin's) manages its models; a member's key acts with the member's rights,
+    /// so the keys members make for themselves cannot change what the whole team calls.
+    /// </summary>
     private static bool IsTeamKeyFor(Caller caller, string teamId) =>
-        caller.Key is { } key && key.TeamId == teamId && key.KeyType != KeyType.LlmApi;
+        caller.Key is { } key && key.TeamId == teamId && key.KeyType != KeyType.LlmApi
+        && (key.UserId is null || IsTeamAdmin(caller, teamId));
 
     private static bool IsTeamAdmin(Caller caller, string teamId) =>
         caller.Key?.KeyType != KeyType.LlmApi

@@ -40,7 +40,7 @@ public static class BudgetThresholds
         Budget.Apply(target, maxBudget, duration, now);
         if (softBudget.IsGiven)
         {
-            target.SoftBudget = Check.NotNegative(softBudget.Value, "soft_budget");
+            target.SoftBudget = LimitRules.SoftBudget(softBudget.Value);
         }
         if (target.SoftBudget != soft)
         {

@@ -34,11 +34,8 @@ public static class KeyModelBudgets
     public static void Apply(VirtualKey key, IReadOnlyDictionary<string, ModelBudgetInput>? budgets, DateTime now)
     {
         budgets ??= new Dictionary<string, ModelBudgetInput>();
-        if (budgets.Count > 1000)
-        {
-            throw ProxyError.BadRequest($"model_max_budget has {budgets.Count} models, at most 1000 allowed.", "model_max_budget");
-        }
-        var checkedBudgets = budgets.Select(entry => Checked(entry.Key, entry.Value, now)).ToList();
+        Spend.LimitRules.ModelBudgetCount(budgets.Count);
+        var checkedBudgets = budgets.Select(entry => Spend.LimitRules.ModelBudget(entry.Key, entry.Value.BudgetLimit, entry.Value.TimePeriod, now)).ToList();
         key.ModelBudgets.RemoveAll(b => !checkedBudgets.Any(c => c.Model == b.Model));
         foreach (var (model, limit, period, next) in checkedBudgets)
         {
@@ -63,17 +60,4 @@ public static class KeyModelBudgets
         {
             Token = token, Model = b.Model, BudgetLimit = b.BudgetLimit, TimePeriod = b.TimePeriod, Spend = b.Spend, BudgetResetAt = b.BudgetResetAt,
         })];
-
-    private static (string Model, double Limit, string? Period, DateTime? Next) Checked(string model, ModelBudgetInput input, DateTime now)
-    {
-        var name = Check.Required(model, "model_max_budget", 256);
-        var param = $"model_max_budget.{name}";
-        var limit = input.BudgetLimit ?? throw ProxyError.BadRequest(
-            $"{param}.budget_limit is required: the USD the key may spend on {name} per time_period, e.g. {{\"{name}\": {{\"budget_limit\": 10.0, \"time_period\": \"1d\"}}}}.",
-            $"{param}.budget_limit");
-        Check.NotNegative<double>(limit, $"{param}.budget_limit");
-        var period = Check.Text(input.TimePeriod, $"{param}.time_period", 16);
-        var next = period is null ? (DateTime?)null : Spend.Budget.NextReset(period, now, $"{param}.time_period");
-        return (name, limit, period, next);
-    }
 }

@@ -14,7 +14,7 @@ public sealed class KeyService(Changes changes, TeamService teams)
     public async Task<IssuedKey> GenerateAsync(Caller caller, KeyInput input, CancellationToken ct = default)
     {
         var teamId = input.TeamId is null ? null : Check.Required(input.TeamId, "team_id", 128);
-        Demand.CreateKey(caller, teamId);
+        var owner = Demand.CreateKey(caller, teamId, input.UserId, await MemberPermissionsAsync(teamId, ct));
         var raw = KeyMaterial.NewKey();
         var now = changes.Now;
         var key = new VirtualKey
@@ -22,6 +22,7 @@ public sealed class KeyService(Changes changes, TeamService teams)
             Token = KeyMaterial.Hash(raw),
             KeyName = KeyMaterial.Mask(raw),
             TeamId = teamId,
+            UserId = owner,
             CreatedAt = now,
             UpdatedAt = now,
             CreatedBy = caller.Id,
@@ -73,7 +74,7 @@ public sealed class KeyService(Changes changes, TeamService teams)
         var hash = KeyMaterial.ToHash(Check.Required(key, "key", 4096));
         return await changes.ApplyAsync(async () =>
         {
-            var found = await FindManageableAsync(caller, hash, ct);
+            var found = await FindManageableAsync(caller, hash, TeamMemberPermissions.Update, ct);
             if (input.TeamId is not null && input.TeamId != found.TeamId)
             {
                 throw StaysInItsTeam();
@@ -106,13 +107,20 @@ public sealed class KeyService(Changes changes, TeamService teams)
             var deleted = new List<string>();
             foreach (var key in keys ?? [])
             {
-                Db.Keys.Remove(await FindManageableAsync(caller, KeyMaterial.ToHash(key), ct));
+                Db.Keys.Remove(await FindManageableAsync(caller, KeyMaterial.ToHash(key), TeamMemberPermissions.Delete, ct));
                 deleted.Add(key);
             }
             foreach (var alias in aliases ?? [])
             {
                 var found = await Db.Keys.Where(k => k.KeyAlias == alias).ToListAsync(ct);
-                var visible = found.Where(k => Rules.CanManageKey(caller, k.TeamId)).ToList();
+                var visible = new List<VirtualKey>();
+                foreach (var candidate in found)
+                {
+                    if (Rules.CanHandleKey(caller, candidate.TeamId, candidate.UserId, TeamMemberPermissions.Delete, await MemberPermissionsAsync(candidate.TeamId, ct)))
+                    {
+                        visible.Add(candidate);
+                    }
+                }
                 if (visible.Count == 0)
                 {
                     throw ProxyError.NotFound($"No key with key_alias '{alias}' that you can manage.", "key_aliases");
@@ -136,7 +144,7 @@ public sealed class KeyService(Changes changes, TeamService teams)
         var raw = KeyMaterial.NewKey();
         var fresh = await changes.ApplyAsync(async () =>
         {
-            var old = await FindManageableAsync(caller, hash, ct);
+            var old = await FindManageableAsync(caller, hash, TeamMemberPermissions.Regenerate, ct);
             if (changesToApply?.TeamId is { } teamId && teamId != old.TeamId)
             {
                 // As /key/update: the fresh key copies the old one's team, so another team_id would be dropped.
@@ -198,8 +206,17 @@ public sealed class KeyService(Changes changes, TeamService teams)
         }
     }
 
-    private async Task<VirtualKey> FindManageableAsync(Caller caller, string hash, CancellationToken ct) =>
-        Demand.ManageableKey(caller, await Db.Keys.SingleOrDefaultAsync(k => k.Token == hash, ct));
+    /// <param name="route">What is done to the key, as <see cref="TeamMemberPermissions"/> names it (a member may handle their own keys).</param>
+    private async Task<VirtualKey> FindManageableAsync(Caller caller, string hash, string route, CancellationToken ct)
+    {
+        var key = await Db.Keys.SingleOrDefaultAsync(k => k.Token == hash, ct);
+        return Demand.ManageableKey(caller, key, route, await MemberPermissionsAsync(key?.TeamId, ct));
+    }
+
+    /// <summary>The key routes the team's plain members may use on their own keys (LiteLLM's <c>team_member_permissions</c>).</summary>
+    private async Task<IReadOnlyList<string>> MemberPermissionsAsync(string? teamId, CancellationToken ct) =>
+        teamId is null ? [] : await Db.Teams.AsNoTracking().Where(t => t.TeamId == teamId).Select(t => t.TeamMemberPermissions).SingleOrDefaultAsync(ct)
+            ?? TeamMemberPermissions.Default;
 
     private async Task DemandUniqueAliasAsync(string? alias, string token, CancellationToken ct)
     {
@@ -245,9 +262,9 @@ public sealed class KeyService(Changes changes, TeamService teams)
         }
         if (input.Duration is not null) key.ExpiresAt = now + Check.Duration(input.Duration, "duration");
         Alerts.BudgetThresholds.Apply(key, input.MaxBudget, input.SoftBudget, input.BudgetDuration, now);
-        if (input.TpmLimit.IsGiven) key.TpmLimit = Check.NotNegative(input.TpmLimit.Value, "tpm_limit");
-        if (input.RpmLimit.IsGiven) key.RpmLimit = Check.NotNegative(input.RpmLimit.Value, "rpm_limit");
-        if (input.MaxParallelRequests.IsGiven) key.MaxParallelRequests = Check.NotNegative(input.MaxParallelRequests.Value, "max_parallel_requests");
+        if (input.TpmLimit.IsGiven) key.TpmLimit = LimitRules.TpmLimit(input.TpmLimit.Value);
+        if (input.RpmLimit.IsGiven) key.RpmLimit = LimitRules.RpmLimit(input.RpmLimit.Value);
+        if (input.MaxParallelRequests.IsGiven) key.MaxParallelRequests = LimitRules.MaxParallelRequests(input.MaxParallelRequests.Value);
         if (input.Metadata is not null) key.Metadata = input.Metadata;
         if (input.Tags is not null) key.Metadata = Tags.Into(key.Metadata, input.Tags);
         if (input.Blocked is not null) key.Blocked = input.Blocked.Value;

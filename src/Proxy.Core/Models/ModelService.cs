@@ -106,11 +106,12 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
         {
             query = query.Where(d => d.TeamId == teamId);
         }
-        return await query.OrderBy(d => d.CreatedAt).ToListAsync(ct);
+        return [.. (await query.OrderBy(d => d.CreatedAt).ToListAsync(ct)).Select(d => ModelVisibility.AsShown(caller, d))];
     }
 
     public async Task<ModelDeployment> GetAsync(Caller caller, string modelId, CancellationToken ct = default) =>
-        Demand.VisibleModel(caller, KeyTeam(caller), await Db.Deployments.AsNoTracking().SingleOrDefaultAsync(d => d.ModelId == modelId, ct), modelId);
+        ModelVisibility.AsShown(caller,
+            Demand.VisibleModel(caller, KeyTeam(caller), await Db.Deployments.AsNoTracking().SingleOrDefaultAsync(d => d.ModelId == modelId, ct), modelId));
 
     private void Touch(ModelDeployment d)
     {

@@ -199,6 +199,21 @@ public sealed class ModelCatalog(RouteTable routes, PriceTable prices)
         return groups;
     }
 
+    /// <summary>
+    /// What a call of <paramref name="model"/> with a key of team <paramref name="teamId"/> costs per token: the team's
+    /// alias table first, then a global model of that name; the first of its deployments with a price, as
+    /// <c>/model_group/info</c> gives a group's. Null when none has a price, or no such model. Whether the team may call
+    /// a global model is not checked: the portal asks for the names it already offers.
+    /// </summary>
+    public Price? PriceFor(string teamId, string model)
+    {
+        var snapshot = routes.Current;
+        var group = snapshot.Teams.GetValueOrDefault(teamId) is { } team && team.Aliases.TryGetValue(model, out var internalName)
+            ? snapshot.Groups.GetValueOrDefault(internalName)
+            : snapshot.Groups.GetValueOrDefault(model) is { } global && global[0].TeamId is null ? global : null;
+        return group?.Select(d => d.Price).FirstOrDefault(p => p is not null);
+    }
+
     /// <summary>The known models a wildcard group serves, as callers name them: the price table's models of its provider under the pattern's prefix.</summary>
     private IEnumerable<string> Expansions(string pattern, DeploymentEntry[] group)
     {

@@ -28,13 +28,12 @@ public static class Budget
     {
         if (maxBudget.IsGiven)
         {
-            target.MaxBudget = Check.NotNegative(maxBudget.Value, "max_budget");
+            target.MaxBudget = LimitRules.MaxBudget(maxBudget.Value);
         }
         if (duration.IsGiven)
         {
-            var text = Check.Text(duration.Value, "budget_duration", 16);
-            // Computed before the comparison so that an invalid duration is refused even when it is the stored one.
-            var next = text is null ? (DateTime?)null : NextReset(text, now);
+            // Checked before the comparison so that an invalid duration is refused even when it is the stored one.
+            var (text, next) = LimitRules.Period(duration.Value, now);
             if (text != target.BudgetDuration)
             {
                 target.BudgetDuration = text;

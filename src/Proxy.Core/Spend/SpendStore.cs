@@ -252,6 +252,8 @@ internal readonly record struct SpendIncrement(AccountKind Kind, string Id, doub
     public static List<SpendIncrement> Of(List<Usage.UsageRecord> batch, SpendLedger? ledger = null)
     {
         var sums = new Dictionary<(AccountKind, string), double>();
+        // A batch holds many calls of few keys and models: each pair's model budget is looked up (its id built) once.
+        Dictionary<(string, string), SpendAccount?>? modelBudgets = ledger is { HasKeyModelBudgets: true } ? new() : null;
         foreach (var record in batch)
         {
             if (record.Spend > 0)
@@ -264,8 +266,7 @@ internal readonly record struct SpendIncrement(AccountKind Kind, string Id, doub
                     // The member's spend in the team; a key whose user is not a member of its team matches no row.
                     Add(sums, AccountKind.Member, MemberAccount.Id(record.TeamId, record.UserId), record.Spend);
                 }
-                if (ledger is { HasKeyModelBudgets: true }
-                    && ledger.Find(AccountKind.KeyModel, KeyModelAccount.Id(record.KeyHash, record.Model)) is { } modelBudget)
+                if (modelBudgets is not null && ModelBudget(modelBudgets, ledger!, record) is { } modelBudget)
                 {
                     // The attempt's model: the budget its reservation was held on (a fallback's own model budget).
                     Add(sums, AccountKind.KeyModel, modelBudget.Id, record.Spend);
@@ -279,6 +280,16 @@ internal readonly record struct SpendIncrement(AccountKind Kind, string Id, doub
         }
         increments.Sort(static (a, b) => LockOrder(a.Kind).CompareTo(LockOrder(b.Kind)) is var byKind and not 0 ? byKind : string.CompareOrdinal(a.Id, b.Id));
         return increments;
+    }
+
+    private static SpendAccount? ModelBudget(Dictionary<(string, string), SpendAccount?> seen, SpendLedger ledger, Usage.UsageRecord record)
+    {
+        ref var budget = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(seen, (record.KeyHash, record.Model), out var found);
+        if (!found)
+        {
+            budget = ledger.Find(AccountKind.KeyModel, KeyModelAccount.Id(record.KeyHash, record.Model));
+        }
+        return budget;
     }
 
     private static void Add(Dictionary<(AccountKind, string), double> sums, AccountKind kind, string? id, double amount)

@@ -37,6 +37,12 @@ public sealed class Team : Alerts.IAlerted
     /// Not the team models' public → internal names, which live in <see cref="Models.ModelAlias"/> rows.
     /// </summary>
     public Dictionary<string, string> ModelAliases { get; set; } = [];
+
+    /// <summary>
+    /// LiteLLM's <c>team_member_permissions</c>: the key routes plain members may use on their own keys of the team;
+    /// null: <see cref="TeamMemberPermissions.Default"/> (self-service).
+    /// </summary>
+    public List<string>? TeamMemberPermissions { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
     public string CreatedBy { get; set; } = "";

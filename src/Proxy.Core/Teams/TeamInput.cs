@@ -32,6 +32,9 @@ public sealed record TeamInput
     public List<string>? Tags { get; init; }
 
     public List<MemberInput>? Members { get; init; }
+
+    /// <summary>LiteLLM's <c>team_member_permissions</c>: replaces the team's list; absent keeps it, null restores the default.</summary>
+    public Optional<List<string>?> TeamMemberPermissions { get; init; }
 }
 
 /// <param name="Role"><c>admin</c> or <c>user</c>; on an update, null keeps the member's role.</param>

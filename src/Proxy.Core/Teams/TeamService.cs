@@ -52,7 +52,9 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer, S
             .SingleOrDefaultAsync(t => t.TeamId == teamId, ct) ?? throw TeamNotFound(teamId);
         var aliases = await Db.Aliases.AsNoTracking().Where(a => a.TeamId == teamId)
             .ToDictionaryAsync(a => a.PublicName, a => a.InternalName, StringComparer.Ordinal, ct);
-        var keys = await Db.Keys.AsNoTracking().Where(k => k.TeamId == teamId).OrderBy(k => k.CreatedAt).ToListAsync(ct);
+        var permissions = TeamMemberPermissions.Of(team);
+        var keys = (await Db.Keys.AsNoTracking().Where(k => k.TeamId == teamId).OrderBy(k => k.CreatedAt).ToListAsync(ct))
+            .Select(k => KeyVisibility.InTeamList(caller, k, permissions)).OfType<Keys.VirtualKey>().ToList();
         return new TeamView(team, aliases, keys, MaskedWebhook(team));
     }
 
@@ -308,11 +310,15 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer, S
         if (input.TeamAlias is not null) team.TeamAlias = Check.Text(input.TeamAlias, "team_alias");
         if (input.Models is not null) team.Models = Check.Names(input.Models, "models")!;
         Alerts.BudgetThresholds.Apply(team, input.MaxBudget, input.SoftBudget, input.BudgetDuration, now);
-        if (input.TpmLimit.IsGiven) team.TpmLimit = Check.NotNegative(input.TpmLimit.Value, "tpm_limit");
-        if (input.RpmLimit.IsGiven) team.RpmLimit = Check.NotNegative(input.RpmLimit.Value, "rpm_limit");
+        if (input.TpmLimit.IsGiven) team.TpmLimit = Spend.LimitRules.TpmLimit(input.TpmLimit.Value);
+        if (input.RpmLimit.IsGiven) team.RpmLimit = Spend.LimitRules.RpmLimit(input.RpmLimit.Value);
         if (input.Blocked is not null) team.Blocked = input.Blocked.Value;
         if (input.Metadata is not null) team.Metadata = input.Metadata;
         if (input.Tags is not null) team.Metadata = Tags.Into(team.Metadata, input.Tags);
+        if (input.TeamMemberPermissions.IsGiven)
+        {
+            team.TeamMemberPermissions = input.TeamMemberPermissions.Value is { } permissions ? TeamMemberPermissions.Checked(permissions) : null;
+        }
     }
 
     /// <summary><c>alert_webhook_url</c>: checked as an <c>api_base</c>, stored sealed (a Slack webhook URL is a bearer secret).</summary>
@@ -347,7 +353,7 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer, S
         // Whether the webhook was set or removed; never the URL, whose path is often its secret.
         AlertWebhookUrl = input.AlertWebhookUrl.IsGiven ? input.AlertWebhookUrl.Value is null ? "(removed)" : "(set)" : null,
         TpmLimit = Given(input.TpmLimit), RpmLimit = Given(input.RpmLimit), input.Blocked, RouterSettings = input.RouterSettings?.ToJson(),
-        input.ModelAliases,
+        input.ModelAliases, TeamMemberPermissions = Given(input.TeamMemberPermissions),
     };
 
     /// <summary>The audit log shows a given limit (null when it was removed) and leaves out one not given.</summary>

@@ -161,8 +161,8 @@ public sealed class UserService(Changes changes, UserManager<PortalUser> users)
     {
         if (input.Models is not null) user.Models = Check.Names(input.Models, "models")!;
         Budget.Apply(user, input.MaxBudget, input.BudgetDuration, changes.Now);
-        if (input.TpmLimit.IsGiven) user.TpmLimit = Check.NotNegative(input.TpmLimit.Value, "tpm_limit");
-        if (input.RpmLimit.IsGiven) user.RpmLimit = Check.NotNegative(input.RpmLimit.Value, "rpm_limit");
+        if (input.TpmLimit.IsGiven) user.TpmLimit = LimitRules.TpmLimit(input.TpmLimit.Value);
+        if (input.RpmLimit.IsGiven) user.RpmLimit = LimitRules.RpmLimit(input.RpmLimit.Value);
     }
 
     private static object Describe(PortalUser user) => new

@@ -89,16 +89,17 @@ public static class AuthorizationTable
         ("POST /team/member_update", OtherTeam,                               "200   403   403   403   403  403  403    403    | 401 401 401 401 401"),
 
         // ---- models (docs/api.md section 4) ----
-        ("POST /model/new", OwnTeam,                                          "200   200   200   200   403  200  403    403    | 401 401 401 401 401"),
+        // A member's key acts with the member's rights: the team's models are for its admins and its user-less keys (issue 30).
+        ("POST /model/new", OwnTeam,                                          "200   200   403   200   403  200  403    403    | 401 401 401 401 401"),
         ("POST /model/new", OtherTeam,                                        "200   403   403   403   403  403  403    403    | 401 401 401 401 401"),
         ("POST /model/new", Global,                                           "200   403   403   403   403  403  403    403    | 401 401 401 401 401"),
-        ("POST /model/update", OwnTeam,                                       "200   200   200   200   403  200  404    404    | 401 401 401 401 401"),
+        ("POST /model/update", OwnTeam,                                       "200   200   403   200   403  200  404    404    | 401 401 401 401 401"),
         ("POST /model/update", OtherTeam,                                     "200   404   404   404   403  404  404    404    | 401 401 401 401 401"),
         ("POST /model/update", Global,                                        "200   403   403   403   403  403  403    403    | 401 401 401 401 401"),
-        ("PATCH /model/{model_id}/update", OwnTeam,                           "200   200   200   200   403  200  404    404    | 401 401 401 401 401"),
+        ("PATCH /model/{model_id}/update", OwnTeam,                           "200   200   403   200   403  200  404    404    | 401 401 401 401 401"),
         ("PATCH /model/{model_id}/update", OtherTeam,                         "200   404   404   404   403  404  404    404    | 401 401 401 401 401"),
         ("PATCH /model/{model_id}/update", Global,                            "200   403   403   403   403  403  403    403    | 401 401 401 401 401"),
-        ("POST /model/delete", OwnTeam,                                       "200   200   200   200   403  200  404    404    | 401 401 401 401 401"),
+        ("POST /model/delete", OwnTeam,                                       "200   200   403   200   403  200  404    404    | 401 401 401 401 401"),
         ("POST /model/delete", OtherTeam,                                     "200   404   404   404   403  404  404    404    | 401 401 401 401 401"),
         ("POST /model/delete", Global,                                        "200   403   403   403   403  403  403    403    | 401 401 401 401 401"),
         ("GET /model/info", None,                                             "200   200   200   200   200  200  200    200    | 401 401 401 401 401"),

@@ -10,6 +10,9 @@ namespace Portal.Tests.Components;
 /// <summary>Spend against budgets as the portal shows it, and the limits form as it edits them.</summary>
 public sealed class BudgetRenderingTests : PortalUiContext
 {
+    /// <summary>A save the service accepts: the dialog closes with the form.</summary>
+    private static Task<Proxy.Core.ProxyError?> Saved(LimitsForm form) => Task.FromResult<Proxy.Core.ProxyError?>(null);
+
     [Fact]
     public void SpendBar_ShowsSpendOfTheBudgetAndTheResetDate_RedOnceReached()
     {
@@ -53,7 +56,7 @@ public sealed class BudgetRenderingTests : PortalUiContext
         var dialogs = Ui.Services.GetRequiredService<IDialogService>();
         var form = new LimitsForm { MaxBudget = 5, BudgetDuration = "30d", RpmLimit = 60 };
         var dialog = await provider.InvokeAsync(() => dialogs.ShowAsync<LimitsDialog>("Limits",
-            new DialogParameters<LimitsDialog> { { d => d.Form, form }, { d => d.ShowParallel, true } }));
+            new DialogParameters<LimitsDialog> { { d => d.Form, form }, { d => d.ShowParallel, true }, { d => d.Save, Saved } }));
 
         Assert.Single(provider.FindAll("#limits-parallel"));
         await provider.Find("#limits-max-budget").ChangeAsync(new Microsoft.AspNetCore.Components.ChangeEventArgs { Value = "12.5" });
@@ -79,7 +82,7 @@ public sealed class BudgetRenderingTests : PortalUiContext
         key.ModelBudgets.Add(new KeyModelBudget { Token = key.Token, Model = "my-team-model", BudgetLimit = 10, TimePeriod = "1d" });
         var dialog = await provider.InvokeAsync(() => dialogs.ShowAsync<LimitsDialog>("Limits", new DialogParameters<LimitsDialog>
         {
-            { d => d.Form, LimitsForm.From(key) }, { d => d.ShowParallel, true }, { d => d.Models, ["my-team-model", "other-model"] },
+            { d => d.Form, LimitsForm.From(key) }, { d => d.ShowParallel, true }, { d => d.Models, ["my-team-model", "other-model"] }, { d => d.Save, Saved },
         }));
 
         Assert.Single(provider.FindAll("[data-testid=model-budget-row]"));
@@ -106,7 +109,7 @@ public sealed class BudgetRenderingTests : PortalUiContext
         key.ModelBudgets.Add(new KeyModelBudget { Token = key.Token, Model = "my-team-model", BudgetLimit = 1 });
         var dialog = await provider.InvokeAsync(() => dialogs.ShowAsync<LimitsDialog>("Limits", new DialogParameters<LimitsDialog>
         {
-            { d => d.Form, LimitsForm.From(key) }, { d => d.Models, ["my-team-model"] },
+            { d => d.Form, LimitsForm.From(key) }, { d => d.Models, ["my-team-model"] }, { d => d.Save, Saved },
         }));
 
         await provider.Find("[data-testid=model-budget-remove-0]").ClickAsync(new Microsoft.AspNetCore.Components.Web.MouseEventArgs());
@@ -129,7 +132,7 @@ public sealed class BudgetRenderingTests : PortalUiContext
         var form = new LimitsForm { MaxBudget = 100, SoftBudget = 50 };
         var dialog = await provider.InvokeAsync(() => dialogs.ShowAsync<LimitsDialog>("Team budget and limits", new DialogParameters<LimitsDialog>
         {
-            { d => d.Form, form }, { d => d.ShowSoftBudget, true }, { d => d.ShowWebhook, true }, { d => d.CurrentWebhook, "https://hooks.slack.com/****" },
+            { d => d.Form, form }, { d => d.ShowSoftBudget, true }, { d => d.ShowWebhook, true }, { d => d.CurrentWebhook, "https://hooks.slack.com/****" }, { d => d.Save, Saved },
         }));
 
         Assert.Contains("Set: https://hooks.slack.com/****", provider.Markup);

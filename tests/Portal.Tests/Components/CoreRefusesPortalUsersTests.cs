@@ -36,7 +36,9 @@ public sealed class CoreRefusesPortalUsersTests(GatewayFactory gateway) : IClass
         Assert.Equal(team, (await teams.GetAsync(member, team)).Team.TeamId);
         var add = await Assert.ThrowsAsync<ProxyError>(() => models.AddAsync(member, new ModelInput { ModelName = "m", UpstreamModel = "openai/gpt-4o", TeamId = team }));
         Assert.Equal(403, add.Status);
-        Assert.Equal(403, (await Assert.ThrowsAsync<ProxyError>(() => keys.GenerateAsync(member, new KeyInput { TeamId = team }))).Status);
+        // A member's own key is theirs to make (team_member_permissions' default); one for the team or a colleague is not.
+        Assert.Equal(ids["member@example.com"], (await keys.GenerateAsync(member, new KeyInput { TeamId = team })).Key.UserId);
+        Assert.Equal(403, (await Assert.ThrowsAsync<ProxyError>(() => keys.GenerateAsync(member, new KeyInput { TeamId = team, UserId = ids["lead@example.com"] }))).Status);
         Assert.Equal(403, (await Assert.ThrowsAsync<ProxyError>(() => teams.AddMembersAsync(member, team, [new MemberInput(null, "x@example.com", "user")]))).Status);
 
         await keys.GenerateAsync(lead, new KeyInput { TeamId = team });

@@ -158,6 +158,38 @@ public sealed class ModelBudgetTests(ClockedLlmFixture fixture) : IClassFixture<
         Assert.True(spent <= 3.5 * worstCase);
     }
 
+    [Fact]
+    public async Task AFallback_ReservesOnItsOwnModelsBudget_AndIsRefusedWhenThatBudgetHasNoRoom()
+    {
+        // my-team-model's only deployment fails (503), so each call falls back to other-model.
+        var (setup, other) = await TeamWithTwoModelsAsync("error503");
+        var roomy = await Gateway.GenerateKeyAsync(setup.TeamId, new
+        {
+            model_max_budget = new Dictionary<string, object> { ["my-team-model"] = new { budget_limit = 1.0 }, ["other-model"] = new { budget_limit = 1.0 } },
+        });
+        // Below one call's worst case (0.165 with the fallbacks field): the fallback may not start, whatever my-team-model's budget allows.
+        var tight = await Gateway.GenerateKeyAsync(setup.TeamId, new
+        {
+            model_max_budget = new Dictionary<string, object> { ["my-team-model"] = new { budget_limit = 1.0 }, ["other-model"] = new { budget_limit = 0.1 } },
+        });
+        var withFallback = new
+        {
+            model = "my-team-model", max_tokens = 7, fallbacks = new[] { "other-model" },
+            messages = new[] { new { role = "user", content = "What is the weather like in Boston today?" } },
+        };
+
+        var answered = await Gateway.Client(roomy).PostAsJsonAsync("/v1/chat/completions", withFallback);
+        var refused = await Gateway.Client(tight).PostAsJsonAsync("/v1/chat/completions", withFallback);
+
+        await answered.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Contains("exceeded budget for model=other-model", await refused.ReadErrorAsync(HttpStatusCode.BadRequest, "budget_exceeded"));
+        Assert.Single(Upstream.ReceivedBy(other));
+        var spend = await Spend.WaitForAsync(async () => (await InfoAsync(roomy))["model_spend"]!["other-model"]!.GetValue<double>(), BudgetTests.CallCost);
+        Assert.Equal(BudgetTests.CallCost, spend, 9);
+        // The failed attempt cost nothing, and the answer's cost went to the model that gave it.
+        Assert.Equal(0, (await InfoAsync(roomy))["model_spend"]!["my-team-model"]?.GetValue<double>() ?? 0);
+    }
+
     public static TheoryData<string, string> Invalid => new()
     {
         { """{"model_max_budget": {"gpt-4o": {"budget_limit": -1}}}""", "model_max_budget.gpt-4o.budget_limit" },
@@ -196,10 +228,10 @@ public sealed class ModelBudgetTests(ClockedLlmFixture fixture) : IClassFixture<
         Assert.Equal("model_max_budget", json["error"]!["param"]!.GetValue<string>());
     }
 
-    /// <summary>A team with its priced <c>my-team-model</c> and a second priced model, <c>other-model</c>, on another stand-in.</summary>
-    private async Task<(TeamSetup Setup, string OtherUpstream)> TeamWithTwoModelsAsync()
+    /// <summary>A team with its priced <c>my-team-model</c> (answering as <paramref name="scenario"/>) and a second priced model, <c>other-model</c>, on another stand-in.</summary>
+    private async Task<(TeamSetup Setup, string OtherUpstream)> TeamWithTwoModelsAsync(string scenario = "ok")
     {
-        var setup = await fixture.TeamWithModelAsync(extraParams: BudgetTests.Priced);
+        var setup = await fixture.TeamWithModelAsync(scenario, extraParams: BudgetTests.Priced);
         (await Gateway.Client(setup.Key).PostAsJsonAsync("/model/new", new
         {
             model_name = "other-model",

@@ -140,4 +140,52 @@ public sealed class SpendSettingsTests(GatewayFactory gateway) : IClassFixture<G
         Assert.Equal(50, teamAfter.Team.MaxBudget);
         Assert.Equal(1000, teamAfter.Team.TpmLimit);
     }
+
+    /// <summary>A bad value as the REST API gets it (JSON) and as the portal's limits form holds it; the form's field is named by the API's param.</summary>
+    public static TheoryData<string, string, string> SameRule => new()
+    {
+        { "/key/generate", """{"max_budget": -5}""", "max_budget" },
+        { "/key/generate", """{"soft_budget": -1}""", "soft_budget" },
+        { "/key/generate", """{"tpm_limit": -1}""", "tpm_limit" },
+        { "/key/generate", """{"rpm_limit": -1}""", "rpm_limit" },
+        { "/key/generate", """{"max_parallel_requests": -1}""", "max_parallel_requests" },
+        { "/key/generate", """{"budget_duration": "30x"}""", "budget_duration" },
+        { "/key/generate", """{"budget_duration": "2mo"}""", "budget_duration" },
+        { "/key/generate", """{"model_max_budget": {"m": {"budget_limit": -1}}}""", "model_max_budget.m.budget_limit" },
+        { "/key/generate", """{"model_max_budget": {"m": {"time_period": "1d"}}}""", "model_max_budget.m.budget_limit" },
+        { "/key/generate", """{"model_max_budget": {"m": {"budget_limit": 1, "time_period": "soon"}}}""", "model_max_budget.m.time_period" },
+        { "/team/update", """{"max_budget": -5}""", "max_budget" },
+        { "/team/update", """{"soft_budget": -5}""", "soft_budget" },
+        { "/team/update", """{"rpm_limit": -5}""", "rpm_limit" },
+    };
+
+    [Theory]
+    [MemberData(nameof(SameRule))]
+    public async Task TheRestApiAndThePortalsForm_RefuseTheSameBadValue_WithTheSameMessage_OnTheSameField(string path, string body, string param)
+    {
+        var json = JsonNode.Parse(body)!.AsObject();
+        if (path == "/team/update")
+        {
+            json["team_id"] = await gateway.CreateTeamAsync();
+        }
+        var form = LimitsForm.ForNewKey();
+        form.MaxBudget = json["max_budget"]?.GetValue<double>();
+        form.SoftBudget = json["soft_budget"]?.GetValue<double>();
+        form.TpmLimit = json["tpm_limit"]?.GetValue<long>();
+        form.RpmLimit = json["rpm_limit"]?.GetValue<long>();
+        form.MaxParallelRequests = json["max_parallel_requests"]?.GetValue<int>();
+        form.BudgetDuration = json["budget_duration"]?.GetValue<string>() ?? "";
+        foreach (var (model, budget) in json["model_max_budget"]?.AsObject() ?? [])
+        {
+            form.ModelBudgets.Add(new ModelBudgetRow { Model = model, BudgetLimit = budget!["budget_limit"]?.GetValue<double>(), TimePeriod = budget["time_period"]?.GetValue<string>() ?? "" });
+        }
+
+        var response = await gateway.Client().PostAsJsonAsync(path, json);
+
+        var error = (await response.ReadJsonAsync(HttpStatusCode.BadRequest))["error"]!;
+        Assert.Equal(param, error["param"]!.GetValue<string>());
+        var (field, message) = Assert.Single(form.Refusals(DateTime.UtcNow));
+        Assert.Equal(error["message"]!.GetValue<string>(), message);
+        Assert.Equal(form.FieldOf(param), field);
+    }
 }

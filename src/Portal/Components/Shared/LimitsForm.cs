@@ -1,13 +1,16 @@
-using System.ComponentModel.DataAnnotations;
+using Microsoft.AspNetCore.Components.Forms;
 using Proxy.Core;
 using Proxy.Core.Keys;
+using Proxy.Core.Spend;
 using Proxy.Core.Teams;
 
 namespace Portal.Components.Shared;
 
 /// <summary>
 /// A key's or a team's budget and rate limits as the portal edits them. An empty field means "no limit", and the
-/// form always sends every field, so clearing one removes the limit (as <c>null</c> does in the REST API).
+/// form always sends every field, so clearing one removes the limit (as <c>null</c> does in the REST API). What is typed
+/// is checked by the core's <see cref="LimitRules"/>, the rules the REST API applies, so a bad value gets the API's
+/// message on its field (<see cref="Refusals"/>); a refusal of the service lands on the field it names (<see cref="FieldOf"/>).
 /// </summary>
 public sealed class LimitsForm
 {
@@ -23,28 +26,22 @@ public sealed class LimitsForm
         _ => $"Every {value}, from when it was set",
     };
 
-    [Range(0, 1e12, ErrorMessage = "The budget is a positive amount of USD, or empty for none.")]
     public double? MaxBudget { get; set; }
 
     public string BudgetDuration { get; set; } = "";
 
-    [Range(0, 1e12, ErrorMessage = "The soft budget is a positive amount of USD, or empty for none.")]
     public double? SoftBudget { get; set; }
 
     /// <summary>A team's alert webhook: what is typed replaces the stored one; empty keeps it (the stored one is shown masked only).</summary>
-    [Url(ErrorMessage = "The alert webhook is an http(s) URL, e.g. https://hooks.slack.com/services/..., or empty to keep the current one.")]
     public string? AlertWebhookUrl { get; set; }
 
     /// <summary>Removes the team's alert webhook.</summary>
     public bool RemoveAlertWebhook { get; set; }
 
-    [Range(0, long.MaxValue, ErrorMessage = "Requests per minute: a whole number, or empty for no limit.")]
     public long? RpmLimit { get; set; }
 
-    [Range(0, long.MaxValue, ErrorMessage = "Tokens per minute: a whole number, or empty for no limit.")]
     public long? TpmLimit { get; set; }
 
-    [Range(0, int.MaxValue, ErrorMessage = "Calls in flight: a whole number, or empty for no limit.")]
     public int? MaxParallelRequests { get; set; }
 
     /// <summary>A key's <c>model_max_budget</c>, one row per model; only keys have them (<see cref="EditsModelBudgets"/>).</summary>
@@ -100,6 +97,71 @@ public sealed class LimitsForm
 
     private Optional<string?> Duration => string.IsNullOrEmpty(BudgetDuration) ? new Optional<string?>(null) : BudgetDuration;
 
+    /// <summary>Each field the core's rules refuse, with the message the REST API gives for the same value.</summary>
+    public IEnumerable<(FieldIdentifier Field, string Message)> Refusals(DateTime now)
+    {
+        foreach (var rule in Rules(now))
+        {
+            ProxyError? refusal = null;
+            try
+            {
+                rule();
+            }
+            catch (ProxyError e)
+            {
+                refusal = e;
+            }
+            if (refusal is not null && FieldOf(refusal.Param) is { } field)
+            {
+                yield return (field, refusal.Message);
+            }
+        }
+    }
+
+    private IEnumerable<Action> Rules(DateTime now) =>
+    [
+        () => LimitRules.MaxBudget(MaxBudget),
+        () => LimitRules.Period(Empty(BudgetDuration), now),
+        () => LimitRules.SoftBudget(SoftBudget),
+        () => LimitRules.RpmLimit(RpmLimit),
+        () => LimitRules.TpmLimit(TpmLimit),
+        () => LimitRules.MaxParallelRequests(MaxParallelRequests),
+        .. EditsModelBudgets
+            ? ModelBudgets.Where(r => !string.IsNullOrWhiteSpace(r.Model)).Select(r => (Action)(() => LimitRules.ModelBudget(r.Model, r.BudgetLimit, Empty(r.TimePeriod), now)))
+            : [],
+    ];
+
+    /// <summary>The field of this form a refusal's <c>param</c> names; null when it names none of them.</summary>
+    public FieldIdentifier? FieldOf(string? param) => param switch
+    {
+        "max_budget" => new FieldIdentifier(this, nameof(MaxBudget)),
+        "budget_duration" => new FieldIdentifier(this, nameof(BudgetDuration)),
+        "soft_budget" => new FieldIdentifier(this, nameof(SoftBudget)),
+        "rpm_limit" => new FieldIdentifier(this, nameof(RpmLimit)),
+        "tpm_limit" => new FieldIdentifier(this, nameof(TpmLimit)),
+        "max_parallel_requests" => new FieldIdentifier(this, nameof(MaxParallelRequests)),
+        Proxy.Core.Alerts.TeamWebhook.Field => new FieldIdentifier(this, nameof(AlertWebhookUrl)),
+        not null when param.StartsWith(ModelBudgetParam, StringComparison.Ordinal) => ModelBudgetFieldOf(param[ModelBudgetParam.Length..]),
+        _ => null,
+    };
+
+    private const string ModelBudgetParam = "model_max_budget.";
+
+    /// <summary><c>{model}.budget_limit</c> or <c>{model}.time_period</c> (a model's name may hold dots); the row that sends that model.</summary>
+    private FieldIdentifier? ModelBudgetFieldOf(string rest)
+    {
+        foreach (var (suffix, field) in new[] { (".budget_limit", nameof(ModelBudgetRow.BudgetLimit)), (".time_period", nameof(ModelBudgetRow.TimePeriod)) })
+        {
+            if (rest.EndsWith(suffix, StringComparison.Ordinal) && ModelBudgets.FindLast(r => r.Model?.Trim() == rest[..^suffix.Length]) is { } row)
+            {
+                return new FieldIdentifier(row, field);
+            }
+        }
+        return null;
+    }
+
+    private static string? Empty(string? text) => string.IsNullOrEmpty(text) ? null : text;
+
     /// <summary>"60 rpm · 10,000 tpm · 4 in flight", or "none".</summary>
     public static string Describe(long? rpm, long? tpm, int? parallel)
     {
@@ -116,7 +178,6 @@ public sealed class ModelBudgetRow
 {
     public string? Model { get; set; }
 
-    [Range(0, 1e12, ErrorMessage = "A model's budget is a positive amount of USD.")]
     public double? BudgetLimit { get; set; }
 
     public string TimePeriod { get; set; } = "";

@@ -526,6 +526,9 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)");
 
+                    b.PrimitiveCollection<List<string>>("TeamMemberPermissions")
+                        .HasColumnType("text[]");
+
                     b.Property<long?>("TpmLimit")
                         .HasColumnType("bigint");
 

@@ -510,6 +510,9 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
 
+                    b.PrimitiveCollection<string>("TeamMemberPermissions")
+                        .HasColumnType("TEXT");
+
                     b.Property<long?>("TpmLimit")
                         .HasColumnType("INTEGER");
 
