@@ -21,6 +21,9 @@ public static class PortalSetup
         builder.Services.AddScoped<IdentityRedirectManager>();
         builder.Services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
         builder.Services.AddScoped<PortalSession>();
+        // The playground calls this gateway over HTTP; a long answer may stream for minutes.
+        builder.Services.AddHttpClient<Pages.Teams.PlaygroundChat>(c => c.Timeout = TimeSpan.FromMinutes(10))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { UseProxy = false });
 
         builder.Services.AddAuthentication(options =>
             {

@@ -119,7 +119,11 @@ public sealed partial class Attempt(IHttpForwarder forwarder, UpstreamClient ups
             router.Failed(deployment, policy, immediately: failure == UpstreamFailure.Refused);
         }
         var status = failed?.Status ?? (error == ForwarderError.None ? http.Response.StatusCode : UpstreamFailures.StatusOf(error));
-        accounting.AttemptEnded(call, model, deployment, prepared.Meter, prepared.Body.Length, status, answered: failed is null);
+        var broken = error == ForwarderError.None || failed is not null ? null
+            : http.RequestAborted.IsCancellationRequested ? "The caller stopped the call before the answer was complete."
+            : $"The provider's answer broke off: {UpstreamFailures.Reason(http, error)}.";
+        accounting.AttemptEnded(call, model, deployment, prepared.Meter, prepared.Body.Length, status, answered: failed is null,
+            AttemptError.Of(status, failed?.Message ?? broken));
 
         if (error != ForwarderError.None && failed is null)
         {

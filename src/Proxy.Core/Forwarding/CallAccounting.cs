@@ -23,8 +23,9 @@ public sealed class CallAccounting(SpendControl spend, UsageWriter usage, CallMe
     /// <summary>
     /// One attempt ended with <paramref name="status"/>. Its tokens count only when its answer went to the client
     /// (<paramref name="answered"/>); every attempt gets a usage record, but only the answered one ends the call's metric.
+    /// <paramref name="error"/>: why it failed, in the gateway's words (<see cref="AttemptError"/>).
     /// </summary>
-    internal void AttemptEnded(Call call, string model, DeploymentEntry deployment, UsageMeter meter, int bodyLength, int status, bool answered)
+    internal void AttemptEnded(Call call, string model, DeploymentEntry deployment, UsageMeter meter, int bodyLength, int status, bool answered, string? error)
     {
         var tokens = answered && call.Route.IsAccounted ? Tokens.Of(meter, call.Route, bodyLength, status) : default;
         var cost = deployment.Price?.Cost(tokens.Prompt, tokens.Completion, tokens.CacheWrite, tokens.CacheRead) ?? 0;
@@ -61,6 +62,7 @@ public sealed class CallAccounting(SpendControl spend, UsageWriter usage, CallMe
             Spend = cost,
             LatencyMs = elapsed.TotalMilliseconds,
             StartedAt = time.GetUtcNow().UtcDateTime,
+            Error = error,
         });
     }
 

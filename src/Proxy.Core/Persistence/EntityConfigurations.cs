@@ -122,6 +122,7 @@ internal sealed class UsageRecordConfiguration : IEntityTypeConfiguration<UsageR
         e.ToTable("usage_records");
         e.HasKey(u => u.Id);
         e.HasIndex(u => new { u.TeamId, u.StartedAt });
+        e.Property(u => u.Error).HasMaxLength(UsageRecord.ErrorLength);
     }
 }
 

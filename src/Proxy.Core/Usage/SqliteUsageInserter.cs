@@ -70,7 +70,7 @@ internal static class SqliteUsageInserter
         return statement;
     }
 
-    /// <summary>Binds one row's values to parameters <paramref name="offset"/> + 1 to <paramref name="offset"/> + 17.</summary>
+    /// <summary>Binds one row's values to parameters <paramref name="offset"/> + 1 to <paramref name="offset"/> + 19.</summary>
     private static void Bind(sqlite3_stmt statement, int offset, UsageRecord r)
     {
         Text(statement, offset + 1, r.CallId);
@@ -93,6 +93,7 @@ internal static class SqliteUsageInserter
         r.StartedAt.TryFormat(startedAt, out var length, "yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture);
         raw.sqlite3_bind_text(statement, offset + 17, startedAt[..length]);
         Text(statement, offset + 18, r.ResponseId);
+        Text(statement, offset + 19, r.Error);
     }
 
     private static void Step(SqliteConnection connection, sqlite3_stmt statement)

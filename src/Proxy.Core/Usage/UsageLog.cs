@@ -19,6 +19,78 @@ public sealed class UsageLog(PortalDb db)
             .OrderBy(p => p.Day).ThenBy(p => p.Model).ToList();
     }
 
+    /// <summary>
+    /// One page of the team's call log, newest first, as <see cref="CallLogVisibility"/> lets the caller read it. Keyset
+    /// paging on the <c>(TeamId, StartedAt)</c> index: a page starts at a cursor and reads one row more than it shows,
+    /// to learn whether more follow. Nothing counts the team's rows, so a page costs the same after a million calls as
+    /// on the first day.
+    /// </summary>
+    public async Task<CallLogPage> PageAsync(Caller caller, string teamId, CallLogQuery query, CancellationToken ct = default)
+    {
+        var size = Math.Clamp(query.PageSize, 1, CallLogQuery.MaxPageSize);
+        var rows = db.Usage.AsNoTracking().Where(CallLogVisibility.Of(caller, teamId));
+        if (query.KeyHash is { } keyHash)
+        {
+            rows = rows.Where(u => u.KeyHash == keyHash);
+        }
+        if (query.Model is { } model)
+        {
+            rows = rows.Where(u => u.Model == model);
+        }
+        rows = query.Outcome switch
+        {
+            CallOutcome.Ok => rows.Where(u => u.Status < 400),
+            CallOutcome.Error => rows.Where(u => u.Status >= 400),
+            _ => rows,
+        };
+        if (query.Status is { } status)
+        {
+            rows = rows.Where(u => u.Status == status);
+        }
+        if (query.From is { } from)
+        {
+            var since = Utc(from);
+            rows = rows.Where(u => u.StartedAt >= since);
+        }
+        if (query.To is { } to)
+        {
+            var until = Utc(to);
+            rows = rows.Where(u => u.StartedAt < until);
+        }
+
+        if (query.After is { } after)
+        {
+            // Newer calls: read upwards from the cursor, then show them newest first like every page.
+            var at = Utc(after.StartedAt);
+            var newer = await rows.Where(u => u.StartedAt >= at && (u.StartedAt > at || u.Id > after.Id))
+                .OrderBy(u => u.StartedAt).ThenBy(u => u.Id).Take(size + 1).ToListAsync(ct);
+            if (newer.Count <= size)
+            {
+                // Reached the newest calls: the first page, full, rather than a short page at the top.
+                return await PageAsync(caller, teamId, query with { After = null, Before = null }, ct);
+            }
+            newer.RemoveAt(size);
+            newer.Reverse();
+            return new CallLogPage(newer, HasOlder: true, HasNewer: true);
+        }
+        if (query.Before is { } before)
+        {
+            // "StartedAt <= cursor" is the index's range; the id settles the rows of the cursor's own instant.
+            var at = Utc(before.StartedAt);
+            rows = rows.Where(u => u.StartedAt <= at && (u.StartedAt < at || u.Id < before.Id));
+        }
+        var older = await rows.OrderByDescending(u => u.StartedAt).ThenByDescending(u => u.Id).Take(size + 1).ToListAsync(ct);
+        var hasOlder = older.Count > size;
+        if (hasOlder)
+        {
+            older.RemoveAt(size);
+        }
+        return new CallLogPage(older, hasOlder, HasNewer: query.Before is not null);
+    }
+
+    /// <summary>PostgreSQL's timestamptz takes UTC values only; SQLite reads them back unspecified.</summary>
+    private static DateTime Utc(DateTime value) => value.Kind == DateTimeKind.Utc ? value : DateTime.SpecifyKind(value, DateTimeKind.Utc);
+
     public Task<(IReadOnlyList<UsageRecord> Records, int Total)> ListAsync(Caller caller, string? teamId, int page, int pageSize, CancellationToken ct = default) =>
         ListAsync(caller, new SpendLogFilter(TeamId: teamId), page, pageSize, ct);
 

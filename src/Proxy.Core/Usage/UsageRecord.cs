@@ -32,4 +32,12 @@ public sealed class UsageRecord
     public double Spend { get; set; }
     public double LatencyMs { get; set; }
     public DateTime StartedAt { get; set; }
+
+    /// <summary>
+    /// Why the attempt failed, in the gateway's own words (at most <see cref="ErrorLength"/> characters); null when it
+    /// succeeded. Never the provider's body, which may echo the prompt or a key.
+    /// </summary>
+    public string? Error { get; set; }
+
+    public const int ErrorLength = 300;
 }

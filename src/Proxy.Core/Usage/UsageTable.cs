@@ -6,7 +6,7 @@ internal static class UsageTable
     public static readonly string[] Columns =
     [
         "CallId", "Attempt", "KeyHash", "TeamId", "UserId", "Model", "ModelId", "Deployment", "Route", "Status", "PromptTokens", "CompletionTokens",
-        "TotalTokens", "TokensEstimated", "Spend", "LatencyMs", "StartedAt", "ResponseId",
+        "TotalTokens", "TokensEstimated", "Spend", "LatencyMs", "StartedAt", "ResponseId", "Error",
     ];
 
     public static readonly string Insert = $"INSERT INTO usage_records ({string.Join(", ", Columns.Select(c => $"\"{c}\""))}) VALUES ";

@@ -593,6 +593,10 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                     b.Property<string>("Deployment")
                         .HasColumnType("text");
 
+                    b.Property<string>("Error")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
                     b.Property<string>("KeyHash")
                         .IsRequired()
                         .HasColumnType("text");

@@ -575,6 +575,10 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
                     b.Property<string>("Deployment")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Error")
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("KeyHash")
                         .IsRequired()
                         .HasColumnType("TEXT");
