@@ -223,8 +223,8 @@ public sealed class CallLogTests : IAsyncLifetime
     {
         await using var upstream = new StandInUpstream();
         var key = await _gateway.GenerateKeyAsync(_team, new { user_id = _devId });
-        await _gateway.AddTeamModelAsync(key, _team, "failing-model", apiBase: upstream.ApiBase("error500", out _));
-        await _gateway.AddTeamModelAsync(key, _team, "unreachable-model", apiBase: "http://127.0.0.1:9/v1");
+        await _gateway.AddTeamModelAsync(GatewayFactory.MasterKey, _team, "failing-model", apiBase: upstream.ApiBase("error500", out _));
+        await _gateway.AddTeamModelAsync(GatewayFactory.MasterKey, _team, "unreachable-model", apiBase: "http://127.0.0.1:9/v1");
         var client = _gateway.Client(key);
         foreach (var model in new[] { "failing-model", "unreachable-model" })
         {
