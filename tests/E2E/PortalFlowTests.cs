@@ -75,7 +75,7 @@ public sealed class PortalFlowTests(BrowserFixture browser) : IClassFixture<Brow
         await portal.Page.Locator("[data-testid=latest-calls]").GetByText("my-team-model").WaitForAsync();
         await portal.ScreenshotAsync("08-usage");
         await portal.OpenTabAsync("Activity");
-        await portal.Page.Locator("[data-testid=activity]").GetByText("model.create").WaitForAsync();
+        await portal.Page.Locator("[data-testid=activity]").GetByText("registered model my-team-model").WaitForAsync();
         await portal.ScreenshotAsync("09-activity");
     }
 

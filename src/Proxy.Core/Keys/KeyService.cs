@@ -79,13 +79,17 @@ public sealed class KeyService(Changes changes, TeamService teams)
             {
                 throw StaysInItsTeam();
             }
+            var before = Audit.AuditChanges.Snapshot(Describe(found));
+            var wasBlocked = found.Blocked;
             Apply(found, input, changes.Now);
             found.UpdatedAt = changes.Now;
             found.UpdatedBy = caller.Id;
             await DemandUniqueAliasAsync(found.KeyAlias, found.Token, ct);
             await DemandValidOwnerAsync(caller, found, ct);
             await ApplyAliasesAsync(found, input.Aliases, ct);
-            changes.Audit(caller, "key.update", found.TeamId, found.KeyName, Describe(found));
+            // Blocking is an update on the wire (/key/update blocked=true), but a different act in the log.
+            var action = wasBlocked == found.Blocked ? "key.update" : found.Blocked ? "key.block" : "key.unblock";
+            changes.Audit(caller, action, found.TeamId, found.KeyName, Audit.AuditChanges.Between(before, Describe(found)));
             Touch(found);
             return found;
         }, ct);

@@ -57,6 +57,7 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
             var deployment = await Db.Deployments.SingleOrDefaultAsync(d => d.ModelId == modelId, ct);
             deployment = Demand.VisibleModel(caller, KeyTeam(caller), deployment, modelId);
             Demand.ManageModel(caller, deployment.TeamId);
+            var before = Audit.AuditChanges.Snapshot(Describe(deployment));
             if (input.TeamId is not null && input.TeamId != deployment.TeamId)
             {
                 throw ProxyError.BadRequest("A model cannot move between teams (model_info.team_id). Delete it and add it to the other team.", "model_info.team_id");
@@ -74,7 +75,7 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
             }
             deployment.UpdatedAt = changes.Now;
             deployment.UpdatedBy = caller.Id;
-            changes.Audit(caller, "model.update", deployment.TeamId, deployment.ModelId, Describe(deployment));
+            changes.Audit(caller, "model.update", deployment.TeamId, deployment.ModelId, Audit.AuditChanges.Between(before, Describe(deployment)));
             Touch(deployment);
             return deployment;
         }, ct);

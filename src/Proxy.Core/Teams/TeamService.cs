@@ -30,11 +30,13 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer, S
             await DemandRoutableAsync(team, input.RouterSettings, ct);
             await ApplyModelAliasesAsync(team, input.ModelAliases, ct);
             Db.Teams.Add(team);
+            changes.Audit(caller, "team.create", teamId, teamId, Describe(input));
             foreach (var member in members)
             {
-                await AddMemberAsync(team, member, ct);
+                // Each first member is logged as /team/member_add logs one: the team's activity says who was made admin.
+                var user = await AddMemberAsync(team, member, ct);
+                changes.Audit(caller, "team.member_add", teamId, user.Id, new { user_id = user.Id, user_email = user.Email, role = member.Role, max_budget_in_team = member.MaxBudget });
             }
-            changes.Audit(caller, "team.create", teamId, teamId, Describe(input));
             changes.TouchTeam(teamId);
             return team;
         }, ct);

@@ -16,6 +16,22 @@ public sealed class UserService(Changes changes, UserManager<PortalUser> users)
         return await changes.Db.Users.AsNoTracking().OrderBy(u => u.Email).ToListAsync(ct);
     }
 
+    /// <summary>One page of users by email, each with their teams (aliases and roles), for the admin page: two bounded queries.</summary>
+    public async Task<(IReadOnlyList<UserListing> Users, int Total)> ListWithTeamsAsync(Caller caller, int page, int pageSize, CancellationToken ct = default)
+    {
+        Demand.ProxyAdmin(caller, UsersAreTheProxyAdmins);
+        var query = changes.Db.Users.AsNoTracking();
+        var total = await query.CountAsync(ct);
+        var users = await query.OrderBy(u => u.Email).ThenBy(u => u.Id).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
+        var ids = users.Select(u => u.Id).ToList();
+        var teams = (await changes.Db.Memberships.AsNoTracking().Where(m => ids.Contains(m.UserId))
+                .Join(changes.Db.Teams, m => m.TeamId, t => t.TeamId, (m, t) => new { m.UserId, t.TeamId, t.TeamAlias, m.Role })
+                .ToListAsync(ct))
+            .ToLookup(m => m.UserId);
+        return (users.Select(u => new UserListing(u,
+            [.. teams[u.Id].OrderBy(t => t.TeamAlias ?? t.TeamId, StringComparer.OrdinalIgnoreCase).Select(t => new UserListing.Team(t.TeamId, t.TeamAlias, t.Role))])).ToList(), total);
+    }
+
     public async Task<PortalUser> CreateAsync(Caller caller, string? email, string? password, bool isProxyAdmin, CancellationToken ct = default)
     {
         Demand.ProxyAdmin(caller, UsersAreTheProxyAdmins);

@@ -185,4 +185,36 @@ public sealed class MembersTabTests : PortalUiContext
         Assert.Empty(tab.FindAll("#member-budget-input"));
         Assert.Empty(tab.FindAll("[data-testid=member-budget-save]"));
     }
+
+    [Fact]
+    public async Task TheLastAdmin_CannotBeRemovedOrDemoted_TheButtonsSayWhy()
+    {
+        var teamId = await SeedAsync();
+        SignIn(await UserIdAsync(teamId, Lead));
+        var popovers = Ui.Render<MudPopoverProvider>();
+        Ui.Render<MudDialogProvider>();
+        var tab = await RenderTabAsync(teamId, canManage: true);
+
+        var lead = Row(tab, Lead);
+        Assert.True(lead.QuerySelector("[data-testid=member-remove]")!.HasAttribute("disabled"));
+        Assert.True(lead.QuerySelector("[data-testid=member-demote]")!.HasAttribute("disabled"));
+        var dev = Row(tab, Dev);
+        Assert.False(dev.QuerySelector("[data-testid=member-remove]")!.HasAttribute("disabled"));
+        Assert.False(dev.QuerySelector("[data-testid=member-promote]")!.HasAttribute("disabled"));
+
+        // Pointing at the disabled buttons tells why, in the rule book's words.
+        await lead.QuerySelector(".mud-tooltip-root")!.TriggerEventAsync("onpointerenter", new PointerEventArgs());
+        popovers.WaitForAssertion(() => Assert.Contains("The team needs at least one admin.", popovers.Markup));
+    }
+
+    [Fact]
+    public async Task TheProxyAdmin_MayStillRemoveTheLastAdmin_AsTheCoreAllows()
+    {
+        var teamId = await SeedAsync();
+        RenderProviders();
+        var tab = await RenderTabAsync(teamId, canManage: true);
+
+        Assert.False(Row(tab, Lead).QuerySelector("[data-testid=member-remove]")!.HasAttribute("disabled"));
+        Assert.Empty(tab.FindAll(".mud-tooltip-root"));
+    }
 }
