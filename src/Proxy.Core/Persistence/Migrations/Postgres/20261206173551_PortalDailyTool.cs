@@ -1,11 +1,12 @@
-﻿using Microsoft.EntityFrameworkCore.Migrations;
+﻿using System.Collections.Generic;
+using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
 namespace Proxy.Core.Persistence.Migrations.Postgres
 {
     /// <inheritdoc />
-    public partial class CallLogErrors : Migration
+    public partial class PortalDailyTool : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -16,6 +17,12 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                 type: "character varying(300)",
                 maxLength: 300,
                 nullable: true);
+
+            migrationBuilder.AddColumn<List<string>>(
+                name: "TeamMemberPermissions",
+                table: "teams",
+                type: "text[]",
+                nullable: true);
         }
 
         /// <inheritdoc />
@@ -24,6 +31,10 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
             migrationBuilder.DropColumn(
                 name: "Error",
                 table: "usage_records");
+
+            migrationBuilder.DropColumn(
+                name: "TeamMemberPermissions",
+                table: "teams");
         }
     }
 }

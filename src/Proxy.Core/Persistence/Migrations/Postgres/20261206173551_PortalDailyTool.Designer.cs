@@ -13,8 +13,8 @@ using Proxy.Core.Persistence;
 namespace Proxy.Core.Persistence.Migrations.Postgres
 {
     [DbContext(typeof(PostgresPortalDb))]
-    [Migration("20261206163034_TeamMemberPermissions")]
-    partial class TeamMemberPermissions
+    [Migration("20261206173551_PortalDailyTool")]
+    partial class PortalDailyTool
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -595,6 +595,10 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
 
                     b.Property<string>("Deployment")
                         .HasColumnType("text");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
 
                     b.Property<string>("KeyHash")
                         .IsRequired()

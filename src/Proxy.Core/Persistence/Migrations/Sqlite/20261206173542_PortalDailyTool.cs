@@ -5,11 +5,18 @@
 namespace Proxy.Core.Persistence.Migrations.Sqlite
 {
     /// <inheritdoc />
-    public partial class TeamMemberPermissions : Migration
+    public partial class PortalDailyTool : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.AddColumn<string>(
+                name: "Error",
+                table: "usage_records",
+                type: "TEXT",
+                maxLength: 300,
+                nullable: true);
+
             migrationBuilder.AddColumn<string>(
                 name: "TeamMemberPermissions",
                 table: "teams",
@@ -20,6 +27,10 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropColumn(
+                name: "Error",
+                table: "usage_records");
+
             migrationBuilder.DropColumn(
                 name: "TeamMemberPermissions",
                 table: "teams");

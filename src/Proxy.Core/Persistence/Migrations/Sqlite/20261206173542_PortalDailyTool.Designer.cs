@@ -11,8 +11,8 @@ using Proxy.Core.Persistence;
 namespace Proxy.Core.Persistence.Migrations.Sqlite
 {
     [DbContext(typeof(SqlitePortalDb))]
-    [Migration("20261206163112_CallLogErrors")]
-    partial class CallLogErrors
+    [Migration("20261206173542_PortalDailyTool")]
+    partial class PortalDailyTool
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -511,6 +511,9 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
 
                     b.Property<string>("TeamAlias")
                         .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.PrimitiveCollection<string>("TeamMemberPermissions")
                         .HasColumnType("TEXT");
 
                     b.Property<long?>("TpmLimit")
