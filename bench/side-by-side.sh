@@ -15,7 +15,8 @@
 # SQL run on B's copy before it starts, e.g. SQL_B='DROP INDEX "IX_usage_records_TeamId_StartedAt"' for an index's cost (needs sqlite3).
 # LIMITS=1: wrk calls with the key of bench/run.sh's gateway-limits target (budgets, a model budget, rpm/tpm and
 # max_parallel_requests on the key and its team), for spend control's cost before/after. LIMITS_B=1: only B calls with
-# that key, A with the plain one: with the same DLL twice, what budgets and limits cost a call in one build.
+# that key, A with the plain one: with the same DLL twice, what budgets and limits cost a call in one build. BUDGETS_B=1:
+# B calls with a key whose key and team have budgets and a budget on the model, and no rate limit: what budgets alone cost.
 set -uo pipefail
 A=$(realpath "$1"); B=$(realpath "$2"); ROUNDS=${3:-3}; SECS=${SECS:-8}
 T="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/out/tree"
@@ -45,16 +46,17 @@ for port in 18302 18303; do
 done
 # The stand-in too: seeding calls through the gateways to it, and a cold start of it can be the slower one.
 for _ in $(seq 120); do curl -s -o /dev/null http://127.0.0.1:18301/v1/models && break; sleep 0.5; done
-SEED_LIMITS=${LIMITS:-${LIMITS_B:-}}
+SEED_LIMITS=${LIMITS:-${LIMITS_B:-}}; SEED_BUDGETS=${BUDGETS_B:-}
 for n in a b; do
   port=$([[ $n == a ]] && echo 18302 || echo 18303)
   timeout 120 dotnet "$T/bench/LoadGen/bin/Release/net10.0/LoadGen.dll" seed --run "$([[ ${SCALE:-0} == 1 ]] && echo scale || echo small)" --gateway "http://127.0.0.1:$port" --master sk-bench-master \
-    --api-base http://127.0.0.1:18301/v1 --env-out "$W/$n.env" --out "$W/seed-$n.jsonl" ${SEED_LIMITS:+--limits-team bench-team-limits} >"$W/seed-$n.log" 2>&1 || { echo "seeding $n failed"; cat "$W/seed-$n.log"; exit 1; }
+    --api-base http://127.0.0.1:18301/v1 --env-out "$W/$n.env" --out "$W/seed-$n.jsonl" ${SEED_LIMITS:+--limits-team bench-team-limits} ${SEED_BUDGETS:+--budgets-team bench-team-budgets} >"$W/seed-$n.log" 2>&1 || { echo "seeding $n failed"; cat "$W/seed-$n.log"; exit 1; }
 done
 cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }   # clock ticks (1/100 s)
 run() { # run NAME PORT SECONDS: one wrk run; prints "NAME req/s cpu-µs/request"
   local pid; eval "pid=\$PID_$1"
-  ( source "$W/$1.env"; [[ -n ${LIMITS:-} || ( -n ${LIMITS_B:-} && $1 == b ) ]] && BENCH_KEY=$BENCH_LIMITS_KEY; export BENCH_KEY BENCH_MODEL
+  ( source "$W/$1.env"; [[ -n ${LIMITS:-} || ( -n ${LIMITS_B:-} && $1 == b ) ]] && BENCH_KEY=$BENCH_LIMITS_KEY
+    [[ -n ${BUDGETS_B:-} && $1 == b ]] && BENCH_KEY=$BENCH_BUDGETS_KEY; export BENCH_KEY BENCH_MODEL
     c0=$(cpu "$pid")
     out=$(timeout $(($3 + 30)) wrk -t2 -c64 -d"${3}s" --timeout 10s -s "$T/bench/wrk/chat.lua" "http://127.0.0.1:$2/v1/chat/completions" 2>&1)
     c1=$(cpu "$pid")

@@ -57,6 +57,10 @@ public static class Seeding
         {
             env += $"BENCH_LIMITS_KEY={await SeedLimitedAsync(http, args.Get("gateway"), limitsTeam, model, args.Get("api-base"))}\n";
         }
+        if (args.Opt("budgets-team") is { } budgetsTeam)
+        {
+            env += $"BENCH_BUDGETS_KEY={await SeedBudgetedAsync(http, args.Get("gateway"), budgetsTeam, model, args.Get("api-base"))}\n";
+        }
         if (args.Opt("anthropic-team") is { } anthropicTeam)
         {
             env += $"BENCH_ANTHROPIC_KEY={await SeedAnthropicAsync(http, args.Get("gateway"), anthropicTeam, model, args.Get("api-base"))}\n";
@@ -117,6 +121,34 @@ public static class Seeding
             return "";
         }
         Console.WriteLine($"  seeded team {team} with budgets and limits on the team and its key {key[..6]}…");
+        return key;
+    }
+
+    /// <summary>
+    /// The same team model in a team where only budgets apply (issue 26): the team and its key a max_budget with a
+    /// budget_duration and the key a budget on the model, far above the load, and no rate limit: what budgets alone cost a
+    /// call (every attempt reserves its worst case on three budgets and gives it back when charged).
+    /// </summary>
+    private static async Task<string> SeedBudgetedAsync(HttpClient http, string gateway, string team, string model, string apiBase)
+    {
+        var created = await http.PostAsJsonAsync("/team/new", new { team_id = team, team_alias = "benchmark with budgets", max_budget = 1e9, budget_duration = "1mo" });
+        if (created.StatusCode != HttpStatusCode.BadRequest)
+        {
+            await Ensure(created, "POST /team/new (budgets)");
+        }
+        var key = (await Ensure(await http.PostAsJsonAsync("/key/generate", new
+        {
+            team_id = team, key_alias = "benchmark-budgets", max_budget = 1e9, budget_duration = "1mo",
+            model_max_budget = new Dictionary<string, object> { [model] = new { budget_limit = 1e9, time_period = "1mo" } },
+        }), "POST /key/generate (budgets)"))["key"]!.GetValue<string>();
+        await Ensure(await http.PostAsJsonAsync("/model/new", ModelBody(model, team, apiBase)), "POST /model/new (budgets)");
+        using var caller = Client(gateway, key);
+        var chat = await caller.PostAsync("/v1/chat/completions", ChatBody(model, stream: false));
+        if (chat.StatusCode != HttpStatusCode.OK)
+        {
+            throw new InvalidOperationException($"chat call with the budgeted key failed: {(int)chat.StatusCode} {await chat.Content.ReadAsStringAsync()}");
+        }
+        Console.WriteLine($"  seeded team {team} with budgets (team, key, model) and its key {key[..6]}…");
         return key;
     }
 

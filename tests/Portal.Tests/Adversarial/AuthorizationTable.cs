@@ -119,7 +119,8 @@ public static class AuthorizationTable
         ("GET /model_group/info", None,                                       "200   200   200   200   200  403  200    200    | 401 401 401 401 401"),
 
         // ---- keys (docs/api.md section 5); Own/Other/Global = a key of team A / of team B / without a team ----
-        ("POST /key/generate", OwnTeam,                                       "200   200   403   403   403  403  403    403    | 401 401 401 401 401"),
+        // A member makes a key of their own (team_member_permissions' default, issue 30); the team key, with no user, may not.
+        ("POST /key/generate", OwnTeam,                                       "200   200   200   403   403  403  403    403    | 401 401 401 401 401"),
         ("POST /key/generate", OtherTeam,                                     "200   403   403   403   403  403  403    403    | 401 401 401 401 401"),
         ("POST /key/generate", Global,                                        "200   403   403   403   403  403  403    403    | 401 401 401 401 401"),
         ("GET /key/info", None,                                               "400   200   200   200   403  200  200    200    | 401 401 401 401 401"),

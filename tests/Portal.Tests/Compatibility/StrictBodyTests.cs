@@ -75,7 +75,7 @@ public sealed class StrictBodyTests(GatewayFactory gateway) : IClassFixture<Gate
         ["/key/update"] = ["key", .. KeyFields.Except(["team_id"]), "aliases"],
         ["/key/regenerate"] = ["key", .. KeyFields.Except(["team_id"]), "key_type", "aliases", "soft_budget"],
         ["/key/delete"] = ["keys", "key_aliases"],
-        ["/team/new"] = ["team_id", "members_with_roles", "model_aliases", .. TeamFields],
+        ["/team/new"] = ["team_id", "members_with_roles", "model_aliases", "team_member_permissions", .. TeamFields],
         ["/team/update"] = ["team_id", "model_aliases", .. TeamFields],
         ["/team/delete"] = ["team_ids"],
         ["/team/member_add"] = ["team_id", "member", "max_budget_in_team"],
