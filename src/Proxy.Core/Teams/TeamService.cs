@@ -205,7 +205,8 @@ public sealed class TeamService(Changes changes, ILookupNormalizer normalizer, S
         var user = await FindOrCreateUserAsync(member.UserId, member.Email, ct);
         if (team.Members.Any(m => m.UserId == user.Id))
         {
-            throw ProxyError.BadRequest($"User {member.Email ?? member.UserId} is already a member of team {team.TeamId}. Use /team/member_update to change the role.", "member");
+            throw ProxyError.BadRequest($"User {member.Email ?? member.UserId} is already a member of team {team.TeamId}. Use /team/member_update to change the role.", "member")
+                .InPlainWords($"{user.Email ?? member.Email ?? member.UserId} is already a member of {team.TeamAlias ?? "this team"}: change their role in the list below.");
         }
         team.Members.Add(new TeamMembership { TeamId = team.TeamId, UserId = user.Id, Role = member.Role, MaxBudgetInTeam = member.MaxBudget });
         return user;

@@ -79,6 +79,11 @@ public sealed class MembersTabTests : PortalUiContext
     private async Task<string> UserIdAsync(string teamId, string email) =>
         (await TeamAsync(teamId)).Members.Single(m => m.User?.Email == email).UserId;
 
+    /// <summary>The error text MudBlazor draws under the add form's email field.</summary>
+    private static string ErrorUnderEmail(IRenderedComponent<MembersTab> tab) =>
+        tab.FindAll(".mud-input-control").Single(c => c.QuerySelector("#member-email") is not null)
+            .QuerySelector(".mud-input-helper-text.mud-input-error")?.TextContent ?? "";
+
     private void SignIn(string userId) => Auth.SetClaims(new Claim(ClaimTypes.NameIdentifier, userId));
 
     private static IElement Row(IRenderedComponent<MembersTab> tab, string email) =>
@@ -128,6 +133,24 @@ public sealed class MembersTabTests : PortalUiContext
         Assert.Empty(tab.FindAll("#member-budget-input"));
         Assert.Equal("$0.00 of $12.50", BudgetCell(tab, Dev).Trim());
         Assert.Contains("no budget", BudgetCell(tab, Lead));
+    }
+
+    [Fact]
+    public async Task AddingSomeoneAlreadyInTheTeam_IsRefusedUnderTheEmail_WhichStays()
+    {
+        var teamId = await SeedAsync();
+        RenderProviders();
+        var snackbars = Ui.Render<MudSnackbarProvider>();
+        var changed = 0;
+        var tab = await RenderTabAsync(teamId, canManage: true, () => changed++);
+
+        await tab.Find("#member-email").ChangeAsync(new ChangeEventArgs { Value = Dev });
+        await tab.Find("[data-testid=add-member]").ClickAsync(new MouseEventArgs());
+
+        tab.WaitForAssertion(() => Assert.Equal($"{Dev} is already a member of ui: change their role in the list below.", ErrorUnderEmail(tab)));
+        Assert.Equal(Dev, tab.Find("#member-email").GetAttribute("value"));
+        Assert.Equal(0, changed);
+        Assert.DoesNotContain("already", snackbars.Markup, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
