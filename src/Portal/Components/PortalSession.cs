@@ -24,28 +24,12 @@ public sealed partial class PortalSession(AuthenticationStateProvider auth, ISer
     /// <summary>Runs <paramref name="operation"/>; a refusal or failure shows as a snackbar and yields <c>default</c>.</summary>
     public async Task<(bool Ok, T? Value)> TryAsync<TService, T>(Func<TService, Caller, Task<T>> operation, string? success = null) where TService : notnull
     {
-        try
+        var (value, refusal) = await TryInPlaceAsync(operation, success);
+        if (refusal is not null)
         {
-            var caller = await CallerAsync();
-            await using var scope = scopes.CreateAsyncScope();
-            var value = await operation(scope.ServiceProvider.GetRequiredService<TService>(), caller);
-            if (success is not null)
-            {
-                snackbar.Add(success, Severity.Success);
-            }
-            return (true, value);
+            snackbar.Add(refusal.Plain ?? refusal.Message, Severity.Error);
         }
-        catch (ProxyError e)
-        {
-            snackbar.Add(e.Plain ?? e.Message, Severity.Error);
-            return (false, default);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            LogFailed(e);
-            snackbar.Add("Something went wrong on the server; it has been logged. Try again.", Severity.Error);
-            return (false, default);
-        }
+        return (refusal is null, value);
     }
 
     /// <summary>
