@@ -8,7 +8,7 @@ namespace Portal.Endpoints;
 
 /// <summary>
 /// Recorded LLM calls (<c>GET /spend/logs</c>), for a team's admins (with <c>team_id</c>) and the proxy admin, filtered
-/// by <c>request_id</c>, <c>api_key</c>, <c>user_id</c> and <c>team_id</c> together (docs/api.md section 9).
+/// by <c>request_id</c>, <c>api_key</c>, <c>user_id</c>, <c>team_id</c>, <c>model</c> and the dates together (docs/api.md section 9).
 /// </summary>
 public static class SpendEndpoints
 {
@@ -23,12 +23,16 @@ public static class SpendEndpoints
         HttpContext http, UsageLog usage, string? team_id, string? page, string? size,
         [Description("The call id (x-litellm-call-id) or the provider answer's id (e.g. chatcmpl-...).")] string? request_id,
         [Description("The key that called: the raw sk-... key or its SHA-256 hex.")] string? api_key,
-        string? user_id)
+        string? user_id,
+        [Description("The public model name.")] string? model,
+        [Description("Calls started on or after this UTC date (YYYY-MM-DD) or instant (ISO 8601).")] string? start_date,
+        [Description("Calls started on or before this UTC date (the whole day) or before this instant.")] string? end_date)
     {
         var caller = http.Caller();
         var (pageNumber, pageSize) = Paging.Validate(page, size);
-        var filter = new SpendLogFilter(Given(request_id), Given(api_key), Given(user_id), team_id);
-        var (records, _) = await usage.ListAsync(caller, filter, pageNumber, pageSize, http.RequestAborted);
+        var (from, until) = SpendLogDates.Range(Given(start_date), Given(end_date));
+        var filter = new SpendLogFilter(Given(request_id), Given(api_key), Given(user_id), team_id, Given(model), from, until);
+        var records = await usage.ListAsync(caller, filter, pageNumber, pageSize, http.RequestAborted);
         return TypedResults.Ok(records.Select(r => new SpendLogJson(r.CallId, r.ResponseId, r.Attempt, r.KeyHash, r.TeamId, r.UserId, r.Model, r.ModelId, r.Deployment,
             r.Route, r.Status, r.PromptTokens, r.CompletionTokens, r.TotalTokens, r.TokensEstimated, r.Spend, r.LatencyMs, r.StartedAt,
             new SpendLogMetadata(r.KeyHash, r.TeamId, r.UserId))).ToList());

@@ -91,14 +91,15 @@ public sealed class UsageLog(PortalDb db)
     /// <summary>PostgreSQL's timestamptz takes UTC values only; SQLite reads them back unspecified.</summary>
     private static DateTime Utc(DateTime value) => value.Kind == DateTimeKind.Utc ? value : DateTime.SpecifyKind(value, DateTimeKind.Utc);
 
-    public Task<(IReadOnlyList<UsageRecord> Records, int Total)> ListAsync(Caller caller, string? teamId, int page, int pageSize, CancellationToken ct = default) =>
+    public Task<IReadOnlyList<UsageRecord>> ListAsync(Caller caller, string? teamId, int page, int pageSize, CancellationToken ct = default) =>
         ListAsync(caller, new SpendLogFilter(TeamId: teamId), page, pageSize, ct);
 
     /// <summary>
     /// The rows every given filter matches (AND), within what the rule book lets the caller read: the team's rows for
     /// its admins, every row for the proxy admin. A filter never widens that: another team's request id is no row.
+    /// Nothing counts the matching rows: a page reads its own rows only.
     /// </summary>
-    public async Task<(IReadOnlyList<UsageRecord> Records, int Total)> ListAsync(Caller caller, SpendLogFilter filter, int page, int pageSize, CancellationToken ct = default)
+    public async Task<IReadOnlyList<UsageRecord>> ListAsync(Caller caller, SpendLogFilter filter, int page, int pageSize, CancellationToken ct = default)
     {
         Rules.DemandTeamRecords(caller, filter.TeamId, "spend logs");
         var query = db.Usage.AsNoTracking().Where(TeamRecords.Of<UsageRecord>(caller, u => u.TeamId));
@@ -119,16 +120,30 @@ public sealed class UsageLog(PortalDb db)
         {
             query = query.Where(u => u.UserId == userId);
         }
-        var total = await query.CountAsync(ct);
-        var records = await query.OrderByDescending(u => u.StartedAt).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
-        return (records, total);
+        if (filter.Model is { } model)
+        {
+            query = query.Where(u => u.Model == model);
+        }
+        if (filter.From is { } from)
+        {
+            var since = Utc(from);
+            query = query.Where(u => u.StartedAt >= since);
+        }
+        if (filter.Until is { } until)
+        {
+            var before = Utc(until);
+            query = query.Where(u => u.StartedAt < before);
+        }
+        return await query.OrderByDescending(u => u.StartedAt).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
     }
 }
 
 /// <summary>
 /// <c>GET /spend/logs</c>' filters, combined with AND. <see cref="RequestId"/> is the gateway's call id
-/// (<c>x-litellm-call-id</c>) or the provider answer's <c>id</c>; <see cref="ApiKey"/> the raw key or its hash.
+/// (<c>x-litellm-call-id</c>) or the provider answer's <c>id</c>; <see cref="ApiKey"/> the raw key or its hash;
+/// <see cref="Model"/> the public name; calls started at or after <see cref="From"/> and before <see cref="Until"/> (UTC).
 /// </summary>
-public sealed record SpendLogFilter(string? RequestId = null, string? ApiKey = null, string? UserId = null, string? TeamId = null);
+public sealed record SpendLogFilter(
+    string? RequestId = null, string? ApiKey = null, string? UserId = null, string? TeamId = null, string? Model = null, DateTime? From = null, DateTime? Until = null);
 
 public sealed record UsagePoint(string Model, DateTime Day, int Calls, long Tokens, double Spend);

@@ -106,4 +106,34 @@ public sealed class SpendLogCompatibilityTests(LlmFixture fixture) : IClassFixtu
         Assert.Equal(HttpStatusCode.Forbidden, (await admin.GetAsync($"/spend/logs?team_id={other.TeamId}&request_id={other.ResponseId}")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await admin.GetAsync($"/spend/logs?request_id={other.ResponseId}")).StatusCode);
     }
+
+    [Fact]
+    public async Task StartAndEndDate_BoundTheRows_ADayAsEndDateIncludesTheWholeDay_AndModelFilters()
+    {
+        var called = await CallAsync();
+        var today = DateTime.UtcNow.ToString("yyyy-MM-dd");
+        var hourAgo = DateTime.UtcNow.AddHours(-1).ToString("yyyy-MM-ddTHH:mm:ssZ");
+        var team = $"/spend/logs?team_id={called.TeamId}";
+
+        Assert.Single(await LogsAsync($"{team}&start_date={today}&end_date={today}", Gateway.Client()));
+        Assert.Single(await LogsAsync($"{team}&start_date={hourAgo}", Gateway.Client()));
+        Assert.Single(await LogsAsync($"{team}&model=my-team-model&end_date={today}", Gateway.Client()));
+        // The range LiteLLM users try first: last month's rows only, so not today's call.
+        Assert.Empty(await LogsAsync($"{team}&start_date=2020-01-01&end_date=2020-01-31", Gateway.Client()));
+        Assert.Empty(await LogsAsync($"{team}&end_date={hourAgo}", Gateway.Client()));
+        Assert.Empty(await LogsAsync($"{team}&model=another-model", Gateway.Client()));
+    }
+
+    [Theory]
+    [InlineData("start_date=not-a-date", "start_date")]
+    [InlineData("end_date=2026-13-01", "end_date")]
+    [InlineData("start_date=31/01/2026", "start_date")]
+    [InlineData("start_date=2026-02-01&end_date=2026-01-31", "start_date")]
+    public async Task ABadDateOrRange_Is400NamingIt_NeverIgnored(string query, string param)
+    {
+        var response = await Gateway.Client().GetAsync($"/spend/logs?{query}");
+
+        var error = (await response.ReadJsonAsync(HttpStatusCode.BadRequest))["error"]!;
+        Assert.Equal(param, error["param"]!.GetValue<string>());
+    }
 }

@@ -1,0 +1,42 @@
+using System.Globalization;
+using Proxy.Core;
+
+namespace Portal.Endpoints;
+
+/// <summary>
+/// <c>/spend/logs</c>' <c>start_date</c> and <c>end_date</c>, as LiteLLM scripts send them: a UTC day (<c>2026-01-31</c>)
+/// or an ISO 8601 instant. A day as <c>end_date</c> includes the whole day. Anything else is a 400 naming the parameter,
+/// never a range silently ignored.
+/// </summary>
+public static class SpendLogDates
+{
+    /// <summary>The range as [from, until): from inclusive, until exclusive; null where not given.</summary>
+    public static (DateTime? From, DateTime? Until) Range(string? startDate, string? endDate)
+    {
+        var from = startDate is null ? (DateTime?)null : Parse(startDate, "start_date").At;
+        var until = endDate is null ? (DateTime?)null : Parse(endDate, "end_date") switch
+        {
+            (var day, true) => day.AddDays(1),
+            (var instant, false) => instant.AddTicks(1),
+        };
+        if (from is { } f && until is { } u && f >= u)
+        {
+            throw ProxyError.BadRequest($"start_date ({startDate}) is after end_date ({endDate}): give a start on or before the end.", "start_date");
+        }
+        return (from, until);
+    }
+
+    private static (DateTime At, bool IsDay) Parse(string value, string param)
+    {
+        if (DateTime.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var day))
+        {
+            return (DateTime.SpecifyKind(day, DateTimeKind.Utc), true);
+        }
+        if (value.Contains('T', StringComparison.Ordinal)
+            && DateTime.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var instant))
+        {
+            return (DateTime.SpecifyKind(instant, DateTimeKind.Utc), false);
+        }
+        throw ProxyError.BadRequest($"{param}={value} is not a date: give a UTC day as YYYY-MM-DD (e.g. 2026-01-31) or an ISO 8601 instant (e.g. 2026-01-31T12:00:00Z).", param);
+    }
+}
