@@ -111,4 +111,29 @@ public sealed class ActivityTabTests : PortalUiContext
         // The stored event, ids and all, is still there behind the expander.
         Assert.Contains("key.block", tab.Markup);
     }
+
+    [Fact]
+    public async Task OlderEvents_AreAPageAway_UntilEveryEventIsShown()
+    {
+        var (teamId, lenaId) = await SeedAsync();
+        var lena = Ui.Services.GetRequiredService<CallerResolver>().FromUser(lenaId);
+        await using (var writes = Ui.Services.CreateAsyncScope())
+        {
+            var keys = writes.ServiceProvider.GetRequiredService<KeyService>();
+            for (var i = 0; i < ActivityTab.PageSize; i++)
+            {
+                await keys.GenerateAsync(lena, new KeyInput { TeamId = teamId, KeyAlias = $"bulk-{i}" });
+            }
+        }
+        RenderProviders();
+        var tab = Ui.Render<ActivityTab>(p => p.Add(t => t.TeamId, teamId));
+        tab.WaitForAssertion(() => Assert.Equal(ActivityTab.PageSize, Sentences(tab).Count));
+        // The seed's events are the oldest: not on the first page.
+        Assert.DoesNotContain(Sentences(tab), s => s.Contains("ci-pipeline", StringComparison.Ordinal));
+
+        await tab.Find("[data-testid=activity-older]").ClickAsync(new Microsoft.AspNetCore.Components.Web.MouseEventArgs());
+
+        tab.WaitForAssertion(() => Assert.Contains(Sentences(tab), s => s.Contains("blocked key ci-pipeline", StringComparison.Ordinal)));
+        Assert.Empty(tab.FindAll("[data-testid=activity-older]"));
+    }
 }
