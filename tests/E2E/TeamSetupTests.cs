@@ -94,6 +94,11 @@ public sealed class TeamSetupTests(BrowserFixture browser) : IClassFixture<Brows
         await row.Locator("[data-testid=user-toggle-admin]").ClickAsync();
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Make proxy admin" }).ClickAsync();
         await row.Locator("[data-testid=user-proxy-admin]", new() { HasText = "yes" }).WaitForAsync();
+
+        // The signed-in admin's own row: nothing to click that the core would refuse after a confirmation.
+        var own = portal.Page.Locator("[data-testid=users] tr", new() { HasText = GatewayFactory.AdminEmail });
+        Assert.Equal(0, await own.Locator("[data-testid=user-toggle-admin]").CountAsync());
+        Assert.True(await own.Locator("[data-testid=user-toggle-admin-own]").IsDisabledAsync());
     }
 
     [Theory]

@@ -41,6 +41,14 @@ public static class Rules
     public static bool CanAdministerProxy(Caller caller) => caller.IsProxyAdmin;
 
     /// <summary>
+    /// A user's proxy-admin and disabled flags are changed by a proxy admin, never by that user: nobody locks themselves
+    /// out, or leaves the proxy without the admin who was signed in.
+    /// </summary>
+    public static bool CanChangeStatusOf(Caller caller, string userId) => CanAdministerProxy(caller) && caller.UserId != userId;
+
+    public const string OwnStatusRefusal = "You cannot change your own admin or disabled status; ask another proxy admin.";
+
+    /// <summary>
     /// An invite link lets its holder set the account's password, so it is only ever made for an account that has
     /// none (a team admin must not be able to take over a colleague's account), by the proxy admin or an admin of a
     /// team the account belongs to.

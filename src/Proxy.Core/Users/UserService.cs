@@ -207,9 +207,9 @@ public sealed class UserService(Changes changes, UserManager<PortalUser> users)
     private async Task<PortalUser> ChangeAsync(Caller caller, string userId, string action, Action<PortalUser> change, CancellationToken ct)
     {
         Demand.ProxyAdmin(caller, UsersAreTheProxyAdmins);
-        if (userId == caller.UserId)
+        if (!Rules.CanChangeStatusOf(caller, userId))
         {
-            throw ProxyError.BadRequest("You cannot change your own admin or disabled status; ask another proxy admin.", "user_id");
+            throw ProxyError.BadRequest(Rules.OwnStatusRefusal, "user_id");
         }
         return await changes.ApplyAsync(async () =>
         {
