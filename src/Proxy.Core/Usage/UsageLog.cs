@@ -33,10 +33,7 @@ public sealed class UsageLog(PortalDb db)
         {
             rows = rows.Where(u => u.KeyHash == keyHash);
         }
-        if (query.Model is { } model)
-        {
-            rows = rows.Where(u => u.Model == model);
-        }
+        rows = ByModelAndTime(rows, query.Model, query.From, query.To);
         rows = query.Outcome switch
         {
             CallOutcome.Ok => rows.Where(u => u.Status < 400),
@@ -46,16 +43,6 @@ public sealed class UsageLog(PortalDb db)
         if (query.Status is { } status)
         {
             rows = rows.Where(u => u.Status == status);
-        }
-        if (query.From is { } from)
-        {
-            var since = Utc(from);
-            rows = rows.Where(u => u.StartedAt >= since);
-        }
-        if (query.To is { } to)
-        {
-            var until = Utc(to);
-            rows = rows.Where(u => u.StartedAt < until);
         }
 
         if (query.After is { } after)
@@ -86,6 +73,26 @@ public sealed class UsageLog(PortalDb db)
             older.RemoveAt(size);
         }
         return new CallLogPage(older, hasOlder, HasNewer: query.Before is not null);
+    }
+
+    /// <summary>The rows of one public model (when given) started in [<paramref name="from"/>, <paramref name="until"/>) (each bound when given).</summary>
+    private static IQueryable<UsageRecord> ByModelAndTime(IQueryable<UsageRecord> rows, string? model, DateTime? from, DateTime? until)
+    {
+        if (model is not null)
+        {
+            rows = rows.Where(u => u.Model == model);
+        }
+        if (from is { } start)
+        {
+            var since = Utc(start);
+            rows = rows.Where(u => u.StartedAt >= since);
+        }
+        if (until is { } end)
+        {
+            var before = Utc(end);
+            rows = rows.Where(u => u.StartedAt < before);
+        }
+        return rows;
     }
 
     /// <summary>PostgreSQL's timestamptz takes UTC values only; SQLite reads them back unspecified.</summary>
@@ -120,20 +127,7 @@ public sealed class UsageLog(PortalDb db)
         {
             query = query.Where(u => u.UserId == userId);
         }
-        if (filter.Model is { } model)
-        {
-            query = query.Where(u => u.Model == model);
-        }
-        if (filter.From is { } from)
-        {
-            var since = Utc(from);
-            query = query.Where(u => u.StartedAt >= since);
-        }
-        if (filter.Until is { } until)
-        {
-            var before = Utc(until);
-            query = query.Where(u => u.StartedAt < before);
-        }
+        query = ByModelAndTime(query, filter.Model, filter.From, filter.Until);
         return await query.OrderByDescending(u => u.StartedAt).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
     }
 }
