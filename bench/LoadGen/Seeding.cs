@@ -88,11 +88,7 @@ public static class Seeding
     private static async Task<string> SeedLimitedAsync(HttpClient http, string gateway, string team, string model, string apiBase)
     {
         var limits = new { max_budget = 1e9, budget_duration = "30d", rpm_limit = 1_000_000_000, tpm_limit = 1_000_000_000_000 };
-        var created = await http.PostAsJsonAsync("/team/new", new { team_id = team, team_alias = "benchmark with limits", limits.max_budget, limits.budget_duration, limits.rpm_limit, limits.tpm_limit });
-        if (created.StatusCode != HttpStatusCode.BadRequest)
-        {
-            await Ensure(created, "POST /team/new (limits)");
-        }
+        await CreateTeamAsync(http, new { team_id = team, team_alias = "benchmark with limits", limits.max_budget, limits.budget_duration, limits.rpm_limit, limits.tpm_limit }, "limits");
         // The key's budget on the model too (issue 26): every call then reserves on four budgets (key, team, model), as a
         // fully limited key does. A gateway from before model budgets (--rev) refuses the field: the key goes without it.
         var withModelBudget = await http.PostAsJsonAsync("/key/generate", new
@@ -108,12 +104,7 @@ public static class Seeding
             : withModelBudget;
         var key = (await Ensure(generated, "POST /key/generate (limits)"))["key"]!.GetValue<string>();
         await Ensure(await http.PostAsJsonAsync("/model/new", ModelBody(model, team, apiBase)), "POST /model/new (limits)");
-        using var caller = Client(gateway, key);
-        var chat = await caller.PostAsync("/v1/chat/completions", ChatBody(model, stream: false));
-        if (chat.StatusCode != HttpStatusCode.OK)
-        {
-            throw new InvalidOperationException($"chat call with the limited key failed: {(int)chat.StatusCode} {await chat.Content.ReadAsStringAsync()}");
-        }
+        using var chat = await FirstChatAsync(gateway, key, model, "with the limited key");
         if (!chat.Headers.Contains("x-ratelimit-remaining-requests"))
         {
             // A gateway from before spend control (--rev of an older commit) takes the fields but enforces nothing.
@@ -131,23 +122,14 @@ public static class Seeding
     /// </summary>
     private static async Task<string> SeedBudgetedAsync(HttpClient http, string gateway, string team, string model, string apiBase)
     {
-        var created = await http.PostAsJsonAsync("/team/new", new { team_id = team, team_alias = "benchmark with budgets", max_budget = 1e9, budget_duration = "1mo" });
-        if (created.StatusCode != HttpStatusCode.BadRequest)
-        {
-            await Ensure(created, "POST /team/new (budgets)");
-        }
+        await CreateTeamAsync(http, new { team_id = team, team_alias = "benchmark with budgets", max_budget = 1e9, budget_duration = "1mo" }, "budgets");
         var key = (await Ensure(await http.PostAsJsonAsync("/key/generate", new
         {
             team_id = team, key_alias = "benchmark-budgets", max_budget = 1e9, budget_duration = "1mo",
             model_max_budget = new Dictionary<string, object> { [model] = new { budget_limit = 1e9, time_period = "1mo" } },
         }), "POST /key/generate (budgets)"))["key"]!.GetValue<string>();
         await Ensure(await http.PostAsJsonAsync("/model/new", ModelBody(model, team, apiBase)), "POST /model/new (budgets)");
-        using var caller = Client(gateway, key);
-        var chat = await caller.PostAsync("/v1/chat/completions", ChatBody(model, stream: false));
-        if (chat.StatusCode != HttpStatusCode.OK)
-        {
-            throw new InvalidOperationException($"chat call with the budgeted key failed: {(int)chat.StatusCode} {await chat.Content.ReadAsStringAsync()}");
-        }
+        (await FirstChatAsync(gateway, key, model, "with the budgeted key")).Dispose();
         Console.WriteLine($"  seeded team {team} with budgets (team, key, model) and its key {key[..6]}…");
         return key;
     }
@@ -158,11 +140,7 @@ public static class Seeding
     /// </summary>
     private static async Task<string> SeedAnthropicAsync(HttpClient http, string gateway, string team, string model, string apiBase)
     {
-        var created = await http.PostAsJsonAsync("/team/new", new { team_id = team, team_alias = "benchmark on anthropic" });
-        if (created.StatusCode != HttpStatusCode.BadRequest)
-        {
-            await Ensure(created, "POST /team/new (anthropic)");
-        }
+        await CreateTeamAsync(http, new { team_id = team, team_alias = "benchmark on anthropic" }, "anthropic");
         var key = (await Ensure(await http.PostAsJsonAsync("/key/generate", new { team_id = team, key_alias = "benchmark-anthropic" }), "POST /key/generate (anthropic)"))["key"]!.GetValue<string>();
         // The stand-in's root: Anthropic's path is {api_base}/v1/messages.
         var root = apiBase.EndsWith("/v1", StringComparison.Ordinal) ? apiBase[..^3] : apiBase;
@@ -201,11 +179,7 @@ public static class Seeding
     /// </summary>
     private static async Task<string> SeedCompatibleAsync(HttpClient http, string gateway, string team, string model, string apiBase)
     {
-        var created = await http.PostAsJsonAsync("/team/new", new { team_id = team, team_alias = "benchmark on an openai-compatible deployment" });
-        if (created.StatusCode != HttpStatusCode.BadRequest)
-        {
-            await Ensure(created, "POST /team/new (compatible)");
-        }
+        await CreateTeamAsync(http, new { team_id = team, team_alias = "benchmark on an openai-compatible deployment" }, "compatible");
         var key = (await Ensure(await http.PostAsJsonAsync("/key/generate", new { team_id = team, key_alias = "benchmark-compatible" }), "POST /key/generate (compatible)"))["key"]!.GetValue<string>();
         await Ensure(await http.PostAsJsonAsync("/model/new", new
         {
@@ -213,12 +187,7 @@ public static class Seeding
             litellm_params = new { model = "hosted_vllm/bench-model", api_base = apiBase, api_key = "sk-fake-upstream-key-0000" },
             model_info = new { team_id = team },
         }), "POST /model/new (compatible)");
-        using var caller = Client(gateway, key);
-        var chat = await caller.PostAsync("/v1/chat/completions", ChatBody(model, stream: false));
-        if (chat.StatusCode != HttpStatusCode.OK)
-        {
-            throw new InvalidOperationException($"chat call through the openai-compatible model failed: {(int)chat.StatusCode} {await chat.Content.ReadAsStringAsync()}");
-        }
+        (await FirstChatAsync(gateway, key, model, "through the openai-compatible model")).Dispose();
         Console.WriteLine($"  seeded team {team} whose {model} is an OpenAI-compatible (hosted_vllm) deployment, key {key[..6]}…");
         return key;
     }
@@ -308,6 +277,28 @@ public static class Seeding
     private static JsonArray Array(List<double> values) => new([.. values.Select(v => (JsonNode)JsonValue.Create(v))]);
 
     private static double Ms(Stopwatch sw) => Math.Round(sw.Elapsed.TotalMilliseconds, 2);
+
+    /// <summary>A seeded team, created unless an earlier seeding of the same file made it (a 400: the id exists).</summary>
+    private static async Task CreateTeamAsync(HttpClient http, object body, string what)
+    {
+        var created = await http.PostAsJsonAsync("/team/new", body);
+        if (created.StatusCode != HttpStatusCode.BadRequest)
+        {
+            await Ensure(created, $"POST /team/new ({what})");
+        }
+    }
+
+    /// <summary>A non-streamed chat call with a freshly seeded key: it must answer 200, or the seeding failed.</summary>
+    private static async Task<HttpResponseMessage> FirstChatAsync(string gateway, string key, string model, string what)
+    {
+        using var caller = Client(gateway, key);
+        var chat = await caller.PostAsync("/v1/chat/completions", ChatBody(model, stream: false));
+        if (chat.StatusCode != HttpStatusCode.OK)
+        {
+            throw new InvalidOperationException($"chat call {what} failed: {(int)chat.StatusCode} {await chat.Content.ReadAsStringAsync()}");
+        }
+        return chat;
+    }
 
     private static HttpClient Client(string baseAddress, string key)
     {
