@@ -60,6 +60,7 @@ public static class ProxyCoreSetup
         services.AddSingleton<UsageWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<UsageWriter>());
         services.AddScoped<UsageLog>();
+        services.AddScoped<Reports.DailyActivity>();
         services.AddScoped<Users.UserService>();
         services.AddScoped<Changes>();
         services.AddSingleton<WriteGate>();
