@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Proxy.Core.Persistence;
 using Proxy.Core.Spend;
 
@@ -13,17 +14,19 @@ namespace Proxy.Core.Usage;
 /// Writes usage records in the background: the request path only offers a record to a bounded channel and never
 /// waits. On an orderly shutdown the channel is closed and drained before the process exits.
 /// </summary>
-public sealed partial class UsageWriter(IServiceScopeFactory scopes, WriteGate gate, SpendLedger ledger, Alerts.AlertSender alerts, ILogger<UsageWriter> log) : BackgroundService
+public sealed partial class UsageWriter(
+    IServiceScopeFactory scopes, WriteGate gate, SpendLedger ledger, Alerts.AlertSender alerts, IOptions<UsageOptions> options, ILogger<UsageWriter> log)
+    : BackgroundService
 {
     private const int Capacity = 100_000;
     private const int BatchSize = 10_000;
 
     /// <summary>
-    /// How long a batch that is not full gathers before it is written: usage rows and stored spend lag by this much,
-    /// and a <c>kill -9</c> loses what is gathering. Long enough that a batch names most calling keys once, since each
-    /// key, team and user it names costs a spend row update.
+    /// How long a batch that is not full gathers before it is written (<see cref="UsageOptions.WriteInterval"/>): usage
+    /// rows and stored spend lag by this much, and a <c>kill -9</c> loses what is gathering. Long enough that a batch
+    /// names most calling keys once, since each key, team and user it names costs a spend row update.
     /// </summary>
-    private static readonly TimeSpan GatherTime = TimeSpan.FromMilliseconds(500);
+    private readonly TimeSpan _gatherTime = options.Value.WriteInterval;
 
     private readonly Channel<UsageRecord> _channel = Channel.CreateBounded<UsageRecord>(
         new BoundedChannelOptions(Capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
@@ -63,7 +66,7 @@ public sealed partial class UsageWriter(IServiceScopeFactory scopes, WriteGate g
             {
                 // A batch's transaction (scope, connection, spend updates, commit) costs as much as tens of rows: let
                 // the batch gather instead of writing each few calls on their own. A backlog is written back to back.
-                await Task.Delay(GatherTime);
+                await Task.Delay(_gatherTime);
             }
             while (batch.Count < BatchSize && _channel.Reader.TryRead(out var record))
             {
