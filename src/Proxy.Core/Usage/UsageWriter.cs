@@ -33,6 +33,9 @@ public sealed partial class UsageWriter(
 
     private long _dropped;
 
+    /// <summary>The batch's daily sums, reused batch after batch (only the writer's single loop uses it).</summary>
+    private readonly Reports.DailySums _daily = new();
+
     /// <summary>Never blocks. A full channel (the database far behind) drops the record and counts it.</summary>
     public void Record(UsageRecord record)
     {
@@ -114,7 +117,8 @@ public sealed partial class UsageWriter(
     /// One transaction per batch, without EF's change tracking: at thousands of calls a second this runs beside the
     /// hot path on the same cores, so its CPU per row is the gateway's throughput. The batch's spend is added to its
     /// keys, teams and users in the same transaction, so spend and the usage log never disagree, and as increments,
-    /// so several instances' additions all count.
+    /// so several instances' additions all count. The batch's daily sums (<c>daily_usage</c>) are upserted in the same
+    /// transaction too, so the reports, which read only them, always equal the rows, after a crash as well.
     /// </summary>
     private async Task InsertAsync(List<UsageRecord> batch)
     {
@@ -127,6 +131,7 @@ public sealed partial class UsageWriter(
         // In team order, each page of the usage log's (TeamId, StartedAt) index is visited once per batch, not once
         // per row of its team in arrival order; the rows keep their StartedAt, which is what the log is read by.
         batch.Sort(ByTeamThenTime);
+        var daily = _daily.Of(batch).Rows;
         double?[] stored;
         List<Alerts.BudgetAlert> crossed;
         try
@@ -140,10 +145,12 @@ public sealed partial class UsageWriter(
             if (sqlite is not null)
             {
                 SqliteUsageInserter.Insert(sqlite, batch);
+                SqliteDailyUsageInserter.Upsert(sqlite, daily);
             }
             else
             {
                 await PostgresUsageInserter.InsertAsync(connection, tx, batch);
+                await PostgresDailyUsageInserter.UpsertAsync(connection, tx, daily);
             }
             var limits = new Alerts.AlertLimits?[increments.Count];
             stored = await SpendStore.AddAsync(connection, tx, increments, limits);
