@@ -17,12 +17,11 @@ namespace Portal.Tests.Components;
 /// <summary>
 /// The Usage tab over the daily activity report: the range it shows (UTC days), its totals and breakdowns, a new read
 /// when the range changes, the empty state, a refusal in place, and the CSV it saves. Calls are recorded through the
-/// real usage writer, so the report reads what the gateway writes (rows today, daily sums once they land).
+/// real usage writer, so the report reads what the gateway writes.
 /// </summary>
 public sealed class UsageTabTests : PortalUiContext
 {
     private const string Lead = "lead@example.com";
-    private const string Dev = "dev@example.com";
 
     /// <summary>"Today" for every test: 2026-03-10, noon UTC.</summary>
     private static readonly DateTimeOffset Now = new(2026, 3, 10, 12, 0, 0, TimeSpan.Zero);
@@ -39,8 +38,8 @@ public sealed class UsageTabTests : PortalUiContext
         Ui.Services.AddSingleton<TimeProvider>(new FakeTimeProvider(Now));
     }
 
-    /// <summary>A migrated database with team "Sweden" of an admin and a member; returns the team and both user ids.</summary>
-    private async Task<(string Team, string LeadId, string DevId)> SeedAsync()
+    /// <summary>A migrated database with team "Sweden" and its admin; returns the team and the admin's user id.</summary>
+    private async Task<(string Team, string LeadId)> SeedAsync()
     {
         await using (var scope = Ui.Services.CreateAsyncScope())
         {
@@ -49,10 +48,10 @@ public sealed class UsageTabTests : PortalUiContext
         await using var writes = Ui.Services.CreateAsyncScope();
         var teams = writes.ServiceProvider.GetRequiredService<TeamService>();
         var teamId = (await teams.CreateAsync(Caller.MasterKey, new TeamInput { TeamAlias = "Sweden" })).Team.TeamId;
-        await teams.AddMembersAsync(Caller.MasterKey, teamId, [new MemberInput(null, Lead, TeamRole.Admin), new MemberInput(null, Dev, TeamRole.User)]);
+        await teams.AddMembersAsync(Caller.MasterKey, teamId, [new MemberInput(null, Lead, TeamRole.Admin)]);
         var members = (await teams.GetAsync(Caller.MasterKey, teamId)).Team.Members;
         await Ui.Services.GetRequiredService<RouteTable>().RefreshAsync();
-        return (teamId, members.Single(m => m.User?.Email == Lead).UserId, members.Single(m => m.User?.Email == Dev).UserId);
+        return (teamId, members.Single(m => m.User?.Email == Lead).UserId);
     }
 
     private static UsageRecord Call(string teamId, VirtualKey key, string model, DateTime at, int status = 200, double spend = 0.25) => new()
@@ -113,7 +112,7 @@ public sealed class UsageTabTests : PortalUiContext
     [Fact]
     public async Task TheLast30Days_ShowTheirTotals_PerModel_PerKey_AndPerUtcDay()
     {
-        var (team, leadId, _) = await SeedAsync();
+        var (team, leadId) = await SeedAsync();
         await RecordTheMonthAsync(team);
 
         var tab = RenderTab(team, leadId);
@@ -145,7 +144,7 @@ public sealed class UsageTabTests : PortalUiContext
     [Fact]
     public async Task ChoosingAnotherRange_ReadsThatRange()
     {
-        var (team, leadId, _) = await SeedAsync();
+        var (team, leadId) = await SeedAsync();
         await RecordTheMonthAsync(team);
         var tab = RenderTab(team, leadId);
         tab.WaitForAssertion(() => Assert.Equal("5", tab.Find("[data-testid=usage-total-requests]").TextContent.Trim()), Wait);
@@ -166,7 +165,7 @@ public sealed class UsageTabTests : PortalUiContext
     [Fact]
     public async Task NoCallsInTheRange_SaysSo_AndOffersNoCsv()
     {
-        var (team, leadId, _) = await SeedAsync();
+        var (team, leadId) = await SeedAsync();
         await RecordAsync(Call(team, CiKey, "old-model", new DateTime(2026, 1, 2, 9, 0, 0, DateTimeKind.Utc)));
 
         var tab = RenderTab(team, leadId);
@@ -177,21 +176,31 @@ public sealed class UsageTabTests : PortalUiContext
     }
 
     [Fact]
-    public async Task AMemberWhoIsNotAnAdmin_IsRefusedInPlace()
+    public async Task SomeoneOutsideTheTeam_IsRefusedInPlace()
     {
-        var (team, _, devId) = await SeedAsync();
+        var (team, _) = await SeedAsync();
         await RecordTheMonthAsync(team);
+        string outsiderId;
+        await using (var writes = Ui.Services.CreateAsyncScope())
+        {
+            var teams = writes.ServiceProvider.GetRequiredService<TeamService>();
+            var other = (await teams.CreateAsync(Caller.MasterKey, new TeamInput { TeamAlias = "Other" })).Team.TeamId;
+            outsiderId = (await teams.AddMembersAsync(Caller.MasterKey, other, [new MemberInput(null, "outsider@example.com", TeamRole.Admin)])).Team.Members.Single().UserId;
+        }
+        await Ui.Services.GetRequiredService<RouteTable>().RefreshAsync();
 
-        var tab = RenderTab(team, devId);
+        var tab = RenderTab(team, outsiderId);
 
-        tab.WaitForAssertion(() => Assert.Contains("Only the proxy admin or an admin of team", tab.Find("[data-testid=usage-error]").TextContent), Wait);
+        tab.WaitForAssertion(() => Assert.Contains("Only the proxy admin or", tab.Find("[data-testid=usage-error]").TextContent), Wait);
+        Assert.Contains(team, tab.Find("[data-testid=usage-error]").TextContent);
         Assert.DoesNotContain("my-team-model", tab.Markup);
+        Assert.Empty(tab.FindAll("[data-testid=usage-totals]"));
     }
 
     [Fact]
     public async Task DownloadCsv_SavesTheRangesDailyReport_OneRowPerDayAndModel()
     {
-        var (team, leadId, _) = await SeedAsync();
+        var (team, leadId) = await SeedAsync();
         await RecordTheMonthAsync(team);
         var module = Ui.JSInterop.SetupModule("./Components/Pages/Teams/UsageTab.razor.js");
         module.SetupVoid("downloadFile", _ => true).SetVoidResult();
