@@ -59,6 +59,10 @@ public static class ProxyCoreSetup
         services.AddHostedService(sp => sp.GetRequiredService<Alerts.AlertSender>());
         services.AddSingleton<UsageWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<UsageWriter>());
+        services.AddOptions<UsageRetentionOptions>().BindConfiguration(UsageRetentionOptions.Section)
+            .Validate(o => o.Problem() is null, "Proxy:Usage is not valid: RetentionDays and DailyRetentionDays must be whole numbers of days from 0 (keep forever) to 36500.").ValidateOnStart();
+        services.AddSingleton<UsageRetention>();
+        services.AddHostedService(sp => sp.GetRequiredService<UsageRetention>());
         services.AddScoped<UsageLog>();
         services.AddScoped<Reports.DailyActivity>();
         services.AddScoped<Users.UserService>();

@@ -1,7 +1,10 @@
 using System.ComponentModel;
+using System.Globalization;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Proxy.Core;
 using Proxy.Core.Access;
+using Proxy.Core.Keys;
 using Proxy.Core.Usage;
 
 namespace Portal.Endpoints;
@@ -20,7 +23,10 @@ public static class SpendEndpoints
     }
 
     private static async Task<Ok<List<SpendLogJson>>> List(
-        HttpContext http, UsageLog usage, string? team_id, string? page, string? size,
+        HttpContext http, UsageLog usage, string? team_id,
+        [Description("The page from the newest, counting from 1; at most 10,000 rows deep (page × size). Deeper: after.")] string? page,
+        [Description("Rows per page, 1 to 100 (default 50).")] string? size,
+        [Description("The id of the last row of the previous page: the page of rows after it (older), at any depth for the cost of the first page.")] string? after,
         [Description("The call id (x-litellm-call-id) or the provider answer's id (e.g. chatcmpl-...).")] string? request_id,
         [Description("The key that called: the raw sk-... key or its SHA-256 hex.")] string? api_key,
         string? user_id,
@@ -29,13 +35,64 @@ public static class SpendEndpoints
         [Description("Calls started on or before this UTC date (the whole day) or before this instant.")] string? end_date)
     {
         var caller = http.Caller();
-        var (pageNumber, pageSize) = Paging.Validate(page, size);
+        var paging = PagingOf(page, size, Given(after));
         var (from, until) = SpendLogDates.Range(Given(start_date), Given(end_date));
         var filter = new SpendLogFilter(Given(request_id), Given(api_key), Given(user_id), team_id, Given(model), from, until);
-        var records = await usage.ListAsync(caller, filter, pageNumber, pageSize, http.RequestAborted);
-        return TypedResults.Ok(records.Select(r => new SpendLogJson(r.CallId, r.ResponseId, r.Attempt, r.KeyHash, r.TeamId, r.UserId, r.Model, r.ModelId, r.Deployment,
+        var records = await usage.ListAsync(caller, filter, paging, http.RequestAborted);
+        if (records.Count == paging.Size)
+        {
+            // A full page may have more after it: the next page, for scripts that follow links.
+            http.Response.Headers.Link = $"<{http.Request.PathBase}{http.Request.Path}{NextPage(http.Request.Query, records[^1].Id)}>; rel=\"next\"";
+        }
+        return TypedResults.Ok(records.Select(r => new SpendLogJson(r.Id, r.CallId, r.ResponseId, r.Attempt, r.KeyHash, r.TeamId, r.UserId, r.Model, r.ModelId, r.Deployment,
             r.Route, r.Status, r.PromptTokens, r.CompletionTokens, r.TotalTokens, r.TokensEstimated, r.Spend, r.LatencyMs, r.StartedAt,
             new SpendLogMetadata(r.KeyHash, r.TeamId, r.UserId))).ToList());
+    }
+
+    /// <summary>
+    /// <c>after</c> (a row id) pages by cursor; <c>page</c> by OFFSET, which reads every row it skips, so it stops at
+    /// <see cref="SpendLogPaging.MaxSkipped"/> rows deep with a 400 that points at the cursor.
+    /// </summary>
+    private static SpendLogPaging PagingOf(string? page, string? size, string? after)
+    {
+        var (pageNumber, pageSize) = Paging.Validate(page, size);
+        if (after is null)
+        {
+            if ((long)(pageNumber - 1) * pageSize > SpendLogPaging.MaxSkipped)
+            {
+                throw ProxyError.BadRequest(
+                    $"page={pageNumber} would skip more than {SpendLogPaging.MaxSkipped} rows, which the database reads and throws away: page deeper with after=<the last row's id> (docs/api.md).", "page");
+            }
+            return new SpendLogPaging(pageSize, pageNumber);
+        }
+        if (!long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out var id) || id < 1)
+        {
+            throw ProxyError.BadRequest($"after must be the id of a row from the previous page (a whole number from 1), not '{after}'.", "after");
+        }
+        if (pageNumber != 1)
+        {
+            throw ProxyError.BadRequest("page and after do not combine: after already says where the page starts.", "page");
+        }
+        return new SpendLogPaging(pageSize, After: id);
+    }
+
+    /// <summary>The same query after <paramref name="lastId"/>; a raw <c>api_key</c> becomes its hash, so no response echoes a key.</summary>
+    private static QueryString NextPage(IQueryCollection query, long lastId)
+    {
+        var next = new List<KeyValuePair<string, string?>>();
+        foreach (var (name, values) in query)
+        {
+            if (name is "after" or "page")
+            {
+                continue;
+            }
+            foreach (var value in values)
+            {
+                next.Add(KeyValuePair.Create(name, name == "api_key" && !string.IsNullOrEmpty(value) ? KeyMaterial.ToHash(value) : value));
+            }
+        }
+        next.Add(KeyValuePair.Create("after", (string?)lastId.ToString(CultureInfo.InvariantCulture)));
+        return QueryString.Create(next);
     }
 
     /// <summary>An empty filter (<c>?user_id=</c>) filters nothing, as LiteLLM's truthiness checks do.</summary>
@@ -44,6 +101,7 @@ public static class SpendEndpoints
 
 /// <summary>One attempt of an LLM call, as LiteLLM's spend log row.</summary>
 public sealed record SpendLogJson(
+    [property: Description("The row's id, unique and stable: pass the last row's as after= for the next page (not in LiteLLM's row).")] long Id,
     [property: Description("The call id (x-litellm-call-id); a call retried on other deployments has one row per attempt.")] string RequestId,
     [property: Description("The provider answer's own id (chatcmpl-..., resp_...), which ?request_id= also finds; null when the answer had none.")] string? ResponseId,
     int Attempt,

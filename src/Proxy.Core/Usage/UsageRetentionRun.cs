@@ -1,0 +1,4 @@
+namespace Proxy.Core.Usage;
+
+/// <summary>What one retention run deleted: raw rows started before <see cref="RawCutoff"/>, daily rows of days before <see cref="DailyCutoff"/>.</summary>
+public sealed record UsageRetentionRun(DateTime? RawCutoff, long RawRowsDeleted, int Batches, DateOnly? DailyCutoff, long DailyRowsDeleted, TimeSpan Took);
