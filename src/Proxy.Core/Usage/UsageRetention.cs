@@ -19,7 +19,7 @@ namespace Proxy.Core.Usage;
 public sealed partial class UsageRetention(
     IServiceScopeFactory scopes, WriteGate gate, IOptions<UsageRetentionOptions> options, TimeProvider time, ILogger<UsageRetention> log) : BackgroundService
 {
-    public const int BatchSize = 2_000;
+    public const int BatchSize = 1_000;
 
     /// <summary>How often a run starts after the first (at start-up).</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromHours(1);
@@ -35,6 +35,9 @@ public sealed partial class UsageRetention(
     internal const string DailyDayColumn = "Day";
 
     private readonly SemaphoreSlim _oneRun = new(1, 1);
+
+    /// <summary>The longest a batch of the current run held the gate.</summary>
+    private TimeSpan _longestHold;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -80,6 +83,7 @@ public sealed partial class UsageRetention(
             var settings = options.Value;
             var now = time.GetUtcNow().UtcDateTime;
             var watch = Stopwatch.StartNew();
+            _longestHold = TimeSpan.Zero;
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<PortalDb>();
             var connection = db.Database.GetDbConnection();
@@ -90,10 +94,10 @@ public sealed partial class UsageRetention(
             DateOnly? dailyCutoff = settings.DailyRetentionDays == 0 ? null : DateOnly.FromDateTime(now).AddDays(-settings.DailyRetentionDays);
             var daily = dailyCutoff is { } day ? await DeleteDailyAsync(connection, db.Database.IsSqlite(), day, ct) : 0;
 
-            var run = new UsageRetentionRun(rawCutoff, raw, batches, dailyCutoff, daily, watch.Elapsed);
+            var run = new UsageRetentionRun(rawCutoff, raw, batches, dailyCutoff, daily, watch.Elapsed, _longestHold);
             if (raw > 0 || daily > 0)
             {
-                LogDeleted(raw, rawCutoff, batches, daily, dailyCutoff, (long)run.Took.TotalMilliseconds);
+                LogDeleted(raw, rawCutoff, batches, daily, dailyCutoff, (long)run.Took.TotalMilliseconds, (long)run.LongestHold.TotalMilliseconds);
             }
             else
             {
@@ -126,17 +130,11 @@ public sealed partial class UsageRetention(
             {
                 return (deleted, batches);
             }
-            await gate.WaitAsync(ct);
-            try
+            await using (var delete = Command(connection,
+                """DELETE FROM usage_records WHERE "Id" > @last AND "Id" <= @upper AND "StartedAt" < @cutoff""",
+                ("@last", last), ("@upper", upper), ("@cutoff", cutoff)))
             {
-                await using var delete = Command(connection,
-                    """DELETE FROM usage_records WHERE "Id" > @last AND "Id" <= @upper AND "StartedAt" < @cutoff""",
-                    ("@last", last), ("@upper", upper), ("@cutoff", cutoff));
-                deleted += await delete.ExecuteNonQueryAsync(ct);
-            }
-            finally
-            {
-                gate.Release();
+                deleted += await UnderGateAsync(delete, ct);
             }
             batches++;
             last = upper;
@@ -186,15 +184,9 @@ public sealed partial class UsageRetention(
         while (true)
         {
             int rows;
-            await gate.WaitAsync(ct);
-            try
+            await using (var delete = Command(connection, sql, ("@cutoff", cutoff)))
             {
-                await using var delete = Command(connection, sql, ("@cutoff", cutoff));
-                rows = await delete.ExecuteNonQueryAsync(ct);
-            }
-            finally
-            {
-                gate.Release();
+                rows = await UnderGateAsync(delete, ct);
             }
             deleted += rows;
             if (rows < BatchSize)
@@ -202,6 +194,25 @@ public sealed partial class UsageRetention(
                 return deleted;
             }
             await Task.Delay(Pause, ct);
+        }
+    }
+
+    /// <summary>One statement with the write gate held, timed.</summary>
+    private async Task<int> UnderGateAsync(DbCommand delete, CancellationToken ct)
+    {
+        await gate.WaitAsync(ct);
+        var held = Stopwatch.StartNew();
+        try
+        {
+            return await delete.ExecuteNonQueryAsync(ct);
+        }
+        finally
+        {
+            gate.Release();
+            if (held.Elapsed > _longestHold)
+            {
+                _longestHold = held.Elapsed;
+            }
         }
     }
 
@@ -220,8 +231,8 @@ public sealed partial class UsageRetention(
     }
 
     [LoggerMessage(40, LogLevel.Information,
-        "Usage retention deleted {Rows} usage rows started before {Cutoff:O} in {Batches} batches, and {DailyRows} daily rows of days before {DailyCutoff:O}, in {Milliseconds} ms")]
-    private partial void LogDeleted(long rows, DateTime? cutoff, int batches, long dailyRows, DateOnly? dailyCutoff, long milliseconds);
+        "Usage retention deleted {Rows} usage rows started before {Cutoff:O} in {Batches} batches, and {DailyRows} daily rows of days before {DailyCutoff:O}, in {Milliseconds} ms (the write gate held at most {LongestHold} ms at a time)")]
+    private partial void LogDeleted(long rows, DateTime? cutoff, int batches, long dailyRows, DateOnly? dailyCutoff, long milliseconds, long longestHold);
 
     [LoggerMessage(41, LogLevel.Debug, "Usage retention: no usage rows before {Cutoff:O} nor daily rows before {DailyCutoff:O}")]
     private partial void LogNothing(DateTime? cutoff, DateOnly? dailyCutoff);
