@@ -19,6 +19,8 @@ public static class SpendEndpoints
     {
         var management = app.MapManagementGroup();
         management.MapGet("/spend/logs", List).WithSummary("Recorded LLM calls, newest first, one row per attempt; the filters combine with AND");
+        management.MapGet("/spend/logs/v2", ListPaged)
+            .WithSummary("The same rows in LiteLLM's paged shape {data, total, page, page_size, total_pages}: total is null (never counted); total_pages says whether a next page follows");
         return app;
     }
 
@@ -44,9 +46,64 @@ public static class SpendEndpoints
             // A full page may have more after it: the next page, for scripts that follow links.
             http.Response.Headers.Link = $"<{http.Request.PathBase}{http.Request.Path}{NextPage(http.Request.Query, records[^1].Id)}>; rel=\"next\"";
         }
-        return TypedResults.Ok(records.Select(r => new SpendLogJson(r.Id, r.CallId, r.ResponseId, r.Attempt, r.KeyHash, r.TeamId, r.UserId, r.Model, r.ModelId, r.Deployment,
-            r.Route, r.Status, r.PromptTokens, r.CompletionTokens, r.TotalTokens, r.TokensEstimated, r.Spend, r.LatencyMs, r.StartedAt,
-            new SpendLogMetadata(r.KeyHash, r.TeamId, r.UserId))).ToList());
+        return TypedResults.Ok(records.Select(Json).ToList());
+    }
+
+    /// <summary>
+    /// LiteLLM's <c>/spend/logs/v2</c> (what its UI and many scripts page with), without its <c>COUNT</c>: a page reads
+    /// <c>page_size + 1</c> rows after its offset, so <c>total_pages</c> is this page, or this page + 1 when a row
+    /// follows (scripts that loop while <c>page &lt; total_pages</c> read every page), and <c>total</c> is null.
+    /// </summary>
+    private static async Task<Ok<SpendLogsPageJson>> ListPaged(
+        HttpContext http, UsageLog usage, string? team_id,
+        [Description("The page from the newest, counting from 1; at most 10,000 rows deep (page × page_size). Deeper: /spend/logs with after.")] string? page,
+        [Description("Rows per page, 1 to 100 (default 50).")] string? page_size,
+        string? request_id,
+        [Description("The key that called: the raw sk-... key or its SHA-256 hex.")] string? api_key,
+        string? user_id, string? model,
+        [Description("UTC: YYYY-MM-DD, YYYY-MM-DD HH:MM:SS (LiteLLM's form) or ISO 8601.")] string? start_date,
+        [Description("UTC, inclusive: YYYY-MM-DD (the whole day), YYYY-MM-DD HH:MM:SS or ISO 8601.")] string? end_date,
+        [Description("Only startTime (the default) is served.")] string? sort_by,
+        [Description("Only desc (newest first, the default) is served.")] string? sort_order)
+    {
+        var caller = http.Caller();
+        var (pageNumber, size) = (Whole(page, "page", 1, int.MaxValue), Whole(page_size, "page_size", 50, Paging.MaxSize));
+        if (Given(sort_by) is { } by && by != "startTime")
+        {
+            throw ProxyError.BadRequest($"sort_by={by} is not supported: rows come newest first by startTime only.", "sort_by");
+        }
+        if (Given(sort_order) is { } order && order != "desc")
+        {
+            throw ProxyError.BadRequest($"sort_order={order} is not supported: rows come newest first (desc) only.", "sort_order");
+        }
+        var skip = (long)(pageNumber - 1) * size;
+        if (skip > SpendLogPaging.MaxSkipped)
+        {
+            throw ProxyError.BadRequest(
+                $"page={pageNumber} would skip more than {SpendLogPaging.MaxSkipped} rows, which the database reads and throws away: page deeper with /spend/logs?after=<the last row's id> (docs/api.md).", "page");
+        }
+        var (from, until) = SpendLogDates.Range(Given(start_date), Given(end_date));
+        var filter = new SpendLogFilter(Given(request_id), Given(api_key), Given(user_id), team_id, Given(model), from, until);
+        var records = await usage.ListAsync(caller, filter, new SpendLogPaging(size + 1, (int)skip), http.RequestAborted);
+        var more = records.Count > size;
+        return TypedResults.Ok(new SpendLogsPageJson(records.Take(size).Select(Json).ToList(), null, pageNumber, size, more ? pageNumber + 1 : pageNumber));
+    }
+
+    private static SpendLogJson Json(UsageRecord r) => new(r.Id, r.CallId, r.ResponseId, r.Attempt, r.KeyHash, r.TeamId, r.UserId, r.Model, r.ModelId, r.Deployment,
+        r.Route, r.Status, r.PromptTokens, r.CompletionTokens, r.TotalTokens, r.TokensEstimated, r.Spend, r.LatencyMs, r.StartedAt,
+        new SpendLogMetadata(r.KeyHash, r.TeamId, r.UserId));
+
+    private static int Whole(string? text, string param, int fallback, int max)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return fallback;
+        }
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < 1 || value > max)
+        {
+            throw ProxyError.BadRequest($"{param} must be a whole number from 1 to {max}, not '{text}'.", param);
+        }
+        return value;
     }
 
     /// <summary>
@@ -63,7 +120,7 @@ public static class SpendEndpoints
                 throw ProxyError.BadRequest(
                     $"page={pageNumber} would skip more than {SpendLogPaging.MaxSkipped} rows, which the database reads and throws away: page deeper with after=<the last row's id> (docs/api.md).", "page");
             }
-            return new SpendLogPaging(pageSize, pageNumber);
+            return new SpendLogPaging(pageSize, (pageNumber - 1) * pageSize);
         }
         if (!long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out var id) || id < 1)
         {

@@ -99,7 +99,7 @@ public sealed class UsageLog(PortalDb db)
     private static DateTime Utc(DateTime value) => value.Kind == DateTimeKind.Utc ? value : DateTime.SpecifyKind(value, DateTimeKind.Utc);
 
     public Task<IReadOnlyList<UsageRecord>> ListAsync(Caller caller, string? teamId, int page, int pageSize, CancellationToken ct = default) =>
-        ListAsync(caller, new SpendLogFilter(TeamId: teamId), new SpendLogPaging(pageSize, page), ct);
+        ListAsync(caller, new SpendLogFilter(TeamId: teamId), new SpendLogPaging(pageSize, (page - 1) * pageSize), ct);
 
     /// <summary>
     /// The rows every given filter matches (AND), within what the rule book lets the caller read: the team's rows for
@@ -155,8 +155,7 @@ public sealed class UsageLog(PortalDb db)
             }
             ordered = query.OrderByDescending(u => u.StartedAt).ThenByDescending(u => u.Id);
         }
-        var skip = (paging.Page - 1) * paging.Size;
-        return await (skip == 0 ? ordered : ordered.Skip(skip)).Take(paging.Size).ToListAsync(ct);
+        return await (paging.Skip == 0 ? ordered : ordered.Skip(paging.Skip)).Take(paging.Size).ToListAsync(ct);
     }
 }
 

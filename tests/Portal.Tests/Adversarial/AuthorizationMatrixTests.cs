@@ -153,6 +153,7 @@ public sealed class AuthorizationMatrixTests(MatrixWorld world) : IClassFixture<
 
             "GET /audit" => Get(TeamQuery("/audit")),
             "GET /spend/logs" => Get(TeamQuery("/spend/logs")),
+            "GET /spend/logs/v2" => Get(TeamQuery("/spend/logs/v2")),
 
             "POST /openai/deployments/{model}/chat/completions" =>
                 Post($"/openai/deployments/{world.PublicModel(target)}/chat/completions", new { messages = new[] { new { role = "user", content = "hi" } } }),

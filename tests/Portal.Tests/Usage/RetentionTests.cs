@@ -158,8 +158,8 @@ public sealed class RetentionTests
             return; // The bounds below are SQLite's, measured alone (test.sh's Category=Timing run); PostgreSQL's run is parallel.
         }
         Assert.True(callTimes.Max() < 500, $"slowest call {callTimes.Max():F0} ms during the deletion (median {callTimes.Order().ElementAt(calls / 2):F0} ms)");
-        // Each batch holds the gate briefly; one statement for all 200k rows held it 600 to 1,000 ms here.
-        Assert.True(run.LongestHold < TimeSpan.FromMilliseconds(300), $"a batch held the write gate {run.LongestHold.TotalMilliseconds:F0} ms");
+        // Each batch holds the gate briefly (at most 235 ms seen under this load); one statement for all 200k rows held it 600 to 1,000 ms.
+        Assert.True(run.LongestHold < TimeSpan.FromMilliseconds(400), $"a batch held the write gate {run.LongestHold.TotalMilliseconds:F0} ms");
         Assert.True(writeTimes.Max() < 1000, $"slowest key creation {writeTimes.Max():F0} ms during the deletion (median {writeTimes.Order().ElementAt(writeTimes.Count / 2):F0} ms)");
         Assert.True(calls >= 20 && writeTimes.Count >= 5, $"only {calls} calls and {writeTimes.Count} key creations ran during the {run.Took.TotalMilliseconds:F0} ms deletion");
     }

@@ -148,6 +148,40 @@ public sealed class SpendLogsPagingTests : IAsyncLifetime
         Assert.Contains("after", await response.ReadErrorAsync(HttpStatusCode.BadRequest));
     }
 
+    /// <summary>
+    /// LiteLLM's <c>/spend/logs/v2</c>, as its scripts page it (<c>page</c>, <c>page_size</c>, dates as
+    /// <c>YYYY-MM-DD HH:MM:SS</c>, looping while <c>page &lt; total_pages</c>): every row once, and nothing counted.
+    /// </summary>
+    [Fact]
+    public async Task V2_PagedAsLiteLLMScriptsDo_ReadsEveryRowOnce_WithoutACount()
+    {
+        var expected = await ExpectedAsync(u => u.TeamId == _team, byTime: true);
+        var client = _gateway.Client();
+        var seen = new List<long>();
+        _queries.All.Clear();
+        for (var page = 1; ; page++)
+        {
+            var body = await (await client.GetAsync($"/spend/logs/v2?team_id={_team}&page={page}&page_size=100&start_date=2026-11-01 00:00:00&end_date=2026-11-01 23:59:59&sort_by=startTime&sort_order=desc"))
+                .ReadJsonAsync(HttpStatusCode.OK);
+            Assert.Null(body["total"]);
+            Assert.Equal(page, body["page"]!.GetValue<int>());
+            Assert.Equal(100, body["page_size"]!.GetValue<int>());
+            seen.AddRange(body["data"]!.AsArray().Select(r => r!["id"]!.GetValue<long>()));
+            if (page >= body["total_pages"]!.GetValue<int>())
+            {
+                break;
+            }
+        }
+        Assert.Equal(expected, seen);
+        Assert.DoesNotContain(_queries.All, q => q.Sql.Contains("COUNT", StringComparison.OrdinalIgnoreCase));
+
+        foreach (var (query, param) in new[] { ("sort_order=asc", "sort_order"), ("sort_by=spend", "sort_by"), ("page=102&page_size=100", "page"), ("page_size=0", "page_size") })
+        {
+            var refused = await client.GetAsync($"/spend/logs/v2?team_id={_team}&{query}");
+            Assert.Contains(param, await refused.ReadErrorAsync(HttpStatusCode.BadRequest));
+        }
+    }
+
     /// <summary>A page deep in the log runs the same statement as the first: the cursor's slice of an index, no count, no OFFSET, no sort.</summary>
     [Fact]
     public async Task ADeepCursorPage_ReadsAnIndexRange_WithoutCountOffsetOrSort()
