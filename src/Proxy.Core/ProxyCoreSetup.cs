@@ -58,9 +58,12 @@ public static class ProxyCoreSetup
         services.AddSingleton<Alerts.AlertSender>();
         services.AddHostedService(sp => sp.GetRequiredService<Alerts.AlertSender>());
         services.AddOptions<UsageOptions>().BindConfiguration(UsageOptions.Section)
-            .Validate(o => o.Problem() is null, "Proxy:Usage is not valid: Proxy:Usage:WriteInterval must be between 00:00:00.01 and 00:01:00.").ValidateOnStart();
+            .Validate(o => o.Problem() is null, "Proxy:Usage is not valid: Proxy:Usage:WriteInterval must be between 00:00:00.01 and 00:01:00, "
+                + "Proxy:Usage:RetentionDays and DailyRetentionDays whole numbers of days from 0 (keep forever) to 36500.").ValidateOnStart();
         services.AddSingleton<UsageWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<UsageWriter>());
+        services.AddSingleton<UsageRetention>();
+        services.AddHostedService(sp => sp.GetRequiredService<UsageRetention>());
         services.AddScoped<UsageLog>();
         services.AddScoped<Reports.DailyActivity>();
         services.AddScoped<Users.UserService>();

@@ -87,14 +87,17 @@ public sealed class UsageLog(PortalDb db)
     private static DateTime Utc(DateTime value) => value.Kind == DateTimeKind.Utc ? value : DateTime.SpecifyKind(value, DateTimeKind.Utc);
 
     public Task<IReadOnlyList<UsageRecord>> ListAsync(Caller caller, string? teamId, int page, int pageSize, CancellationToken ct = default) =>
-        ListAsync(caller, new SpendLogFilter(TeamId: teamId), page, pageSize, ct);
+        ListAsync(caller, new SpendLogFilter(TeamId: teamId), new SpendLogPaging(pageSize, (page - 1) * pageSize), ct);
 
     /// <summary>
     /// The rows every given filter matches (AND), within what the rule book lets the caller read: the team's rows for
     /// its admins, every row for the proxy admin. A filter never widens that: another team's request id is no row.
-    /// Nothing counts the matching rows: a page reads its own rows only.
+    /// Newest first: a team's rows by start time through the <c>(TeamId, StartedAt)</c> index (the id settling rows of
+    /// one instant), all teams' rows (the proxy admin without <c>team_id</c>) by id through the primary key, which grows
+    /// with the time a row was written. Nothing counts the matching rows, and a page after a cursor starts at the cursor
+    /// in the index instead of reading and skipping the rows before it as OFFSET does.
     /// </summary>
-    public async Task<IReadOnlyList<UsageRecord>> ListAsync(Caller caller, SpendLogFilter filter, int page, int pageSize, CancellationToken ct = default)
+    public async Task<IReadOnlyList<UsageRecord>> ListAsync(Caller caller, SpendLogFilter filter, SpendLogPaging paging, CancellationToken ct = default)
     {
         Rules.DemandTeamRecords(caller, filter.TeamId, "spend logs");
         var query = db.Usage.AsNoTracking().Where(TeamRecords.Of<UsageRecord>(caller, u => u.TeamId));
@@ -116,7 +119,31 @@ public sealed class UsageLog(PortalDb db)
             query = query.Where(u => u.UserId == userId);
         }
         query = ByModelAndTime(query, filter.Model, filter.From, filter.Until);
-        return await query.OrderByDescending(u => u.StartedAt).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
+
+        IOrderedQueryable<UsageRecord> ordered;
+        if (filter.TeamId is null)
+        {
+            if (paging.After is { } after)
+            {
+                query = query.Where(u => u.Id < after);
+            }
+            ordered = query.OrderByDescending(u => u.Id);
+        }
+        else
+        {
+            if (paging.After is { } after)
+            {
+                // The cursor row's own start time, by primary key and within the same filters: the page goes on from
+                // it in the team's index. A row the caller cannot see, or one retention deleted, is no cursor.
+                var at = await query.Where(u => u.Id == after).Select(u => (DateTime?)u.StartedAt).FirstOrDefaultAsync(ct)
+                    ?? throw ProxyError.BadRequest(
+                        $"after={after} is no row of this log (it may have been deleted by retention): start again without after.", "after");
+                at = Utc(at);
+                query = query.Where(u => u.StartedAt <= at && (u.StartedAt < at || u.Id < after));
+            }
+            ordered = query.OrderByDescending(u => u.StartedAt).ThenByDescending(u => u.Id);
+        }
+        return await (paging.Skip == 0 ? ordered : ordered.Skip(paging.Skip)).Take(paging.Size).ToListAsync(ct);
     }
 }
 
