@@ -166,8 +166,7 @@ public sealed class RetentionTests
 
     /// <summary>
     /// Daily sums outlive the raw rows: raw retention never touches them, and <c>DailyRetentionDays</c> deletes only
-    /// days before its own cutoff. Until the aggregates branch's <c>daily_usage</c> table is merged this creates a
-    /// stand-in with the day column only; after the merge the lead seeds it through the writer instead.
+    /// days before its own cutoff.
     /// </summary>
     [Fact]
     public async Task DailySums_AreKeptByRawRetention_AndDeletedOnlyPastTheirOwnSetting()
@@ -178,11 +177,14 @@ public sealed class RetentionTests
         await using (var scope = gateway.Services.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<PortalDb>();
-            await db.Database.ExecuteSqlRawAsync("""CREATE TABLE IF NOT EXISTS daily_usage ("Day" date NOT NULL)""");
             for (var day = 0; day < 400; day++)
             {
-                await db.Database.ExecuteSqlAsync($"""INSERT INTO daily_usage ("Day") VALUES ({DateOnly.FromDateTime(Now).AddDays(-day)})""");
+                db.DailyUsage.Add(new Proxy.Core.Reports.DailyUsage
+                {
+                    Day = DateOnly.FromDateTime(Now).AddDays(-day), TeamId = team, KeyHash = "key", Model = "m", Provider = "openai", ApiRequests = 1,
+                });
             }
+            await db.SaveChangesAsync();
         }
         await SeededUsage.InsertAsync(gateway, team, 10, Now.AddDays(-100), TimeSpan.FromDays(1), "old");
 
