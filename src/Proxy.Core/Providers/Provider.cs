@@ -49,6 +49,7 @@ public sealed class Provider
     public const string Azure = "azure";
     public const string Anthropic = "anthropic";
     public const string Ollama = "ollama";
+    public const string Bedrock = "bedrock";
     public const string AzureDefaultApiVersion = "2024-10-21";
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(600);
 
@@ -58,6 +59,8 @@ public sealed class Provider
         new(OpenAI, "OpenAI", OpenAIApi.Instance, new Uri("https://api.openai.com/v1"), "https://api.openai.com/v1"),
         new(Azure, "Azure OpenAI", AzureApi.Instance, null, "https://YOUR-RESOURCE.openai.azure.com"),
         new(Anthropic, "Anthropic (Claude)", global::Proxy.Core.Providers.Anthropic.AnthropicApi.Instance, new Uri("https://api.anthropic.com"), "https://api.anthropic.com"),
+        new(Bedrock, "Amazon Bedrock", global::Proxy.Core.Providers.Bedrock.BedrockApi.Instance, null, "https://bedrock-runtime.us-east-1.amazonaws.com",
+            Models.CloudParams.Aws, [Models.CloudParams.AwsRegionName]),
         new("groq", "Groq", OpenAIApi.Compatible, new Uri("https://api.groq.com/openai/v1"), "https://api.groq.com/openai/v1"),
         new("mistral", "Mistral", OpenAIApi.Compatible, new Uri("https://api.mistral.ai/v1"), "https://api.mistral.ai/v1"),
         new("deepseek", "DeepSeek", OpenAIApi.Compatible, new Uri("https://api.deepseek.com/v1"), "https://api.deepseek.com/v1"),
