@@ -21,7 +21,8 @@ namespace Portal.Tests.Infrastructure;
 /// frames written with AWSSDK.Core's encoder (<see cref="EventStreamMessage.ToByteArray"/>). Scenarios:
 /// <c>bedrock</c> (also a toolUse when tools are offered, and the answer to a toolResult), <c>bedrockthrottle</c> (429
 /// ThrottlingException), <c>bedrock500</c> (500 InternalServerException), <c>bedrocksession</c> (requires
-/// <see cref="SessionToken"/>, signed), <c>bedrockcache</c> (usage with prompt-cache tokens).
+/// <see cref="SessionToken"/>, signed), <c>bedrockcache</c> (usage with prompt-cache tokens). A Bedrock API key
+/// (<see cref="ApiKey"/>) as a Bearer token is taken instead of a signature, as Bedrock does.
 /// </summary>
 public static class BedrockStandIn
 {
@@ -29,6 +30,9 @@ public static class BedrockStandIn
     public const string SecretAccessKey = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
     public const string SessionToken = "FwoGZXIvYXdzEXAMPLE-session-token-0001";
     public const string Region = "us-east-1";
+
+    /// <summary>A Bedrock API key, which Bedrock takes as a Bearer token instead of a signature.</summary>
+    public const string ApiKey = "ABSKQmVkcm9ja0FQSUtleS1TdGFuZEluLTAwMDE=";
 
     public const int InputTokens = 21;
     public const int OutputTokens = 9;
@@ -154,6 +158,10 @@ public static class BedrockStandIn
     private static (string Type, string Message)? SignatureProblem(HttpContext http, string scenario, byte[] body)
     {
         var authorization = http.Request.Headers.Authorization.ToString();
+        if (authorization.StartsWith("Bearer ", StringComparison.Ordinal))
+        {
+            return authorization["Bearer ".Length..] == ApiKey ? null : ("UnrecognizedClientException", "Invalid API Key format: Must start with pre-defined prefix.");
+        }
         const string prefix = "AWS4-HMAC-SHA256 ";
         if (!authorization.StartsWith(prefix, StringComparison.Ordinal))
         {

@@ -74,6 +74,30 @@ public sealed class BedrockTests(LlmFixture fixture) : IClassFixture<LlmFixture>
     }
 
     [Fact]
+    public async Task BedrockApiKey_InsteadOfAwsKeys_IsSentAsABearerToken()
+    {
+        var team = await Gateway.CreateTeamAsync();
+        var key = await Gateway.GenerateKeyAsync(team);
+        (await Gateway.Client(key).PostAsJsonAsync("/model/new", new JsonObject
+        {
+            ["model_name"] = "bedrock-haiku",
+            ["litellm_params"] = new JsonObject
+            {
+                ["model"] = $"bedrock/{HaikuId}", ["api_key"] = BedrockStandIn.ApiKey, ["aws_region_name"] = BedrockStandIn.Region,
+                ["api_base"] = Upstream.ApiBase("bedrock", out var upstream),
+            },
+            ["model_info"] = new JsonObject { ["team_id"] = team },
+        })).EnsureSuccessStatusCode();
+
+        var completion = (await Sdk(key).GetChatClient("bedrock-haiku").CompleteChatAsync([new UserChatMessage("hi")])).Value;
+
+        Assert.Equal("Sunny in Boston.", completion.Content[0].Text);
+        var received = Assert.Single(Upstream.ReceivedBy(upstream));
+        Assert.Equal($"Bearer {BedrockStandIn.ApiKey}", received.Header("authorization"));
+        Assert.Null(received.Header("x-amz-date"));
+    }
+
+    [Fact]
     public async Task WrongSecret_IsRefusedByTheSignatureCheck_AsAws403InTheOpenAIEnvelope()
     {
         var (_, key, upstream, _) = await BedrockAsync(secret: "not-the-secret-wJalrXUtnFEMI/K7MDENG");
