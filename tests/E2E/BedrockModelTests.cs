@@ -47,6 +47,8 @@ public sealed class BedrockModelTests(BrowserFixture browser) : IClassFixture<Br
         await portal.ModelGroup("claude-haiku").WaitForAsync();
         await portal.DeploymentRows("claude-haiku").Locator("[data-testid=deployment-health]", new() { HasText = "healthy" }).WaitForAsync();
         Assert.Contains(_upstream.ReceivedBy(upstream), r => r.Path.EndsWith("/converse", StringComparison.Ordinal));
+        // The Key column names the AWS key by its last characters, as it does an API key.
+        await portal.DeploymentRows("claude-haiku").GetByText("****" + BedrockStandIn.AccessKeyId[^4..]).WaitForAsync();
         Assert.Equal(0, await page.GetByText(BedrockStandIn.SecretAccessKey[..^4]).CountAsync());
     }
 }

@@ -70,6 +70,10 @@ public static class CloudParams
         d.CloudSecretsHint is null ? new Dictionary<string, string>()
             : JsonSerializer.Deserialize<Dictionary<string, string>>(d.CloudSecretsHint) ?? [];
 
+    /// <summary>What tells a cloud deployment's credentials apart, masked: its AWS access key id or its service account; null: none.</summary>
+    public static string? MaskedIdentity(ModelDeployment d) =>
+        d.CloudSecretsHint is null ? null : Masked(d) is var masked && masked.TryGetValue(AwsAccessKeyId, out var key) ? key : masked.GetValueOrDefault(VertexCredentials);
+
     /// <summary>A non-secret cloud param's stored value.</summary>
     public static string? Stored(ModelDeployment d, string name) => name switch
     {

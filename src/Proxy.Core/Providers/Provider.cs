@@ -42,6 +42,9 @@ public sealed class Provider
     /// <summary>Its endpoint follows from the deployment's cloud params (a region, a location): no api_base is needed.</summary>
     public bool IsRegional => CloudFields.Count > 0;
 
+    /// <summary>A regional provider's endpoint for the deployment's region or location; null when it has none.</summary>
+    public Uri? RegionalBase(DeploymentCredentials credentials) => Api.RegionalBase(credentials);
+
     /// <summary>It can list its models for the portal's form to pick from.</summary>
     public bool ListsModels => Api.ModelsUri(DefaultBase ?? new Uri(ExampleBase)) is not null;
 

@@ -73,6 +73,7 @@ public sealed class BedrockModelDialogTests : PortalUiContext
 
         var changed = Assert.IsType<ModelDeployment>((await editDialog.Result.WaitAsync(TimeSpan.FromSeconds(5)))!.Data);
         Assert.Equal("us-west-2", changed.AwsRegionName);
+        Assert.Equal("https://bedrock-runtime.us-west-2.amazonaws.com", DeploymentName.ApiBase(changed));
         Assert.Equal(Secret, await StoredSecretAsync(saved.ModelId));
     }
 
