@@ -88,11 +88,13 @@ public static class ProxyCoreSetup
         var db = scope.ServiceProvider.GetRequiredService<PortalDb>();
         await Database.MigrateAsync(db, ct);
         var secrets = scope.ServiceProvider.GetRequiredService<SecretBox>();
-        var sealedKeys = await db.Deployments.Where(d => d.ApiKeyCipher != null).ToListAsync(ct);
-        var stale = sealedKeys.Where(d => secrets.NeedsResealing(d.ApiKeyCipher!)).ToList();
+        var sealedKeys = await db.Deployments.Where(d => d.ApiKeyCipher != null || d.CloudSecretsCipher != null).ToListAsync(ct);
+        var stale = sealedKeys.Where(d => (d.ApiKeyCipher is { } key && secrets.NeedsResealing(key))
+            || (d.CloudSecretsCipher is { } cloud && secrets.NeedsResealing(cloud))).ToList();
         foreach (var d in stale)
         {
-            d.ApiKeyCipher = secrets.Seal(secrets.Open(d.ApiKeyCipher!));
+            d.ApiKeyCipher = d.ApiKeyCipher is null ? null : secrets.Seal(secrets.Open(d.ApiKeyCipher));
+            d.CloudSecretsCipher = d.CloudSecretsCipher is null ? null : secrets.Seal(secrets.Open(d.CloudSecretsCipher));
         }
         if (stale.Count > 0)
         {

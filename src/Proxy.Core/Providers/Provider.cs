@@ -6,13 +6,16 @@ namespace Proxy.Core.Providers;
 /// </summary>
 public sealed class Provider
 {
-    private Provider(string name, string displayName, IProviderApi api, Uri? defaultBase, string exampleBase)
+    private Provider(string name, string displayName, IProviderApi api, Uri? defaultBase, string exampleBase,
+        IReadOnlyList<string>? cloudFields = null, IReadOnlyList<string>? requiredCloudFields = null)
     {
         Name = name;
         DisplayName = displayName;
         Api = api;
         DefaultBase = defaultBase;
         ExampleBase = exampleBase;
+        CloudFields = cloudFields ?? [];
+        RequiredCloudFields = requiredCloudFields ?? [];
     }
 
     /// <summary>As <c>custom_llm_provider</c> or the prefix of <c>litellm_params.model</c> names it.</summary>
@@ -29,6 +32,15 @@ public sealed class Provider
 
     /// <summary>For the 400 that asks for an api_base, and for the portal's form.</summary>
     public string ExampleBase { get; }
+
+    /// <summary>The cloud <c>litellm_params</c> it takes (<see cref="Models.CloudParams"/>); any other is refused with a 400 naming it.</summary>
+    public IReadOnlyList<string> CloudFields { get; }
+
+    /// <summary>Those of <see cref="CloudFields"/> a deployment must have.</summary>
+    public IReadOnlyList<string> RequiredCloudFields { get; }
+
+    /// <summary>Its endpoint follows from the deployment's cloud params (a region, a location): no api_base is needed.</summary>
+    public bool IsRegional => CloudFields.Count > 0;
 
     /// <summary>It can list its models for the portal's form to pick from.</summary>
     public bool ListsModels => Api.ModelsUri(DefaultBase ?? new Uri(ExampleBase)) is not null;
@@ -81,10 +93,10 @@ public sealed class Provider
         upstreamModel.StartsWith(provider + "/", StringComparison.OrdinalIgnoreCase) ? upstreamModel[(provider.Length + 1)..] : upstreamModel;
 
     /// <summary>Where the deployment's calls go: its api_base, or its provider's. Ollama serves the OpenAI routes under <c>/v1</c>.</summary>
-    public Uri BaseFor(string? apiBase)
+    public Uri BaseFor(string? apiBase, DeploymentCredentials? credentials = null)
     {
         var root = apiBase is not null ? new Uri(apiBase)
-            : DefaultBase ?? throw new InvalidOperationException($"A {Name} deployment has no api_base; registration requires one.");
+            : (credentials is null ? null : Api.RegionalBase(credentials)) ?? DefaultBase ?? throw new InvalidOperationException($"A {Name} deployment has no api_base; registration requires one.");
         return Name == Ollama && !root.AbsolutePath.TrimEnd('/').EndsWith("/v1", StringComparison.Ordinal) ? new Uri(root.AbsoluteUri.TrimEnd('/') + "/v1") : root;
     }
 }
