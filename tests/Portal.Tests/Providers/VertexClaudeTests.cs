@@ -107,7 +107,8 @@ public sealed class VertexClaudeTests(VertexFixture fixture) : IClassFixture<Ver
         Assert.Equal("It is 22 degrees in Boston.", second.Content[0].Text);
         var sent = Vertex.ReceivedBy(setup.UpstreamId);
         Assert.Equal("get_weather", sent[0].Json["tools"]![0]!["name"]!.GetValue<string>());
-        var result = sent[1].Json["messages"]![^1]!["content"]![0]!;
+        var messages = sent[1].Json["messages"]!.AsArray();
+        var result = messages[^1]!["content"]![0]!;
         Assert.Equal("tool_result", result["type"]!.GetValue<string>());
         Assert.Equal(call.Id, result["tool_use_id"]!.GetValue<string>());
     }
@@ -131,7 +132,9 @@ public sealed class VertexClaudeTests(VertexFixture fixture) : IClassFixture<Ver
         Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
         Assert.StartsWith("text/event-stream", answer.Content.Headers.ContentType!.ToString());
         Assert.Contains("event: message_stop", text);
-        Assert.Contains("Hello from the team", text);
+        var said = string.Concat(text.Split('\n').Where(l => l.StartsWith("data: ", StringComparison.Ordinal))
+            .Select(l => JsonNode.Parse(l[6..])!["delta"]?["text"]?.GetValue<string>()));
+        Assert.Equal(AnthropicStandIn.CodingToolAnswer, said);
         var received = Assert.Single(Vertex.ReceivedBy(setup.UpstreamId));
         Assert.EndsWith(":streamRawPredict", received.Path);
         var expected = JsonNode.Parse(Body)!.AsObject();
@@ -162,7 +165,7 @@ public sealed class VertexClaudeTests(VertexFixture fixture) : IClassFixture<Ver
     [Fact]
     public async Task ARateLimitedDeployment_IsRetriedOnAnother()
     {
-        var setup = await fixture.TeamWithModelAsync(scenario: "vertex429", name: "vretry");
+        var setup = await fixture.TeamWithModelAsync(scenario: "vertex429", name: "vretry", order: 1);
         var other = await fixture.AddDeploymentAsync(setup, "vertex", name: "vretry", order: 2);
 
         var completion = (await Sdk(setup.Key).GetChatClient("vretry").CompleteChatAsync([new UserChatMessage("hi")])).Value;

@@ -23,12 +23,17 @@ public sealed class VertexFixture : IAsyncLifetime
     public VertexStandIn Vertex { get; }
 
     /// <summary>A team, its key, and a team model on Vertex AI (a new service account of <see cref="Project"/>).</summary>
-    public async Task<VertexSetup> TeamWithModelAsync(string model = Claude, string scenario = "vertex", string name = "vmodel")
+    public async Task<VertexSetup> TeamWithModelAsync(string model = Claude, string scenario = "vertex", string name = "vmodel", int? order = null)
     {
         var team = await Gateway.CreateTeamAsync();
         var key = await Gateway.GenerateKeyAsync(team);
         var (keyFile, email) = Google.NewAccount(Project);
-        var response = await Gateway.Client(key).PostAsJsonAsync("/model/new", Registration(team, name, model, keyFile, Vertex.ApiBase(scenario, out var upstream)));
+        var body = Registration(team, name, model, keyFile, Vertex.ApiBase(scenario, out var upstream));
+        if (order is { } o)
+        {
+            body["litellm_params"]!["order"] = o;
+        }
+        var response = await Gateway.Client(key).PostAsJsonAsync("/model/new", body);
         var created = await response.ReadJsonAsync(HttpStatusCode.OK);
         return new VertexSetup(team, key, upstream, created["model_id"]!.GetValue<string>(), keyFile, email);
     }

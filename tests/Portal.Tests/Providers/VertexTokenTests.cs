@@ -36,8 +36,8 @@ public sealed class VertexTokenTests : IAsyncLifetime
     {
         var (keyFile, email) = _google.NewAccount();
 
-        var first = await _tokens.AccessTokenAsync("vertex-1", keyFile, default);
-        var second = await _tokens.AccessTokenAsync("vertex-1", keyFile, default);
+        var first = await _tokens.AccessTokenAsync(keyFile, default);
+        var second = await _tokens.AccessTokenAsync(keyFile, default);
 
         Assert.Equal(email, _google.AccountOf(first));
         Assert.Equal(first, second);
@@ -48,15 +48,15 @@ public sealed class VertexTokenTests : IAsyncLifetime
     public async Task AToken_IsRefreshedShortlyBeforeItExpires_NotAfter()
     {
         var (keyFile, _) = _google.NewAccount();
-        var first = await _tokens.AccessTokenAsync("vertex-1", keyFile, default);
+        var first = await _tokens.AccessTokenAsync(keyFile, default);
 
         _clock.Advance(TimeSpan.FromMinutes(50));
-        Assert.Equal(first, await _tokens.AccessTokenAsync("vertex-1", keyFile, default));
+        Assert.Equal(first, await _tokens.AccessTokenAsync(keyFile, default));
         Assert.Equal(1, _google.Exchanges);
 
         // Google's library refreshes in the last minutes of a token's hour; from 4 minutes before expiry it no longer uses it.
         _clock.Advance(TimeSpan.FromMinutes(6.5));
-        var refreshed = await EventuallyAsync(async () => await _tokens.AccessTokenAsync("vertex-1", keyFile, default), t => t != first);
+        var refreshed = await EventuallyAsync(async () => await _tokens.AccessTokenAsync(keyFile, default), t => t != first);
 
         Assert.NotEqual(first, refreshed);
         Assert.Equal(2, _google.Exchanges);
@@ -69,25 +69,25 @@ public sealed class VertexTokenTests : IAsyncLifetime
         var (keyFile, _) = _google.NewAccount();
         _google.Delay = TimeSpan.FromMilliseconds(300);
 
-        var tokens = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(async () => await _tokens.AccessTokenAsync("vertex-1", keyFile, default))));
+        var tokens = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(async () => await _tokens.AccessTokenAsync(keyFile, default))));
 
         Assert.Single(tokens.Distinct());
         Assert.Equal(1, _google.Exchanges);
     }
 
     [Fact]
-    public async Task AKeyTheEndpointDoesNotKnow_IsRefused_NamingTheDeploymentAndNotTheKey()
+    public async Task AKeyTheEndpointDoesNotKnow_IsRefused_NamingTheAccountAndNotTheKey()
     {
-        var (keyFile, _) = _google.NewAccount();
+        var (keyFile, email) = _google.NewAccount();
         using var other = RSA.Create(2048);
         var forged = JsonNode.Parse(keyFile)!.AsObject();
         var otherKey = other.ExportPkcs8PrivateKeyPem();
         forged["private_key"] = otherKey;
 
-        var failure = await Assert.ThrowsAsync<AccessTokenFailure>(() => _tokens.AccessTokenAsync("vertex-team-a", forged.ToJsonString(), default).AsTask());
+        var failure = await Assert.ThrowsAsync<AccessTokenFailure>(() => _tokens.AccessTokenAsync(forged.ToJsonString(), default).AsTask());
 
         Assert.True(failure.Refused);
-        Assert.Contains("vertex-team-a", failure.Message);
+        Assert.Contains(email, failure.Message);
         Assert.Contains("invalid_grant", failure.Message);
         Assert.Contains("Invalid JWT Signature", failure.Message);
         Assert.DoesNotContain("PRIVATE KEY", failure.Message);
@@ -102,7 +102,7 @@ public sealed class VertexTokenTests : IAsyncLifetime
         var metadata = JsonNode.Parse(keyFile)!.AsObject();
         metadata["token_uri"] = "http://169.254.169.254/computeMetadata/v1/token";
 
-        var failure = await Assert.ThrowsAsync<AccessTokenFailure>(() => _tokens.AccessTokenAsync("vertex-1", metadata.ToJsonString(), default).AsTask());
+        var failure = await Assert.ThrowsAsync<AccessTokenFailure>(() => _tokens.AccessTokenAsync(metadata.ToJsonString(), default).AsTask());
 
         Assert.False(failure.Refused);
         Assert.Contains("denied by Proxy:Upstreams:DeniedNetworks", failure.Message);

@@ -10,7 +10,7 @@ internal static class VertexBearer
             // Registration requires the key file; a deployment whose sealed file could not be opened goes out without one and Google refuses it.
             return;
         }
-        var token = await tokens.AccessTokenAsync(credentials.VertexProject ?? "", keyFile, ct);
+        var token = await tokens.AccessTokenAsync(keyFile, ct);
         request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
     }
 }

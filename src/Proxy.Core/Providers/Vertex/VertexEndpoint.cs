@@ -18,7 +18,7 @@ internal static class VertexEndpoint
     /// <summary>A model's operation, e.g. <c>:rawPredict</c> of a publisher's (<c>anthropic</c>, <c>google</c>) model.</summary>
     public static Uri Operation(Uri apiBase, DeploymentCredentials credentials, string publisher, string model, string verb) =>
         new($"{apiBase.AbsoluteUri.TrimEnd('/')}/v1/projects/{Uri.EscapeDataString(credentials.VertexProject ?? "")}"
-            + $"/locations/{Uri.EscapeDataString(credentials.VertexLocation ?? "")}/publishers/{publisher}/models/{Uri.EscapeDataString(model)}:{verb}");
+            + $"/locations/{Uri.EscapeDataString(credentials.VertexLocation ?? "")}/publishers/{publisher}/models/{Uri.EscapeDataString(model).Replace("%40", "@", StringComparison.Ordinal)}:{verb}");
 
     /// <summary>The same URL with another verb (<c>:rawPredict</c> → <c>:streamRawPredict</c>).</summary>
     public static Uri WithVerb(Uri operation, string verb, string streamVerb)

@@ -21,10 +21,10 @@ public sealed class VertexTokens(UpstreamPolicy policy, TimeProvider time)
     private readonly TokenEndpointClients _clients = new(policy);
 
     /// <summary>
-    /// The account's access token; an <see cref="AccessTokenFailure"/> naming <paramref name="deployment"/> when the
-    /// exchange fails.
+    /// The account's access token; an <see cref="AccessTokenFailure"/> naming the account (never its key) when the
+    /// exchange fails. The failure carries no inner exception: the forwarder reports a failure's innermost message.
     /// </summary>
-    public async ValueTask<string> AccessTokenAsync(string deployment, string keyFile, CancellationToken ct)
+    public async ValueTask<string> AccessTokenAsync(string keyFile, CancellationToken ct)
     {
         var account = _accounts.GetOrAdd(keyFile, Create, (_clock, _clients));
         try
@@ -34,16 +34,16 @@ public sealed class VertexTokens(UpstreamPolicy policy, TimeProvider time)
         catch (TokenResponseException e)
         {
             // Google's own words (error, error_description) name neither the key nor the assertion.
-            var said = e.Error?.ErrorDescription is { Length: > 0 } description ? $"{e.Error.Error}: {description}" : e.Error?.Error ?? "no reason given";
+            var said = e.Error?.ErrorDescription is { Length: > 0 } description ? $"{e.Error.Error}: {description.TrimEnd('.')}" : e.Error?.Error ?? "no reason given";
             throw new AccessTokenFailure(
-                $"Vertex AI deployment {deployment}: the service account's token endpoint refused it ({(int?)e.StatusCode} {said}). Check litellm_params.vertex_credentials.",
-                refused: true, e);
+                $"Vertex AI: the token endpoint refused service account {account.Id} ({(int?)e.StatusCode} {said}); check litellm_params.vertex_credentials",
+                refused: true);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
         {
             throw new AccessTokenFailure(
-                $"Vertex AI deployment {deployment}: the service account's token endpoint could not be reached ({Innermost(e).Message.TrimEnd('.')}).",
-                refused: false, e);
+                $"Vertex AI: the token endpoint of service account {account.Id} could not be reached ({Innermost(e).Message.TrimEnd('.')})",
+                refused: false);
         }
     }
 
