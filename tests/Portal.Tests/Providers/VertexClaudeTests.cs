@@ -44,6 +44,9 @@ public sealed class VertexClaudeTests(VertexFixture fixture) : IClassFixture<Ver
         Assert.Equal("You are a weather assistant.", body["system"]!.GetValue<string>());
         Assert.Null(received.Header("x-api-key"));
         Assert.Null(received.Header("anthropic-version"));
+        var log = Assert.Single(await Spend.Spend.LogsAsync(Gateway, setup.TeamId, expected: 1));
+        // The price table's vertex_ai/claude-sonnet-4-5@20250929 row.
+        Assert.Equal(21 * 3e-06 + 9 * 1.5e-05, log["spend"]!.GetValue<double>(), 12);
     }
 
     [Fact]
