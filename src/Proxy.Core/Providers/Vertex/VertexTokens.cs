@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Google.Apis.Auth.OAuth2;
 using Google.Apis.Auth.OAuth2.Responses;
 using Google.Apis.Http;
@@ -17,6 +18,9 @@ public sealed class VertexTokens(UpstreamPolicy policy, TimeProvider time)
     public const string Scope = "https://www.googleapis.com/auth/cloud-platform";
 
     private readonly ConcurrentDictionary<string, ServiceAccountCredential> _accounts = new(StringComparer.Ordinal);
+
+    // The route snapshot holds one key-file string per deployment: found by reference, a call hashes no key file.
+    private readonly ConditionalWeakTable<string, ServiceAccountCredential> _byInstance = new();
     private readonly TokenClock _clock = new(time);
     private readonly TokenEndpointClients _clients = new(policy);
 
@@ -26,7 +30,11 @@ public sealed class VertexTokens(UpstreamPolicy policy, TimeProvider time)
     /// </summary>
     public async ValueTask<string> AccessTokenAsync(string keyFile, CancellationToken ct)
     {
-        var account = _accounts.GetOrAdd(keyFile, Create, (_clock, _clients));
+        if (!_byInstance.TryGetValue(keyFile, out var account))
+        {
+            account = _accounts.GetOrAdd(keyFile, Create, (_clock, _clients));
+            _byInstance.AddOrUpdate(keyFile, account);
+        }
         try
         {
             return await account.GetAccessTokenForRequestAsync(cancellationToken: ct);
