@@ -5,7 +5,10 @@ using System.Text;
 using System.Text.Json.Nodes;
 using OpenAI;
 using OpenAI.Chat;
+using Microsoft.Extensions.DependencyInjection;
 using Portal.Tests.Infrastructure;
+using Proxy.Core.Access;
+using Proxy.Core.Forwarding;
 
 namespace Portal.Tests.Providers;
 
@@ -109,6 +112,20 @@ public sealed class VertexGeminiTests(VertexFixture fixture) : IClassFixture<Ver
         Assert.Equal("message", answer["type"]!.GetValue<string>());
         Assert.Equal("Sunny in Boston.", answer["content"]![0]!["text"]!.GetValue<string>());
         Assert.EndsWith(":generateContent", Assert.Single(Vertex.ReceivedBy(setup.UpstreamId)).Path);
+    }
+
+    [Fact]
+    public async Task TestConnection_CallsGeminiWithAToken()
+    {
+        var setup = await fixture.TeamWithModelAsync(VertexFixture.Gemini, name: "vgemini-test");
+        await using var scope = Gateway.Services.CreateAsyncScope();
+
+        var test = await scope.ServiceProvider.GetRequiredService<ConnectionProbe>().TestAsync(Caller.MasterKey, setup.ModelId);
+
+        Assert.True(test.Succeeded, test.Message);
+        var received = Assert.Single(Vertex.ReceivedBy(setup.UpstreamId));
+        Assert.EndsWith(":generateContent", received.Path);
+        Assert.Equal(1, received.Json["generationConfig"]!["maxOutputTokens"]!.GetValue<int>());
     }
 
     [Fact]
