@@ -10,6 +10,8 @@ using System.Text;
 //   anything else                               -> a static OpenAI chat.completion with usage (Content-Length set).
 //   a path ending in /v1/messages               -> the same answers in Anthropic's Messages shapes (a JSON message, or the
 //                                                  SSE event sequence with the same gaps), for the translation's cost.
+//   a path ending in /converse                  -> Bedrock's Converse answer (JSON only; the signature is not checked:
+//                                                  the benchmark measures what the gateway spends signing, not AWS).
 // Usage: StandIn --urls http://127.0.0.1:PORT
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.ClearProviders();
@@ -42,14 +44,17 @@ var messageTail = (byte[])[.. Event("content_block_stop", """{"type":"content_bl
     .. Event("message_delta", """{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":3}}"""),
     .. Event("message_stop", """{"type":"message_stop"}""")];
 
+var converse = """{"output":{"message":{"role":"assistant","content":[{"text":"It is sunny in Boston today, 22 degrees and a light breeze from the west."}]}},"stopReason":"end_turn","usage":{"inputTokens":24,"outputTokens":17,"totalTokens":41},"metrics":{"latencyMs":12}}"""u8.ToArray();
+
 app.Run(async http =>
 {
     var stream = await IsStreamAsync(http.Request.BodyReader, http.RequestAborted);
     var anthropic = http.Request.Path.Value?.EndsWith("/v1/messages", StringComparison.Ordinal) == true;
+    var bedrock = http.Request.Path.Value?.EndsWith("/converse", StringComparison.Ordinal) == true;
     var response = http.Response;
-    if (!stream)
+    if (!stream || bedrock)
     {
-        var answer = anthropic ? message : completion;
+        var answer = bedrock ? converse : anthropic ? message : completion;
         response.ContentType = "application/json";
         response.ContentLength = answer.Length;
         await response.Body.WriteAsync(answer, http.RequestAborted);

@@ -48,6 +48,23 @@ public static class CloudParams
         return value.Length >= 12 ? "****" + value[^4..] : "****";
     }
 
+    /// <summary>
+    /// A non-secret cloud param, checked: a region or location becomes part of the provider's host name
+    /// (<c>bedrock-runtime.{region}.amazonaws.com</c>), so it may only be a region's name, never something that
+    /// would point the call elsewhere; a project id is one path segment.
+    /// </summary>
+    public static string CheckedValue(string name, string value)
+    {
+        var text = Check.Text(value, $"litellm_params.{name}", 64);
+        var valid = name == VertexProject
+            ? text.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or ':' or '_')
+            : text.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-') && !text.StartsWith('-') && !text.EndsWith('-');
+        return valid && text.Length > 0 ? text
+            : throw ProxyError.BadRequest(name == VertexProject
+                ? $"litellm_params.{name} '{text}' is not a Google Cloud project id (letters, digits, - . : _)."
+                : $"litellm_params.{name} '{text}' is not a region name such as {(name == AwsRegionName ? "us-east-1" : "us-central1")}.", $"litellm_params.{name}");
+    }
+
     /// <summary>The masked forms of a deployment's stored secrets, by param name; empty when it has none.</summary>
     public static IReadOnlyDictionary<string, string> Masked(ModelDeployment d) =>
         d.CloudSecretsHint is null ? new Dictionary<string, string>()

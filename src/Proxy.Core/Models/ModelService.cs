@@ -273,7 +273,7 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
                 }
                 continue;
             }
-            var text = value.Length == 0 ? null : Check.Text(value, $"litellm_params.{name}", 128);
+            var text = value.Length == 0 ? null : CloudParams.CheckedValue(name, value);
             switch (name)
             {
                 case CloudParams.AwsRegionName: d.AwsRegionName = text; break;
@@ -301,6 +301,18 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
             {
                 throw ProxyError.BadRequest($"litellm_params.{required} is required for {provider.Name} models.", $"litellm_params.{required}")
                     .InPlainWords($"{provider.DisplayName} models need {required}.");
+            }
+        }
+        if (provider.CloudFields.Contains(CloudParams.AwsAccessKeyId))
+        {
+            // Signed with an AWS key pair, or sent with a Bedrock API key (api_key) as a Bearer token: one of the two, whole.
+            var pair = stored.ContainsKey(CloudParams.AwsAccessKeyId) && stored.ContainsKey(CloudParams.AwsSecretAccessKey);
+            if (!pair && (stored.ContainsKey(CloudParams.AwsAccessKeyId) || stored.ContainsKey(CloudParams.AwsSecretAccessKey) || d.ApiKeyCipher is null))
+            {
+                var missing = stored.ContainsKey(CloudParams.AwsAccessKeyId) ? CloudParams.AwsSecretAccessKey : CloudParams.AwsAccessKeyId;
+                throw ProxyError.BadRequest($"litellm_params.{missing} is required for {provider.Name} models: give aws_access_key_id and aws_secret_access_key "
+                    + "(and aws_session_token for temporary credentials), or a Bedrock API key as api_key.", $"litellm_params.{missing}")
+                    .InPlainWords("Bedrock models need the AWS access key id and secret access key (or a Bedrock API key).");
             }
         }
     }

@@ -51,6 +51,7 @@ public sealed class Provider
     public const string Gemini = "gemini";
     public const string VertexAi = "vertex_ai";
     public const string Ollama = "ollama";
+    public const string Bedrock = "bedrock";
     public const string AzureDefaultApiVersion = "2024-10-21";
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(600);
 
@@ -62,6 +63,8 @@ public sealed class Provider
         new(Anthropic, "Anthropic (Claude)", global::Proxy.Core.Providers.Anthropic.AnthropicApi.Instance, new Uri("https://api.anthropic.com"), "https://api.anthropic.com"),
         new(Gemini, "Google Gemini (AI Studio)", global::Proxy.Core.Providers.Gemini.GeminiApi.Instance, new Uri("https://generativelanguage.googleapis.com"), "https://generativelanguage.googleapis.com"),
         new(VertexAi, "Google Vertex AI", Vertex.VertexClaudeApi.Instance, null, "https://us-central1-aiplatform.googleapis.com", Models.CloudParams.Vertex, Models.CloudParams.Vertex),
+        new(Bedrock, "Amazon Bedrock", global::Proxy.Core.Providers.Bedrock.BedrockApi.Instance, null, "https://bedrock-runtime.us-east-1.amazonaws.com",
+            Models.CloudParams.Aws, [Models.CloudParams.AwsRegionName]),
         new("groq", "Groq", OpenAIApi.Compatible, new Uri("https://api.groq.com/openai/v1"), "https://api.groq.com/openai/v1"),
         new("mistral", "Mistral", OpenAIApi.Compatible, new Uri("https://api.mistral.ai/v1"), "https://api.mistral.ai/v1"),
         new("deepseek", "DeepSeek", OpenAIApi.Compatible, new Uri("https://api.deepseek.com/v1"), "https://api.deepseek.com/v1"),

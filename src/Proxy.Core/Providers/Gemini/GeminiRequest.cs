@@ -47,7 +47,7 @@ internal static class GeminiRequest
         var includeUsage = stream && request.TryGetProperty("stream_options", out var options) && options.ValueKind == JsonValueKind.Object
             && options.TryGetProperty("include_usage", out var include) && include.ValueKind == JsonValueKind.True;
         var asked = request.TryGetProperty("parallel_tool_calls", out var p) && p.ValueKind == JsonValueKind.False ? GeminiAsked.OneToolCall : GeminiAsked.None;
-        return new UpstreamBody(0, includeUsage, stream, (int)asked);
+        return new UpstreamBody(0, includeUsage, stream, Asked: (int)asked);
     }
 
     private static void WriteSystem(JsonElement messages, Utf8JsonWriter w)
