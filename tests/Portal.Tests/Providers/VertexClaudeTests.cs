@@ -153,6 +153,23 @@ public sealed class VertexClaudeTests(VertexFixture fixture) : IClassFixture<Ver
     }
 
     [Fact]
+    public async Task CountTokens_IsCountedByTheGateway_AsVertexHasNoSuchOperation()
+    {
+        var setup = await fixture.TeamWithModelAsync(name: "vcount");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/messages/count_tokens")
+        {
+            Content = JsonContent.Create(new { model = "vcount", messages = new[] { new { role = "user", content = "How many tokens is this sentence?" } } }),
+        };
+        request.Headers.Add("x-api-key", setup.Key);
+        request.Headers.Add("anthropic-version", "2023-06-01");
+
+        var answer = await (await Gateway.Client(null).SendAsync(request)).ReadJsonAsync(HttpStatusCode.OK);
+
+        Assert.InRange(answer["input_tokens"]!.GetValue<int>(), 5, 30);
+        Assert.Empty(Vertex.ReceivedBy(setup.UpstreamId));
+    }
+
+    [Fact]
     public async Task ResponsesCall_ReachesClaudeThroughChatCompletions()
     {
         var setup = await fixture.TeamWithModelAsync();

@@ -86,7 +86,7 @@ public sealed class VertexTokenTests : IAsyncLifetime
 
         var failure = await Assert.ThrowsAsync<AccessTokenFailure>(() => _tokens.AccessTokenAsync(forged.ToJsonString(), default).AsTask());
 
-        Assert.True(failure.Refused);
+        Assert.Contains("refused", failure.Message);
         Assert.Contains(email, failure.Message);
         Assert.Contains("invalid_grant", failure.Message);
         Assert.Contains("Invalid JWT Signature", failure.Message);
@@ -104,7 +104,7 @@ public sealed class VertexTokenTests : IAsyncLifetime
 
         var failure = await Assert.ThrowsAsync<AccessTokenFailure>(() => _tokens.AccessTokenAsync(metadata.ToJsonString(), default).AsTask());
 
-        Assert.False(failure.Refused);
+        Assert.Contains("could not be reached", failure.Message);
         Assert.Contains("denied by Proxy:Upstreams:DeniedNetworks", failure.Message);
     }
 

@@ -44,14 +44,12 @@ public sealed class VertexTokens(UpstreamPolicy policy, TimeProvider time)
             // Google's own words (error, error_description) name neither the key nor the assertion.
             var said = e.Error?.ErrorDescription is { Length: > 0 } description ? $"{e.Error.Error}: {description.TrimEnd('.')}" : e.Error?.Error ?? "no reason given";
             throw new AccessTokenFailure(
-                $"Vertex AI: the token endpoint refused service account {account.Id} ({(int?)e.StatusCode} {said}); check litellm_params.vertex_credentials",
-                refused: true);
+                $"Vertex AI: the token endpoint refused service account {account.Id} ({(int?)e.StatusCode} {said}); check litellm_params.vertex_credentials");
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
         {
             throw new AccessTokenFailure(
-                $"Vertex AI: the token endpoint of service account {account.Id} could not be reached ({Innermost(e).Message.TrimEnd('.')})",
-                refused: false);
+                $"Vertex AI: the token endpoint of service account {account.Id} could not be reached ({Innermost(e).Message.TrimEnd('.')})");
         }
     }
 
