@@ -152,6 +152,27 @@ public sealed class VertexClaudeTests(VertexFixture fixture) : IClassFixture<Ver
         Assert.StartsWith("Bearer ya29.", received.Header("authorization"));
     }
 
+    [Theory]
+    [InlineData("vertex429", HttpStatusCode.TooManyRequests, "rate_limit_error", "Quota exceeded")]
+    [InlineData("vertex500", HttpStatusCode.InternalServerError, "api_error", "Internal error encountered")]
+    public async Task AMessagesCaller_GetsGooglesErrorsInAnthropicsShape(string scenario, HttpStatusCode status, string type, string message)
+    {
+        var setup = await fixture.TeamWithModelAsync(scenario: scenario, name: "vmsgerr");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/messages")
+        {
+            Content = JsonContent.Create(new { model = "vmsgerr", max_tokens = 100, messages = new[] { new { role = "user", content = "hi" } } }),
+        };
+        request.Headers.Add("x-api-key", setup.Key);
+        request.Headers.Add("anthropic-version", "2023-06-01");
+
+        var answer = await (await Gateway.Client(null).SendAsync(request)).ReadJsonAsync(status);
+
+        Assert.Equal("error", answer["type"]!.GetValue<string>());
+        Assert.Equal(type, answer["error"]!["type"]!.GetValue<string>());
+        Assert.Contains(message, answer["error"]!["message"]!.GetValue<string>());
+        Assert.NotEmpty(Vertex.ReceivedBy(setup.UpstreamId));
+    }
+
     [Fact]
     public async Task CountTokens_IsCountedByTheGateway_AsVertexHasNoSuchOperation()
     {

@@ -89,8 +89,9 @@ internal sealed class VertexClaudeApi : IProviderApi
         return new UpstreamBody(length, includeUsage, streams);
     }
 
+    /// <summary>A chat call's answer as Anthropic's is translated; a Messages caller gets Anthropic's own, Google's errors in Anthropic's shape.</summary>
     public AnswerTranslator? Translate(LlmRoute route, Stream toClient, HttpResponse response, UpstreamBody body, Usage.UsageMeter meter) =>
-        AnthropicApi.Instance.Translate(route, toClient, response, body, meter);
+        route.Dialect == ApiDialect.Anthropic ? new VertexMessagesAnswer(toClient, response) : AnthropicApi.Instance.Translate(route, toClient, response, body, meter);
 
     /// <summary>Google's front end answers 500, 503 and 504 of its own beside Anthropic's 529: each is a 503 the router retries elsewhere.</summary>
     public int ClientStatus(int providerStatus) => providerStatus >= 500 ? 503 : providerStatus;
