@@ -115,12 +115,13 @@ public sealed class VertexRegistrationTests(VertexFixture fixture) : IClassFixtu
     public void TheHost_FollowsTheLocation_AndGlobalHasNone(string location, string host)
     {
         var credentials = new DeploymentCredentials { VertexProject = "my-project", VertexLocation = location };
+        var apiBase = Provider.Named(Provider.VertexAi)!.BaseFor(null, credentials);
 
-        var claude = VertexClaudeApi.Instance.UpstreamUri(VertexEndpoint.RegionalBase(credentials)!, "claude-sonnet-4-5@20250929", null, Proxy.Core.Forwarding.LlmRoute.ChatCompletions, credentials);
+        var claude = VertexClaudeApi.Instance.UpstreamUri(apiBase, "claude-sonnet-4-5@20250929", null, Proxy.Core.Forwarding.LlmRoute.ChatCompletions, credentials);
 
         Assert.Equal($"{host}v1/projects/my-project/locations/{location}/publishers/anthropic/models/claude-sonnet-4-5@20250929:rawPredict", claude.AbsoluteUri);
         Assert.EndsWith(":streamRawPredict", VertexClaudeApi.Instance.StreamUri(claude).AbsoluteUri);
-        var gemini = VertexGeminiApi.Instance.UpstreamUri(VertexEndpoint.RegionalBase(credentials)!, "gemini-2.5-flash", null, Proxy.Core.Forwarding.LlmRoute.ChatCompletions, credentials);
+        var gemini = VertexGeminiApi.Instance.UpstreamUri(apiBase, "gemini-2.5-flash", null, Proxy.Core.Forwarding.LlmRoute.ChatCompletions, credentials);
         Assert.Equal($"{host}v1/projects/my-project/locations/{location}/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse", VertexGeminiApi.Instance.StreamUri(gemini).AbsoluteUri);
     }
 
