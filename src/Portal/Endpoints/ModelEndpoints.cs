@@ -25,6 +25,9 @@ public static class ModelEndpoints
         "watsonx_region_name", "max_parallel_requests", "drop_params",
         "max_budget", "budget_duration", "max_file_size_mb", "use_in_pass_through", "use_litellm_proxy",
         "merge_reasoning_content_in_choices", "mock_response", "s3_bucket_name", "gcs_bucket_name", "vector_store_id",
+        // Bedrock credentials LiteLLM resolves itself (a profile, an assumed role, web identity): the gateway signs with the key pair given.
+        "aws_profile_name", "aws_role_name", "aws_session_name", "aws_web_identity_token", "aws_sts_endpoint", "aws_external_id",
+        "aws_bedrock_runtime_endpoint",
     ];
     private static readonly HashSet<string> UnsupportedInfo = ["access_groups", "tier"];
     private static readonly HashSet<string> KnownInfo = ["id", "team_id", "team_public_model_name", "db_model", "created_at", "updated_at", "created_by", "updated_by"];

@@ -19,9 +19,11 @@ namespace Portal.Tests.Infrastructure;
 /// body as Bedrock does (no <c>model</c> in it, alternating roles starting with the user, one kind per content block,
 /// no blank text, tools declared when tool blocks are used) and answers with Converse's shapes: JSON, or event-stream
 /// frames written with AWSSDK.Core's encoder (<see cref="EventStreamMessage.ToByteArray"/>). Scenarios:
-/// <c>bedrock</c> (also a toolUse when tools are offered, and the answer to a toolResult), <c>bedrockthrottle</c> (429
+/// <c>bedrock</c> (also a toolUse when tools are offered, and the answer to a toolResult), <c>bedrockbroken</c> (a stream
+/// that ends with a throttlingException frame after its first word), <c>bedrockthrottle</c> (429
 /// ThrottlingException), <c>bedrock500</c> (500 InternalServerException), <c>bedrocksession</c> (requires
-/// <see cref="SessionToken"/>, signed), <c>bedrockcache</c> (usage with prompt-cache tokens).
+/// <see cref="SessionToken"/>, signed), <c>bedrockcache</c> (usage with prompt-cache tokens). A Bedrock API key
+/// (<see cref="ApiKey"/>) as a Bearer token is taken instead of a signature, as Bedrock does.
 /// </summary>
 public static class BedrockStandIn
 {
@@ -29,6 +31,9 @@ public static class BedrockStandIn
     public const string SecretAccessKey = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
     public const string SessionToken = "FwoGZXIvYXdzEXAMPLE-session-token-0001";
     public const string Region = "us-east-1";
+
+    /// <summary>A Bedrock API key, which Bedrock takes as a Bearer token instead of a signature.</summary>
+    public const string ApiKey = "ABSKQmVkcm9ja0FQSUtleS1TdGFuZEluLTAwMDE=";
 
     public const int InputTokens = 21;
     public const int OutputTokens = 9;
@@ -82,6 +87,15 @@ public static class BedrockStandIn
         var useTool = request["toolConfig"]?["tools"] is JsonArray { Count: > 0 } && !answeredTool;
         var text = answeredTool ? "It is 22 degrees in Boston." : "Sunny in Boston.";
         var usage = Usage(scenario);
+        if (stream && scenario == "bedrockbroken")
+        {
+            // Bedrock answers 200, then a throttling exception frame after the first words.
+            http.Response.ContentType = "application/vnd.amazon.eventstream";
+            await FrameAsync(http, "messageStart", new JsonObject { ["role"] = "assistant" });
+            await FrameAsync(http, "contentBlockDelta", new JsonObject { ["contentBlockIndex"] = 0, ["delta"] = new JsonObject { ["text"] = "Sunny" } });
+            await FrameAsync(http, "throttlingException", new JsonObject { ["message"] = "Too many tokens, please wait before trying again." }, messageType: "exception");
+            return;
+        }
         if (stream)
         {
             await StreamAsync(http, text, useTool, usage);
@@ -133,11 +147,15 @@ public static class BedrockStandIn
         await FrameAsync(http, "metadata", new JsonObject { ["usage"] = usage, ["metrics"] = new JsonObject { ["latencyMs"] = 12 } });
     }
 
-    private static async Task FrameAsync(HttpContext http, string eventType, JsonObject payload)
+    /// <summary>One frame: an event (<c>:event-type</c>), or an exception (<c>:exception-type</c>), as AWS's event streams carry them.</summary>
+    private static async Task FrameAsync(HttpContext http, string eventType, JsonObject payload, string messageType = "event")
     {
         // AWS pads events with a "p" field so that their sizes say nothing of their content.
         payload["p"] = "abcdefghijklmnopqrstuvwxyzABCDEF";
-        var headers = new List<IEventStreamHeader> { Header(":event-type", eventType), Header(":content-type", "application/json"), Header(":message-type", "event") };
+        var headers = new List<IEventStreamHeader>
+        {
+            Header(messageType == "event" ? ":event-type" : ":exception-type", eventType), Header(":content-type", "application/json"), Header(":message-type", messageType),
+        };
         var frame = new EventStreamMessage(headers, Encoding.UTF8.GetBytes(payload.ToJsonString())).ToByteArray();
         await http.Response.Body.WriteAsync(frame);
         await http.Response.Body.FlushAsync();
@@ -154,6 +172,10 @@ public static class BedrockStandIn
     private static (string Type, string Message)? SignatureProblem(HttpContext http, string scenario, byte[] body)
     {
         var authorization = http.Request.Headers.Authorization.ToString();
+        if (authorization.StartsWith("Bearer ", StringComparison.Ordinal))
+        {
+            return authorization["Bearer ".Length..] == ApiKey ? null : ("UnrecognizedClientException", "Invalid API Key format: Must start with pre-defined prefix.");
+        }
         const string prefix = "AWS4-HMAC-SHA256 ";
         if (!authorization.StartsWith(prefix, StringComparison.Ordinal))
         {

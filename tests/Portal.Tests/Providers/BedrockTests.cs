@@ -74,6 +74,30 @@ public sealed class BedrockTests(LlmFixture fixture) : IClassFixture<LlmFixture>
     }
 
     [Fact]
+    public async Task BedrockApiKey_InsteadOfAwsKeys_IsSentAsABearerToken()
+    {
+        var team = await Gateway.CreateTeamAsync();
+        var key = await Gateway.GenerateKeyAsync(team);
+        (await Gateway.Client(key).PostAsJsonAsync("/model/new", new JsonObject
+        {
+            ["model_name"] = "bedrock-haiku",
+            ["litellm_params"] = new JsonObject
+            {
+                ["model"] = $"bedrock/{HaikuId}", ["api_key"] = BedrockStandIn.ApiKey, ["aws_region_name"] = BedrockStandIn.Region,
+                ["api_base"] = Upstream.ApiBase("bedrock", out var upstream),
+            },
+            ["model_info"] = new JsonObject { ["team_id"] = team },
+        })).EnsureSuccessStatusCode();
+
+        var completion = (await Sdk(key).GetChatClient("bedrock-haiku").CompleteChatAsync([new UserChatMessage("hi")])).Value;
+
+        Assert.Equal("Sunny in Boston.", completion.Content[0].Text);
+        var received = Assert.Single(Upstream.ReceivedBy(upstream));
+        Assert.Equal($"Bearer {BedrockStandIn.ApiKey}", received.Header("authorization"));
+        Assert.Null(received.Header("x-amz-date"));
+    }
+
+    [Fact]
     public async Task WrongSecret_IsRefusedByTheSignatureCheck_AsAws403InTheOpenAIEnvelope()
     {
         var (_, key, upstream, _) = await BedrockAsync(secret: "not-the-secret-wJalrXUtnFEMI/K7MDENG");
@@ -134,6 +158,25 @@ public sealed class BedrockTests(LlmFixture fixture) : IClassFixture<LlmFixture>
         Assert.Equal("assistant", chunks[0]["choices"]![0]!["delta"]!["role"]!.GetValue<string>());
         Assert.Equal(["Sunny in", " Boston."], chunks.Select(c => c["choices"]![0]!["delta"]?["content"]?.GetValue<string>()).Where(t => !string.IsNullOrEmpty(t)).ToList());
         Assert.Equal("stop", chunks[^1]["choices"]![0]!["finish_reason"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task AnExceptionFrameMidStream_ReachesTheClientAsAnErrorChunk()
+    {
+        var (_, key, _, _) = await BedrockAsync(scenario: "bedrockbroken");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = JsonContent.Create(new { model = "bedrock-haiku", stream = true, messages = new[] { new { role = "user", content = "hi" } } }),
+        };
+
+        using var response = await Gateway.Client(key).SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var events = (await response.Content.ReadAsStringAsync()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries)
+            .Select(e => JsonNode.Parse(e.Trim()["data: ".Length..])!).ToList();
+
+        Assert.Equal("Sunny", events[1]["choices"]![0]!["delta"]!["content"]!.GetValue<string>());
+        var error = events[^1]["error"]!;
+        Assert.Equal("Bedrock: Too many tokens, please wait before trying again. (throttlingException)", error["message"]!.GetValue<string>());
+        Assert.Equal("rate_limit_error", error["type"]!.GetValue<string>());
     }
 
     [Fact]
@@ -363,6 +406,33 @@ public sealed class BedrockTests(LlmFixture fixture) : IClassFixture<LlmFixture>
         var sent = Assert.Single(Upstream.ReceivedBy(upstream));
         Assert.EndsWith("/converse", sent.Path);
         Assert.Equal("Be brief.", sent.Json["system"]![0]!["text"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task MessagesRoute_Streaming_AsCodingToolsCall_GetsAnthropicEventsFromTheEventStream()
+    {
+        var (team, key, upstream, _) = await BedrockAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/messages")
+        {
+            Content = JsonContent.Create(new JsonObject
+            {
+                ["model"] = "bedrock-haiku", ["max_tokens"] = 100, ["stream"] = true,
+                ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = "weather?" }),
+            }),
+        };
+        request.Headers.Add("anthropic-version", "2023-06-01");
+
+        using var response = await Gateway.Client(key).SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType!.MediaType);
+        Assert.Contains("event: message_start", text);
+        Assert.Contains("\"text\":\"Sunny in\"", text);
+        Assert.EndsWith("event: message_stop\ndata: {\"type\":\"message_stop\"}", text.Trim());
+        Assert.EndsWith("/converse-stream", Assert.Single(Upstream.ReceivedBy(upstream)).Path);
+        var log = Assert.Single(await Spend.Spend.LogsAsync(Gateway, team, expected: 1));
+        Assert.Equal(BedrockStandIn.OutputTokens, log["completion_tokens"]!.GetValue<int>());
     }
 
     [Fact]

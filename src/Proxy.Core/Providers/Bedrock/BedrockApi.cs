@@ -39,6 +39,11 @@ internal sealed class BedrockApi : IProviderApi
         }
         if (credentials.AwsAccessKeyId is not null && credentials.AwsSecretAccessKey is not null && credentials.AwsRegionName is not null)
         {
+            // AWS reads any x-amz-* header it gets (a caller's stray security token would fail the call): only the signer's go.
+            foreach (var name in request.Headers.Where(h => h.Key.StartsWith("x-amz-", StringComparison.OrdinalIgnoreCase)).Select(h => h.Key).ToList())
+            {
+                request.Headers.Remove(name);
+            }
             foreach (var (name, value) in BedrockSigner.Sign(request.Method, request.RequestUri!, body, credentials))
             {
                 request.Headers.Remove(name);
