@@ -44,6 +44,7 @@ public static class ProxyCoreSetup
         services.AddHttpForwarder();
         services.AddSingleton<UpstreamClient>();
         services.AddSingleton<UpstreamPolicy>();
+        services.AddSingleton<Providers.Vertex.VertexTokens>();
         services.AddOptions<UpstreamOptions>().BindConfiguration(UpstreamOptions.Section);
         services.AddMetrics();
         services.AddSingleton<CallMetrics>();

@@ -135,7 +135,7 @@ internal sealed class UpstreamTransformer(
     {
         var copied = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
         httpContext.Response.StatusCode = status;
-        if (inbound is not null || (deployment.Api is not OpenAIApi and not AzureApi && !IsAnthropicPassthrough))
+        if (inbound is not null || (deployment.Api is not OpenAIApi and not AzureApi && !(IsAnthropicPassthrough && deployment.Api is Providers.Anthropic.AnthropicApi)))
         {
             httpContext.Response.ContentLength = null;
         }

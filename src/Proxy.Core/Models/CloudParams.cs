@@ -84,7 +84,8 @@ public static class CloudParams
     };
 
     /// <summary>The deployment's credentials with its secrets opened (<paramref name="secrets"/>: the sealed JSON, opened).</summary>
-    public static DeploymentCredentials Credentials(ModelDeployment d, string? apiKey, string? secrets)
+    /// <param name="vertexTokens">The gateway's access-token cache, which a Vertex AI deployment authenticates through.</param>
+    public static DeploymentCredentials Credentials(ModelDeployment d, string? apiKey, string? secrets, Providers.Vertex.VertexTokens? vertexTokens = null)
     {
         if (secrets is null && d.AwsRegionName is null && d.VertexProject is null && d.VertexLocation is null)
         {
@@ -101,6 +102,7 @@ public static class CloudParams
             VertexCredentials = opened.GetValueOrDefault(VertexCredentials),
             VertexProject = d.VertexProject,
             VertexLocation = d.VertexLocation,
+            VertexTokens = vertexTokens,
         };
     }
 

@@ -219,6 +219,12 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
             d.ApiKeyHint = key.Length >= 12 ? key[^4..] : null;
         }
         ApplyCloudParams(d, provider, input.Cloud);
+        if (provider.Name == Provider.VertexAi)
+        {
+            // Which model, location and key file Vertex AI can take is the Vertex dialect's to say.
+            Providers.Vertex.VertexRegistration.Check(Provider.UpstreamName(d.UpstreamModel, provider.Name), d.VertexLocation,
+                input.Cloud?.GetValueOrDefault(CloudParams.VertexCredentials) is { Length: > 0 } keyFile ? keyFile : null, upstreams);
+        }
         if (input.ExtraParams is not null) d.ExtraParams = WithoutSecrets(input.ExtraParams);
         if (input.ExtraInfo is not null) d.ExtraInfo = input.ExtraInfo;
         DeploymentParams.Validate(DeploymentParams.Parse(d.ExtraParams) ?? [], DeploymentParams.Parse(d.ExtraInfo));

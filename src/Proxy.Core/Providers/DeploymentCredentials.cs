@@ -28,6 +28,9 @@ public sealed class DeploymentCredentials
 
     public string? VertexLocation { get; init; }
 
+    /// <summary>Where a Vertex AI deployment gets its access tokens (the gateway's one cache); null for other providers.</summary>
+    public Vertex.VertexTokens? VertexTokens { get; init; }
+
     /// <summary>Only an api_key: the credentials of every provider that is not a cloud one.</summary>
     public static DeploymentCredentials OfKey(string? apiKey) => apiKey is null ? None : new() { ApiKey = apiKey };
 

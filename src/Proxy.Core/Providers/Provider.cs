@@ -51,6 +51,8 @@ public sealed class Provider
     public const string OpenAI = "openai";
     public const string Azure = "azure";
     public const string Anthropic = "anthropic";
+    public const string Gemini = "gemini";
+    public const string VertexAi = "vertex_ai";
     public const string Ollama = "ollama";
     public const string Bedrock = "bedrock";
     public const string AzureDefaultApiVersion = "2024-10-21";
@@ -62,6 +64,8 @@ public sealed class Provider
         new(OpenAI, "OpenAI", OpenAIApi.Instance, new Uri("https://api.openai.com/v1"), "https://api.openai.com/v1"),
         new(Azure, "Azure OpenAI", AzureApi.Instance, null, "https://YOUR-RESOURCE.openai.azure.com"),
         new(Anthropic, "Anthropic (Claude)", global::Proxy.Core.Providers.Anthropic.AnthropicApi.Instance, new Uri("https://api.anthropic.com"), "https://api.anthropic.com"),
+        new(Gemini, "Google Gemini (AI Studio)", global::Proxy.Core.Providers.Gemini.GeminiApi.Instance, new Uri("https://generativelanguage.googleapis.com"), "https://generativelanguage.googleapis.com"),
+        new(VertexAi, "Google Vertex AI", Vertex.VertexClaudeApi.Instance, null, "https://us-central1-aiplatform.googleapis.com", Models.CloudParams.Vertex, Models.CloudParams.Vertex),
         new(Bedrock, "Amazon Bedrock", global::Proxy.Core.Providers.Bedrock.BedrockApi.Instance, null, "https://bedrock-runtime.us-east-1.amazonaws.com",
             Models.CloudParams.Aws, [Models.CloudParams.AwsRegionName]),
         new("groq", "Groq", OpenAIApi.Compatible, new Uri("https://api.groq.com/openai/v1"), "https://api.groq.com/openai/v1"),
@@ -76,6 +80,9 @@ public sealed class Provider
         new(Ollama, "Ollama (self-hosted)", OpenAIApi.Compatible, null, "http://localhost:11434"),
         new("lm_studio", "LM Studio (self-hosted)", OpenAIApi.Compatible, null, "http://localhost:1234/v1"),
     ];
+
+    /// <summary>The dialect a deployment of <paramref name="upstreamName"/> speaks: the provider's, but on Vertex AI the model's publisher's (Claude or Gemini).</summary>
+    internal IProviderApi ApiFor(string upstreamName) => Name == VertexAi ? Vertex.VertexModels.ApiFor(upstreamName) ?? Api : Api;
 
     public static IReadOnlyList<string> Supported { get; } = [.. All.Select(p => p.Name)];
 

@@ -186,7 +186,7 @@ public sealed record DeploymentEntry(
     public string? ApiKey => Credentials.ApiKey;
 
     /// <summary>The dialect its provider speaks.</summary>
-    internal Providers.IProviderApi Api { get; } = Providers.Provider.Named(Provider)?.Api ?? Providers.OpenAIApi.Instance;
+    internal Providers.IProviderApi Api { get; } = Providers.Provider.Named(Provider)?.ApiFor(UpstreamModel) ?? Providers.OpenAIApi.Instance;
 
     // Built once per deployment when the snapshot is, not on every call.
     private readonly Uri[] _upstreamUris = Uris(Provider, ApiBase, UpstreamModel, ApiVersion, Credentials, stream: false);
@@ -199,7 +199,7 @@ public sealed record DeploymentEntry(
 
     private static Uri[] Uris(string provider, Uri apiBase, string upstreamModel, string? apiVersion, Providers.DeploymentCredentials credentials, bool stream)
     {
-        var api = Providers.Provider.Named(provider)?.Api ?? Providers.OpenAIApi.Instance;
+        var api = Providers.Provider.Named(provider)?.ApiFor(upstreamModel) ?? Providers.OpenAIApi.Instance;
         return [.. Forwarding.LlmRoute.All.Select(route =>
         {
             var uri = api.UpstreamUri(apiBase, upstreamModel, apiVersion, route, credentials);

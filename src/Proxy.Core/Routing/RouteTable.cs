@@ -16,7 +16,7 @@ namespace Proxy.Core.Routing;
 /// </summary>
 public sealed partial class RouteTable(
     IServiceScopeFactory scopes, SecretBox secrets, SpendLedger ledger, PriceTable prices, DeploymentStates states,
-    Microsoft.Extensions.Options.IOptions<RoutingOptions> routing, ILogger<RouteTable> log)
+    Microsoft.Extensions.Options.IOptions<RoutingOptions> routing, ILogger<RouteTable> log, Providers.Vertex.VertexTokens? vertexTokens = null)
 {
     private readonly SemaphoreSlim _refreshing = new(1, 1);
     private RouteSnapshot _current = RouteSnapshot.Empty;
@@ -186,7 +186,7 @@ public sealed partial class RouteTable(
                 LogUnreadableKey(d.ModelId, e.Message);
             }
         }
-        var credentials = Models.CloudParams.Credentials(d, apiKey, cloudSecrets);
+        var credentials = Models.CloudParams.Credentials(d, apiKey, cloudSecrets, vertexTokens);
         var provider = Providers.Provider.Named(d.Provider) ?? Providers.Provider.Named(Providers.Provider.OpenAI)!;
         var apiBase = provider.BaseFor(d.ApiBase, credentials);
         var timeout = d.TimeoutSeconds is > 0 ? TimeSpan.FromSeconds(d.TimeoutSeconds.Value) : Providers.Provider.DefaultTimeout;
