@@ -36,7 +36,7 @@ public sealed partial class Attempt(IHttpForwarder forwarder, UpstreamClient ups
         http.Request.Body = new MemoryStream(call.Body!, 0, body.Length, writable: false);
         http.Request.ContentLength = body.Length;
         var meter = new UsageMeter(http.Features.GetRequiredFeature<IHttpResponseBodyFeature>(), http.Response);
-        return new PreparedAttempt(body, meter, new UpstreamTransformer(deployment, call.Route, call.CallId, left, attempted, inbound));
+        return new PreparedAttempt(body, meter, new UpstreamTransformer(deployment, call.Route, call.CallId, left, attempted, inbound, body.Streams));
     }
 
     /// <summary>

@@ -104,6 +104,11 @@ public sealed class ConnectionProbe(Attempt attempt, UpstreamClient upstream, Up
         try
         {
             var json = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(ct), cancellationToken: ct);
+            if (json.RootElement.TryGetProperty("models", out var gemini))
+            {
+                // Gemini's list: {"models": [{"name": "models/gemini-2.5-flash"}]}.
+                return [.. gemini.EnumerateArray().Select(m => m.GetProperty("name").GetString()!.Replace("models/", "", StringComparison.Ordinal)).Order(StringComparer.Ordinal)];
+            }
             return [.. json.RootElement.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()!).Order(StringComparer.Ordinal)];
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)

@@ -14,9 +14,11 @@ namespace Proxy.Core.Forwarding;
 /// and what it said is kept in <see cref="HeldBack"/> in case no later attempt does better.
 /// Everything else (hop-by-hop handling, streaming the body both ways) is YARP's default.
 /// <paramref name="inbound"/>: the caller's dialect is spoken to the deployment through chat completions.
+/// <paramref name="streams"/>: the provider is asked for a stream (<see cref="UpstreamBody.Streams"/>).
 /// </summary>
 internal sealed class UpstreamTransformer(
-    DeploymentEntry deployment, LlmRoute route, string callId, AttemptsLeft next = default, Attempted attempted = default, IInboundDialect? inbound = null)
+    DeploymentEntry deployment, LlmRoute route, string callId, AttemptsLeft next = default, Attempted attempted = default, IInboundDialect? inbound = null,
+    bool streams = false)
     : HttpTransformer
 {
     /// <summary>Headers that identify or authenticate the caller to the gateway; the provider must never see them.</summary>
@@ -79,7 +81,7 @@ internal sealed class UpstreamTransformer(
                 proxyRequest.Headers.Remove(header);
             }
         }
-        proxyRequest.RequestUri = deployment.UpstreamUri(UpstreamRoute);
+        proxyRequest.RequestUri = streams ? deployment.StreamUri(UpstreamRoute) : deployment.UpstreamUri(UpstreamRoute);
         var hops = int.TryParse(httpContext.Request.Headers[HopHeader], out var seen) ? seen : 0;
         proxyRequest.Headers.Remove(HopHeader);
         proxyRequest.Headers.TryAddWithoutValidation(HopHeader, (hops + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));

@@ -36,6 +36,7 @@ public sealed class Provider
     public const string OpenAI = "openai";
     public const string Azure = "azure";
     public const string Anthropic = "anthropic";
+    public const string Gemini = "gemini";
     public const string Ollama = "ollama";
     public const string AzureDefaultApiVersion = "2024-10-21";
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(600);
@@ -46,6 +47,7 @@ public sealed class Provider
         new(OpenAI, "OpenAI", OpenAIApi.Instance, new Uri("https://api.openai.com/v1"), "https://api.openai.com/v1"),
         new(Azure, "Azure OpenAI", AzureApi.Instance, null, "https://YOUR-RESOURCE.openai.azure.com"),
         new(Anthropic, "Anthropic (Claude)", global::Proxy.Core.Providers.Anthropic.AnthropicApi.Instance, new Uri("https://api.anthropic.com"), "https://api.anthropic.com"),
+        new(Gemini, "Google Gemini (AI Studio)", global::Proxy.Core.Providers.Gemini.GeminiApi.Instance, new Uri("https://generativelanguage.googleapis.com"), "https://generativelanguage.googleapis.com"),
         new("groq", "Groq", OpenAIApi.Compatible, new Uri("https://api.groq.com/openai/v1"), "https://api.groq.com/openai/v1"),
         new("mistral", "Mistral", OpenAIApi.Compatible, new Uri("https://api.mistral.ai/v1"), "https://api.mistral.ai/v1"),
         new("deepseek", "DeepSeek", OpenAIApi.Compatible, new Uri("https://api.deepseek.com/v1"), "https://api.deepseek.com/v1"),

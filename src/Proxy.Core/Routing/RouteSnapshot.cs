@@ -191,6 +191,18 @@ public sealed record DeploymentEntry(
 
     public Uri UpstreamUri(Forwarding.LlmRoute route) => _upstreamUris[route.Index];
 
+    // Null for the providers whose streams go to the same URLs (all but Gemini's).
+    private readonly Uri?[]? _streamUris = StreamUris(Providers.Provider.Named(Provider)?.Api ?? Providers.OpenAIApi.Instance, ApiBase, UpstreamModel, ApiVersion);
+
+    /// <summary>Where a streamed call on <paramref name="route"/> goes.</summary>
+    public Uri StreamUri(Forwarding.LlmRoute route) => _streamUris?[route.Index] ?? _upstreamUris[route.Index];
+
+    private static Uri?[]? StreamUris(Providers.IProviderApi api, Uri apiBase, string upstreamModel, string? apiVersion)
+    {
+        var uris = Forwarding.LlmRoute.All.Select(route => api.StreamUri(apiBase, upstreamModel, apiVersion, route)).ToArray();
+        return Array.TrueForAll(uris, uri => uri is null) ? null : uris;
+    }
+
     /// <summary>YARP's settings for a call to it (its timeout), also built once.</summary>
     internal Yarp.ReverseProxy.Forwarder.ForwarderRequestConfig ForwarderConfig { get; } = new() { ActivityTimeout = Timeout };
 }

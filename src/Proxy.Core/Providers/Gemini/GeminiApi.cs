@@ -1,0 +1,48 @@
+using Microsoft.AspNetCore.Http;
+using Proxy.Core.Forwarding;
+
+namespace Proxy.Core.Providers.Gemini;
+
+/// <summary>
+/// Google AI Studio's Gemini API: <c>POST {api_base}/v1beta/models/{model}:generateContent</c> (a stream at
+/// <c>:streamGenerateContent?alt=sse</c>, embeddings at <c>:batchEmbedContents</c>), the key in <c>x-goog-api-key</c>.
+/// Only where the call goes and how it authenticates is here; the translation both ways is <see cref="GeminiDialect"/>'s,
+/// which Gemini on Vertex AI shares with another URL and credential.
+/// </summary>
+internal sealed class GeminiApi : IProviderApi
+{
+    public static readonly GeminiApi Instance = new();
+
+    public const string KeyHeader = "x-goog-api-key";
+
+    public bool Serves(LlmRoute route) => GeminiDialect.Serves(route);
+
+    public Uri UpstreamUri(Uri apiBase, string upstreamName, string? apiVersion, LlmRoute route) =>
+        new($"{Models(apiBase)}/{Uri.EscapeDataString(upstreamName)}:{(route == LlmRoute.Embeddings ? "batchEmbedContents" : "generateContent")}");
+
+    public Uri? StreamUri(Uri apiBase, string upstreamName, string? apiVersion, LlmRoute route) =>
+        route == LlmRoute.ChatCompletions ? new($"{Models(apiBase)}/{Uri.EscapeDataString(upstreamName)}:streamGenerateContent?alt=sse") : null;
+
+    /// <summary>Gemini lists 50 models a page unless asked for more; 1000 is its most, more than it has.</summary>
+    public Uri? ModelsUri(Uri apiBase) => new($"{Models(apiBase)}?pageSize=1000");
+
+    public void Authenticate(HttpRequestMessage request, string? apiKey)
+    {
+        if (apiKey is not null)
+        {
+            request.Headers.TryAddWithoutValidation(KeyHeader, apiKey);
+        }
+    }
+
+    public UpstreamBody WriteBody(LlmRoute route, in ModelField field, ReadOnlyMemory<byte> clientBody, string upstreamName, ref byte[] buffer) =>
+        GeminiDialect.WriteBody(route, clientBody, $"models/{upstreamName}", ref buffer);
+
+    public AnswerTranslator? Translate(LlmRoute route, Stream toClient, HttpResponse response, UpstreamBody body, Usage.UsageMeter meter) =>
+        GeminiDialect.Translate(route, toClient, response, body, meter);
+
+    public int ClientStatus(int providerStatus) => GeminiDialect.ClientStatus(providerStatus);
+
+    public HeldBackAnswer ForClient(HeldBackAnswer answer) => GeminiDialect.ForClient(answer);
+
+    private static string Models(Uri apiBase) => $"{apiBase.AbsoluteUri.TrimEnd('/')}/v1beta/models";
+}
