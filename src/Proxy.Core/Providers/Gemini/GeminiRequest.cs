@@ -30,7 +30,7 @@ internal static class GeminiRequest
         {
             if (!Translated.Contains(property.Name))
             {
-                throw Unsupported(property.Name, "it has no equivalent in Gemini's generateContent");
+                throw Unsupported(property.Name, "the gateway has no translation of it to Gemini's generateContent");
             }
         }
         var messages = request.TryGetProperty("messages", out var m) && m.ValueKind == JsonValueKind.Array && m.GetArrayLength() > 0 ? m
