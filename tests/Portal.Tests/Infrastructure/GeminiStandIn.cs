@@ -14,7 +14,9 @@ namespace Portal.Tests.Infrastructure;
 /// It answers like Gemini: a function call when tools are offered and no result came back yet, JSON when asked for it,
 /// one candidate per <c>candidateCount</c>, streams as whole <c>GenerateContentResponse</c> events cut mid-line across writes.
 /// Scenarios: <c>gemini</c>; <c>gemini429</c> RESOURCE_EXHAUSTED; <c>gemini500</c> INTERNAL; <c>gemini400</c> INVALID_ARGUMENT;
-/// <c>geminicache</c>: usage with <see cref="CachedTokens"/> cached and <see cref="ThoughtTokens"/> thinking tokens.
+/// <c>geminicache</c>: usage with <see cref="CachedTokens"/> cached and <see cref="ThoughtTokens"/> thinking tokens;
+/// <c>gemini3</c>: as Gemini 3, its function calls carry a <c>thoughtSignature</c> (<see cref="ThoughtSignature"/>), and a
+/// model turn's function call sent back without it is refused.
 /// </summary>
 public static class GeminiStandIn
 {
@@ -24,6 +26,9 @@ public static class GeminiStandIn
     public const int PromptTokens = 21;
     public const int CachedTokens = 15;
     public const int ThoughtTokens = 4;
+
+    /// <summary>What the <c>gemini3</c> scenario signs its function calls with (base64, as Google's are).</summary>
+    public const string ThoughtSignature = "c2lnbmVkK2J5L2dlbWluaTM=";
 
     /// <summary>The JSON answer when JSON is asked for.</summary>
     public const string JsonAnswer = """{"city":"Boston","sky":"sunny"}""";
@@ -115,7 +120,7 @@ public static class GeminiStandIn
             await Error(http, 404, "NOT_FOUND", $"The requested URL {path} was not found on this server (a stream is :streamGenerateContent?alt=sse).");
             return;
         }
-        if (Problem(request) is { } problem)
+        if (Problem(request, scenario) is { } problem)
         {
             await Error(http, 400, "INVALID_ARGUMENT", problem);
             return;
@@ -134,7 +139,7 @@ public static class GeminiStandIn
         }
         await http.Response.WriteAsJsonAsync(new JsonObject
         {
-            ["candidates"] = new JsonArray([.. Enumerable.Range(0, candidates).Select(i => (JsonNode)Candidate(i, useTool ? null : text, useTool, "STOP"))]),
+            ["candidates"] = new JsonArray([.. Enumerable.Range(0, candidates).Select(i => (JsonNode)Candidate(i, useTool ? null : text, useTool, "STOP", scenario))]),
             ["usageMetadata"] = Usage(scenario, 9),
             ["modelVersion"] = model,
             ["responseId"] = $"standin{Guid.NewGuid():N}",
@@ -142,7 +147,7 @@ public static class GeminiStandIn
     }
 
     /// <summary>What Google would refuse in a generateContent body.</summary>
-    private static string? Problem(JsonObject request)
+    private static string? Problem(JsonObject request, string scenario)
     {
         if (request.Select(p => p.Key).FirstOrDefault(k => !RequestFields.Contains(k)) is { } unknown)
         {
@@ -194,6 +199,10 @@ public static class GeminiStandIn
                     {
                         return $"* GenerateContentRequest.contents[{i}].parts.function_call: a model turn's call needs a name and object args";
                     }
+                    if (scenario == "gemini3" && part["thoughtSignature"]?.GetValue<string>() != ThoughtSignature)
+                    {
+                        return $"Function call is missing a thought_signature in functionCall parts. This is required for tools to work correctly. Additional data, function call `default_api:{call["name"]}`, position {i + 1}.";
+                    }
                     called.Add(call["name"]!.GetValue<string>());
                 }
                 if (part["functionResponse"] is JsonObject answer)
@@ -222,12 +231,17 @@ public static class GeminiStandIn
         return null;
     }
 
-    private static JsonObject Candidate(int index, string? text, bool useTool, string? finishReason)
+    private static JsonObject Candidate(int index, string? text, bool useTool, string? finishReason, string scenario = "gemini")
     {
         var parts = new JsonArray();
         if (useTool)
         {
-            parts.Add(new JsonObject { ["functionCall"] = new JsonObject { ["name"] = "get_weather", ["args"] = new JsonObject { ["location"] = "Boston" } } });
+            var call = new JsonObject { ["functionCall"] = new JsonObject { ["name"] = "get_weather", ["args"] = new JsonObject { ["location"] = "Boston" } } };
+            if (scenario == "gemini3")
+            {
+                call["thoughtSignature"] = ThoughtSignature;
+            }
+            parts.Add(call);
         }
         else if (text is not null)
         {

@@ -161,6 +161,26 @@ public sealed class GeminiTests(LlmFixture fixture) : IClassFixture<LlmFixture>
     }
 
     [Fact]
+    public async Task Gemini3sThoughtSignature_RidesInTheToolCallId_AndGoesBackWithTheCall()
+    {
+        var (_, key, upstream, _) = await GeminiAsync(scenario: "gemini3");
+        var client = Sdk(key).GetChatClient("gemini");
+        var options = new ChatCompletionOptions { Tools = { Weather } };
+        List<ChatMessage> conversation = [new UserChatMessage("What's the weather in Boston?")];
+
+        var first = (await client.CompleteChatAsync(conversation, options)).Value;
+        var call = Assert.Single(first.ToolCalls);
+        conversation.Add(new AssistantChatMessage(first));
+        conversation.Add(new ToolChatMessage(call.Id, "22 degrees, sunny"));
+        var second = (await client.CompleteChatAsync(conversation, options)).Value;
+
+        Assert.EndsWith($"__thought__{GeminiStandIn.ThoughtSignature}", call.Id);
+        Assert.Equal("It is 22 degrees in Boston.", second.Content[0].Text);
+        var sent = Upstream.ReceivedBy(upstream)[1].Json["contents"]![1]!["parts"]![0]!;
+        Assert.Equal(GeminiStandIn.ThoughtSignature, sent["thoughtSignature"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task StreamedFunctionCalls_ArriveAsToolCallDeltas()
     {
         var (_, key, _, _) = await GeminiAsync();

@@ -110,7 +110,7 @@ internal sealed class GeminiAnswer(Stream toClient, HttpResponse response, bool 
                     && !(asked.HasFlag(GeminiAsked.OneToolCall) && _calls[index] == 1))
                 {
                     // Gemini sends a function call whole: one delta with its id, name and all of its arguments.
-                    ToolCall(index, _calls[index]++, call);
+                    ToolCall(index, _calls[index]++, part, call);
                 }
             }
         }
@@ -164,13 +164,13 @@ internal sealed class GeminiAnswer(Stream toClient, HttpResponse response, bool 
         Close(w, finishReason);
     }
 
-    private void ToolCall(int index, int callIndex, JsonElement call)
+    private void ToolCall(int index, int callIndex, JsonElement part, JsonElement call)
     {
         var w = Open(index);
         w.WriteStartArray("tool_calls");
         w.WriteStartObject();
         w.WriteNumber("index", callIndex);
-        w.WriteString("id", GeminiShape.ToolCallId(call));
+        w.WriteString("id", GeminiShape.ToolCallId(part, call));
         w.WriteString("type", "function");
         w.WriteStartObject("function");
         w.WriteString("name", call.TryGetProperty("name", out var name) ? name.GetString() : "");

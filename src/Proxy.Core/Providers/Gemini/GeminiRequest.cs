@@ -196,6 +196,12 @@ internal static class GeminiRequest
                     throw ProxyError.BadRequest($"{param}.function.arguments must be a JSON object in a string.", $"{param}.function.arguments");
                 }
                 w.WriteEndObject();
+                if (toolCall.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String
+                    && id.GetString() is { } callId && callId.IndexOf(GeminiShape.ThoughtSignatureSeparator, StringComparison.Ordinal) is var at and >= 0)
+                {
+                    // The signature Gemini gave this call (GeminiShape.ToolCallId) goes back beside it.
+                    w.WriteString("thoughtSignature", callId.AsSpan(at + GeminiShape.ThoughtSignatureSeparator.Length));
+                }
                 w.WriteEndObject();
             }
         }

@@ -14,10 +14,25 @@ internal static class GeminiShape
         _ => "stop",
     };
 
-    /// <summary>The call's own id when Gemini gives one, else one made up: OpenAI's clients send it back with the result.</summary>
-    public static string ToolCallId(JsonElement functionCall) =>
-        functionCall.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String && id.GetString() is { Length: > 0 } given ? given
-        : $"call_{Guid.NewGuid():N}";
+    /// <summary>
+    /// Between a tool call's id and the <c>thoughtSignature</c> Gemini gave its call, which Gemini 3 wants back with the
+    /// call: OpenAI's shape has no place for it, but its clients send the id back as it was. LiteLLM's convention, so a
+    /// conversation moves between the two.
+    /// </summary>
+    public const string ThoughtSignatureSeparator = "__thought__";
+
+    /// <summary>
+    /// The call's own id when Gemini gives one, else one made up (OpenAI's clients send it back with the result), with
+    /// the part's <c>thoughtSignature</c> after <see cref="ThoughtSignatureSeparator"/> when it has one.
+    /// </summary>
+    public static string ToolCallId(JsonElement part, JsonElement functionCall)
+    {
+        var id = functionCall.TryGetProperty("id", out var given) && given.ValueKind == JsonValueKind.String && given.GetString() is { Length: > 0 } g ? g
+            : $"call_{Guid.NewGuid():N}";
+        return part.TryGetProperty("thoughtSignature", out var signature) && signature.ValueKind == JsonValueKind.String && signature.GetString() is { Length: > 0 } s
+            ? $"{id}{ThoughtSignatureSeparator}{s}"
+            : id;
+    }
 
     /// <summary>A function call's arguments as OpenAI carries them: a JSON object in a string.</summary>
     public static string Arguments(JsonElement functionCall) =>
