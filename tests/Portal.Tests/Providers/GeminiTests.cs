@@ -390,6 +390,27 @@ public sealed class GeminiTests(LlmFixture fixture) : IClassFixture<LlmFixture>
     }
 
     [Fact]
+    public async Task MessagesStream_WithTools_AsClaudeCodeSendsIt_GetsToolUseFromGemini()
+    {
+        var (_, key, upstream, _) = await GeminiAsync();
+        var body = AnthropicCalls.Message("gemini");
+        body["stream"] = true;
+        body["tools"] = JsonNode.Parse("""[{"name": "get_weather", "description": "Weather", "input_schema": {"type": "object", "properties": {"location": {"type": "string"}}}}]""");
+
+        using var response = await AnthropicCalls.PostAsync(Gateway, key, body);
+        var events = (await response.Content.ReadAsStringAsync()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries)
+            .Select(e => JsonNode.Parse(e.Split('\n').Single(l => l.StartsWith("data: ", StringComparison.Ordinal))["data: ".Length..])!).ToList();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var toolUse = events.Single(e => (string?)e["type"] == "content_block_start" && (string?)e["content_block"]!["type"] == "tool_use");
+        Assert.Equal("get_weather", (string?)toolUse["content_block"]!["name"]);
+        var input = string.Concat(events.Where(e => (string?)e["delta"]?["type"] == "input_json_delta").Select(e => (string?)e["delta"]!["partial_json"]));
+        Assert.Equal("Boston", (string?)JsonNode.Parse(input)!["location"]);
+        Assert.Equal("tool_use", (string?)events.Single(e => (string?)e["type"] == "message_delta")["delta"]!["stop_reason"]);
+        Assert.EndsWith(":streamGenerateContent", Assert.Single(Upstream.ReceivedBy(upstream)).Path);
+    }
+
+    [Fact]
     public async Task ResponsesClient_Streaming_ReachesGemini_ThroughChatCompletions()
     {
         var (_, key, upstream, _) = await GeminiAsync();
