@@ -326,7 +326,10 @@ public sealed class GeminiTests(LlmFixture fixture) : IClassFixture<LlmFixture>
         var (_, noKey, _, _) = await GeminiAsync(providerKey: "");
 
         var wrong = await Gateway.Client(wrongKey).PostAsJsonAsync("/v1/chat/completions", Spend.Spend.Chat("gemini"));
-        var none = await Gateway.Client(noKey).PostAsJsonAsync("/v1/chat/completions", Spend.Spend.Chat("gemini"));
+        using var ownKey = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = JsonContent.Create(Spend.Spend.Chat("gemini")) };
+        // A caller's own Google key does not stand in for the deployment's.
+        ownKey.Headers.Add("x-goog-api-key", GeminiStandIn.Key);
+        var none = await Gateway.Client(noKey).SendAsync(ownKey);
 
         Assert.Contains("API key not valid", await wrong.ReadErrorAsync(HttpStatusCode.BadRequest));
         Assert.Contains("PERMISSION_DENIED", await none.ReadErrorAsync(HttpStatusCode.Forbidden, "permission_error"));

@@ -28,6 +28,8 @@ internal sealed class GeminiApi : IProviderApi
 
     public void Authenticate(HttpRequestMessage request, string? apiKey)
     {
+        // A caller's own x-goog-api-key never reaches Google beside (or instead of) the deployment's.
+        request.Headers.Remove(KeyHeader);
         if (apiKey is not null)
         {
             request.Headers.TryAddWithoutValidation(KeyHeader, apiKey);
