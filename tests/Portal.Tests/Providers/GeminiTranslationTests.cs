@@ -164,6 +164,22 @@ public sealed class GeminiTranslationTests
         Assert.Equal(429, GeminiApi.Instance.ClientStatus(429));
     }
 
+    [Theory]
+    [InlineData("https://generativelanguage.googleapis.com", "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent")]
+    [InlineData("https://generativelanguage.googleapis.com/v1beta/", "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent")]
+    [InlineData("https://gateway.example/acct/google-ai-studio/v1", "https://gateway.example/acct/google-ai-studio/v1/models/gemini-2.5-flash:generateContent")]
+    [InlineData("https://proxy.example/google", "https://proxy.example/google/v1beta/models/gemini-2.5-flash:generateContent")]
+    public void Urls_AddTheApiVersion_UnlessTheBaseHasIt(string apiBase, string expected)
+    {
+        var api = GeminiApi.Instance;
+
+        Assert.Equal(expected, api.UpstreamUri(new Uri(apiBase), "gemini-2.5-flash", null, LlmRoute.ChatCompletions).AbsoluteUri);
+        Assert.Equal(expected.Replace(":generateContent", ":streamGenerateContent?alt=sse", StringComparison.Ordinal),
+            ((IProviderApi)api).StreamUri(new Uri(apiBase), "gemini-2.5-flash", null, LlmRoute.ChatCompletions)!.AbsoluteUri);
+        Assert.Equal(expected.Replace(":generateContent", ":batchEmbedContents", StringComparison.Ordinal),
+            api.UpstreamUri(new Uri(apiBase), "gemini-2.5-flash", null, LlmRoute.Embeddings).AbsoluteUri);
+    }
+
     [Fact]
     public void Request_ParallelResults_GoInOneUserTurn_NamedAfterTheirCalls()
     {
