@@ -83,7 +83,7 @@ internal static class GeminiCompletion
                     w.WriteString("type", "function");
                     w.WriteStartObject("function");
                     w.WriteString("name", call.TryGetProperty("name", out var name) ? name.GetString() : "");
-                    w.WriteString("arguments", GeminiShape.Arguments(call));
+                    GeminiShape.WriteArguments(w, call);
                     w.WriteEndObject();
                     w.WriteEndObject();
                 }

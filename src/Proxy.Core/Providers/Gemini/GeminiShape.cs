@@ -34,9 +34,22 @@ internal static class GeminiShape
             : id;
     }
 
-    /// <summary>A function call's arguments as OpenAI carries them: a JSON object in a string.</summary>
-    public static string Arguments(JsonElement functionCall) =>
-        functionCall.TryGetProperty("args", out var args) && args.ValueKind == JsonValueKind.Object ? args.GetRawText() : "{}";
+    /// <summary>A function call's arguments as OpenAI carries them, a JSON object in a string: Gemini's own bytes, not re-serialized.</summary>
+    public static void WriteArguments(Utf8JsonWriter w, JsonElement functionCall) =>
+        w.WriteString("arguments", functionCall.TryGetProperty("args", out var args) && args.ValueKind == JsonValueKind.Object
+            ? System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(args) : "{}"u8);
+
+    /// <summary>A part's text as the chunk's <c>content</c>, as Gemini escaped it (valid JSON already): no string per chunk.</summary>
+    public static void WriteText(Utf8JsonWriter w, JsonElement text)
+    {
+        w.WritePropertyName("content");
+        w.WriteRawValue(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(text), skipInputValidation: true);
+    }
+
+    /// <summary>The part's text, when it has some (its raw JSON is more than the two quotes).</summary>
+    public static bool HasText(JsonElement part, out JsonElement text) =>
+        part.TryGetProperty("text", out text) && text.ValueKind == JsonValueKind.String
+        && System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(text).Length > 2;
 
     /// <summary>A part of the answer the client sees: not a thought (Gemini's thinking, when it shows it).</summary>
     public static bool IsThought(JsonElement part) => part.TryGetProperty("thought", out var t) && t.ValueKind == JsonValueKind.True;
