@@ -414,6 +414,20 @@ public sealed class GeminiTests(LlmFixture fixture) : IClassFixture<LlmFixture>
     }
 
     [Fact]
+    public async Task CountTokens_OnAGeminiModel_IsCountedByTheGateway_WithoutCallingGoogle()
+    {
+        var (_, key, upstream, _) = await GeminiAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/messages/count_tokens") { Content = JsonContent.Create(AnthropicCalls.Message("gemini")) };
+        request.Headers.Add("x-api-key", key);
+        request.Headers.Add("anthropic-version", "2023-06-01");
+
+        var counted = await (await Gateway.Client(null).SendAsync(request)).ReadJsonAsync(HttpStatusCode.OK);
+
+        Assert.True(counted["input_tokens"]!.GetValue<int>() > 0);
+        Assert.Empty(Upstream.ReceivedBy(upstream));
+    }
+
+    [Fact]
     public async Task ResponsesClient_Streaming_ReachesGemini_ThroughChatCompletions()
     {
         var (_, key, upstream, _) = await GeminiAsync();
