@@ -14,6 +14,7 @@ namespace Portal.Tests.Infrastructure;
 /// It answers like Gemini: a function call when tools are offered and no result came back yet, JSON when asked for it,
 /// one candidate per <c>candidateCount</c>, streams as whole <c>GenerateContentResponse</c> events cut mid-line across writes.
 /// Scenarios: <c>gemini</c>; <c>gemini429</c> RESOURCE_EXHAUSTED; <c>gemini500</c> INTERNAL; <c>gemini400</c> INVALID_ARGUMENT;
+/// <c>geminilong</c>: the prompt is longer than the model takes;
 /// <c>geminicache</c>: usage with <see cref="CachedTokens"/> cached and <see cref="ThoughtTokens"/> thinking tokens;
 /// <c>gemini3</c>: as Gemini 3, its function calls carry a <c>thoughtSignature</c> (<see cref="ThoughtSignature"/>), and a
 /// model turn's function call sent back without it is refused.
@@ -97,6 +98,9 @@ public static class GeminiStandIn
                 return;
             case "gemini400":
                 await Error(http, 400, "INVALID_ARGUMENT", "Please use a valid role: user, model.");
+                return;
+            case "geminilong":
+                await Error(http, 400, "INVALID_ARGUMENT", "The input token count (1200000) exceeds the maximum number of tokens allowed (1048576).");
                 return;
         }
         JsonObject request;

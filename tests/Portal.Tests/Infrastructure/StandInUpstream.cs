@@ -44,7 +44,7 @@ public sealed record ReceivedRequest(string Method, string Path, string Query, I
 /// <item><c>claude</c>: Anthropic's Messages API at <c>.../v1/messages</c> (see <see cref="AnthropicStandIn"/>); <c>claude529</c>: overloaded;
 /// <c>claudelong</c>: "prompt is too long"; <c>claudecode</c>: always a text answer, tools offered or not; <c>claudecache</c>:
 /// usage with prompt-cache tokens.</item>
-/// <item><c>gemini</c>, <c>gemini429</c>, <c>gemini500</c>, <c>gemini400</c>, <c>geminicache</c>: Google's Gemini API (see <see cref="GeminiStandIn"/>).</item>
+/// <item><c>gemini</c>, <c>gemini429</c>, <c>gemini500</c>, <c>gemini400</c>, <c>geminilong</c>, <c>geminicache</c>, <c>gemini3</c>: Google's Gemini API (see <see cref="GeminiStandIn"/>).</item>
 /// <item><c>gpt</c>, <c>gptcode</c>: OpenAI's chat completions with its checks, tools and streams (see <see cref="OpenAIChatStandIn"/>).</item>
 /// </list>
 /// </summary>

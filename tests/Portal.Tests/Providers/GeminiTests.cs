@@ -320,6 +320,21 @@ public sealed class GeminiTests(LlmFixture fixture) : IClassFixture<LlmFixture>
     }
 
     [Fact]
+    public async Task APromptTooLongForGemini_MovesToTheContextWindowFallback()
+    {
+        var (team, key, _, _) = await GeminiAsync(scenario: "geminilong");
+        var large = await AddGeminiAsync(key, team, "gemini-large");
+
+        var response = await Gateway.Client(key).PostAsJsonAsync("/v1/chat/completions", new
+        {
+            model = "gemini", context_window_fallbacks = new[] { "gemini-large" }, messages = new[] { new { role = "user", content = "a very long prompt" } },
+        });
+
+        await response.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Single(Upstream.ReceivedBy(large));
+    }
+
+    [Fact]
     public async Task AWrongOrMissingKey_IsGooglesRefusal_InTheOpenAIEnvelope()
     {
         var (_, wrongKey, _, _) = await GeminiAsync(providerKey: "AIzaSy-not-the-teams-key");
