@@ -211,8 +211,17 @@ public sealed class GeminiTranslationTests
         Assert.Equal(["get_weather"], body["toolConfig"]!["functionCallingConfig"]!["allowedFunctionNames"]!.AsArray().Select(n => (string?)n));
     }
 
+    [Fact]
+    public void Request_FieldsThatAskForNothing_AreNoRefusal()
+    {
+        var body = Request("""{"model":"m","messages":[{"role":"user","content":"hi"}],"logprobs":false,"top_logprobs":null,"user":"u1"}""");
+
+        Assert.Equal(["contents"], body.Select(p => p.Key));
+    }
+
     [Theory]
     [InlineData("""{"model":"m","messages":[{"role":"user","content":"hi"}],"logit_bias":{"1":2}}""", "logit_bias")]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":"hi"}],"logprobs":true}""", "logprobs")]
     [InlineData("""{"model":"m","messages":[{"role":"tool","tool_call_id":"nope","content":"x"}]}""", "messages[0].tool_call_id")]
     [InlineData("""{"model":"m","messages":[{"role":"system","content":"only me"}]}""", "messages")]
     [InlineData("""{"model":"m","messages":[{"role":"user","content":"hi"}],"response_format":{"type":"json_schema","json_schema":{"name":"x"}}}""", "response_format.json_schema.schema")]

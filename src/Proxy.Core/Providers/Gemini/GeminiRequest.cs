@@ -28,7 +28,9 @@ internal static class GeminiRequest
         }
         foreach (var property in request.EnumerateObject())
         {
-            if (!Translated.Contains(property.Name))
+            // null, or logprobs: false, asks for nothing (some client libraries send them always).
+            if (!Translated.Contains(property.Name) && property.Value.ValueKind != JsonValueKind.Null
+                && !(property.Value.ValueKind == JsonValueKind.False && property.Name == "logprobs"))
             {
                 throw Unsupported(property.Name, "the gateway has no translation of it to Gemini's generateContent");
             }
