@@ -270,6 +270,9 @@ public sealed class GeminiTests(LlmFixture fixture) : IClassFixture<LlmFixture>
         Assert.Equal(4, sent[1].Json["requests"]![0]!["outputDimensionality"]!.GetValue<int>());
         var logs = await Spend.Spend.LogsAsync(Gateway, team, expected: 2);
         Assert.All(logs, log => Assert.True(log["tokens_estimated"]!.GetValue<bool>()));
+        // The price table's gemini-embedding-001: USD 0.15 per million input tokens.
+        Assert.All(logs, log => Assert.Equal(log["prompt_tokens"]!.GetValue<int>() * 1.5e-07, log["spend"]!.GetValue<double>(), 12));
+        Assert.All(logs, log => Assert.True(log["spend"]!.GetValue<double>() > 0));
     }
 
     [Fact]
