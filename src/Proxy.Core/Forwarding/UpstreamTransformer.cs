@@ -14,6 +14,7 @@ namespace Proxy.Core.Forwarding;
 /// and what it said is kept in <see cref="HeldBack"/> in case no later attempt does better.
 /// Everything else (hop-by-hop handling, streaming the body both ways) is YARP's default.
 /// <paramref name="inbound"/>: the caller's dialect is spoken to the deployment through chat completions.
+/// <paramref name="streams"/>: the provider is asked for a stream (<see cref="UpstreamBody.Streams"/>).
 /// </summary>
 /// <paramref name="streams"/>: the body asks the provider's streaming operation (<see cref="UpstreamBody.Streams"/>).
 internal sealed class UpstreamTransformer(

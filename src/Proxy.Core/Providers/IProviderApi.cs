@@ -25,6 +25,9 @@ internal interface IProviderApi
     /// <summary>The provider's endpoint from the deployment's cloud params (Bedrock's region), when no api_base is given; null: none.</summary>
     Uri? RegionalBase(DeploymentCredentials credentials) => null;
 
+    /// <summary>Where a streamed call goes when not to <see cref="UpstreamUri"/> (Gemini's <c>:streamGenerateContent?alt=sse</c>); null: the same place.</summary>
+    Uri? StreamUri(Uri apiBase, string upstreamName, string? apiVersion, LlmRoute route) => null;
+
     /// <summary>Where the provider lists its models (<c>{"data": [{"id": ...}]}</c>); null when it has no such list.</summary>
     Uri? ModelsUri(Uri apiBase);
 

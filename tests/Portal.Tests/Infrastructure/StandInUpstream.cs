@@ -45,6 +45,7 @@ public sealed record ReceivedRequest(string Method, string Path, string Query, I
 /// <c>claudelong</c>: "prompt is too long"; <c>claudecode</c>: always a text answer, tools offered or not; <c>claudecache</c>:
 /// usage with prompt-cache tokens.</item>
 /// <item><c>bedrock</c>, <c>bedrockbroken</c>, <c>bedrockthrottle</c>, <c>bedrock500</c>, <c>bedrocksession</c>, <c>bedrockcache</c>: Bedrock's Converse API with SigV4 checked (see <see cref="BedrockStandIn"/>).</item>
+/// <item><c>gemini</c>, <c>gemini429</c>, <c>gemini500</c>, <c>gemini400</c>, <c>geminilong</c>, <c>geminicache</c>, <c>gemini3</c>: Google's Gemini API (see <see cref="GeminiStandIn"/>).</item>
 /// <item><c>gpt</c>, <c>gptcode</c>: OpenAI's chat completions with its checks, tools and streams (see <see cref="OpenAIChatStandIn"/>).</item>
 /// </list>
 /// </summary>
@@ -105,6 +106,11 @@ public sealed class StandInUpstream : IAsyncDisposable
         if (scenario.StartsWith("claude", StringComparison.Ordinal))
         {
             await AnthropicStandIn.AnswerAsync(http, scenario, body);
+            return;
+        }
+        if (scenario.StartsWith("gemini", StringComparison.Ordinal))
+        {
+            await GeminiStandIn.AnswerAsync(http, scenario, body);
             return;
         }
         if (scenario is "gpt" or "gptcode")

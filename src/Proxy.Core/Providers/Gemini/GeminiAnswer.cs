@@ -78,7 +78,7 @@ internal sealed class GeminiAnswer(Stream toClient, HttpResponse response, bool 
                 if (GeminiShape.PromptBlocked(root))
                 {
                     Start(0);
-                    Chunk(0, null, "content_filter");
+                    Finish(0, "content_filter");
                 }
                 return;
             }
@@ -102,21 +102,23 @@ internal sealed class GeminiAnswer(Stream toClient, HttpResponse response, bool 
                 {
                     continue;
                 }
-                if (part.TryGetProperty("text", out var text) && text.ValueKind == JsonValueKind.String && text.GetString() is { Length: > 0 } t)
+                if (GeminiShape.HasText(part, out var text))
                 {
-                    Chunk(index, t, null);
+                    var w = Open(index);
+                    GeminiShape.WriteText(w, text);
+                    Close(w, null);
                 }
                 if (part.TryGetProperty("functionCall", out var call) && call.ValueKind == JsonValueKind.Object
                     && !(asked.HasFlag(GeminiAsked.OneToolCall) && _calls[index] == 1))
                 {
                     // Gemini sends a function call whole: one delta with its id, name and all of its arguments.
-                    ToolCall(index, _calls[index]++, call);
+                    ToolCall(index, _calls[index]++, part, call);
                 }
             }
         }
         if (GeminiShape.Reason(candidate) is { } reason)
         {
-            Chunk(index, null, GeminiShape.FinishReason(reason, _calls[index] > 0));
+            Finish(index, GeminiShape.FinishReason(reason, _calls[index] > 0));
         }
     }
 
@@ -154,27 +156,20 @@ internal sealed class GeminiAnswer(Stream toClient, HttpResponse response, bool 
         Close(w, null);
     }
 
-    private void Chunk(int index, string? text, string? finishReason)
-    {
-        var w = Open(index);
-        if (text is not null)
-        {
-            w.WriteString("content", text);
-        }
-        Close(w, finishReason);
-    }
+    /// <summary>A chunk with an empty delta: the choice's finish reason.</summary>
+    private void Finish(int index, string finishReason) => Close(Open(index), finishReason);
 
-    private void ToolCall(int index, int callIndex, JsonElement call)
+    private void ToolCall(int index, int callIndex, JsonElement part, JsonElement call)
     {
         var w = Open(index);
         w.WriteStartArray("tool_calls");
         w.WriteStartObject();
         w.WriteNumber("index", callIndex);
-        w.WriteString("id", GeminiShape.ToolCallId(call));
+        w.WriteString("id", GeminiShape.ToolCallId(part, call));
         w.WriteString("type", "function");
         w.WriteStartObject("function");
         w.WriteString("name", call.TryGetProperty("name", out var name) ? name.GetString() : "");
-        w.WriteString("arguments", GeminiShape.Arguments(call));
+        GeminiShape.WriteArguments(w, call);
         w.WriteEndObject();
         w.WriteEndObject();
         w.WriteEndArray();

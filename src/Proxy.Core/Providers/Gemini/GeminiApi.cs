@@ -30,6 +30,8 @@ internal sealed class GeminiApi : IProviderApi
 
     public ValueTask AuthenticateAsync(HttpRequestMessage request, ReadOnlyMemory<byte> body, DeploymentCredentials credentials, CancellationToken ct)
     {
+        // A caller's own x-goog-api-key never reaches Google beside (or instead of) the deployment's.
+        request.Headers.Remove(KeyHeader);
         if (credentials.ApiKey is { } apiKey)
         {
             request.Headers.TryAddWithoutValidation(KeyHeader, apiKey);
@@ -47,5 +49,13 @@ internal sealed class GeminiApi : IProviderApi
 
     public HeldBackAnswer ForClient(HeldBackAnswer answer) => GeminiDialect.ForClient(answer);
 
-    private static string Models(Uri apiBase) => $"{apiBase.AbsoluteUri.TrimEnd('/')}/v1beta/models";
+    /// <summary>
+    /// <c>{api_base}/v1beta/models</c>; an api_base that already ends in the API version (LiteLLM's form, e.g.
+    /// <c>https://generativelanguage.googleapis.com/v1beta</c> or a gateway's <c>.../google-ai-studio/v1beta</c>) gets only <c>/models</c>.
+    /// </summary>
+    private static string Models(Uri apiBase)
+    {
+        var root = apiBase.AbsoluteUri.TrimEnd('/');
+        return root[(root.LastIndexOf('/') + 1)..] is "v1beta" or "v1" or "v1alpha" ? $"{root}/models" : $"{root}/v1beta/models";
+    }
 }

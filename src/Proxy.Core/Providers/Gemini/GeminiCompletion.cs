@@ -79,11 +79,11 @@ internal static class GeminiCompletion
                         w.WriteStartArray("tool_calls");
                     }
                     w.WriteStartObject();
-                    w.WriteString("id", GeminiShape.ToolCallId(call));
+                    w.WriteString("id", GeminiShape.ToolCallId(part, call));
                     w.WriteString("type", "function");
                     w.WriteStartObject("function");
                     w.WriteString("name", call.TryGetProperty("name", out var name) ? name.GetString() : "");
-                    w.WriteString("arguments", GeminiShape.Arguments(call));
+                    GeminiShape.WriteArguments(w, call);
                     w.WriteEndObject();
                     w.WriteEndObject();
                 }

@@ -28,9 +28,11 @@ internal static class GeminiRequest
         }
         foreach (var property in request.EnumerateObject())
         {
-            if (!Translated.Contains(property.Name))
+            // null, or logprobs: false, asks for nothing (some client libraries send them always).
+            if (!Translated.Contains(property.Name) && property.Value.ValueKind != JsonValueKind.Null
+                && !(property.Value.ValueKind == JsonValueKind.False && property.Name == "logprobs"))
             {
-                throw Unsupported(property.Name, "it has no equivalent in Gemini's generateContent");
+                throw Unsupported(property.Name, "the gateway has no translation of it to Gemini's generateContent");
             }
         }
         var messages = request.TryGetProperty("messages", out var m) && m.ValueKind == JsonValueKind.Array && m.GetArrayLength() > 0 ? m
@@ -196,6 +198,12 @@ internal static class GeminiRequest
                     throw ProxyError.BadRequest($"{param}.function.arguments must be a JSON object in a string.", $"{param}.function.arguments");
                 }
                 w.WriteEndObject();
+                if (toolCall.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String
+                    && id.GetString() is { } callId && callId.IndexOf(GeminiShape.ThoughtSignatureSeparator, StringComparison.Ordinal) is var at and >= 0)
+                {
+                    // The signature Gemini gave this call (GeminiShape.ToolCallId) goes back beside it.
+                    w.WriteString("thoughtSignature", callId.AsSpan(at + GeminiShape.ThoughtSignatureSeparator.Length));
+                }
                 w.WriteEndObject();
             }
         }

@@ -14,14 +14,42 @@ internal static class GeminiShape
         _ => "stop",
     };
 
-    /// <summary>The call's own id when Gemini gives one, else one made up: OpenAI's clients send it back with the result.</summary>
-    public static string ToolCallId(JsonElement functionCall) =>
-        functionCall.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String && id.GetString() is { Length: > 0 } given ? given
-        : $"call_{Guid.NewGuid():N}";
+    /// <summary>
+    /// Between a tool call's id and the <c>thoughtSignature</c> Gemini gave its call, which Gemini 3 wants back with the
+    /// call: OpenAI's shape has no place for it, but its clients send the id back as it was. LiteLLM's convention, so a
+    /// conversation moves between the two.
+    /// </summary>
+    public const string ThoughtSignatureSeparator = "__thought__";
 
-    /// <summary>A function call's arguments as OpenAI carries them: a JSON object in a string.</summary>
-    public static string Arguments(JsonElement functionCall) =>
-        functionCall.TryGetProperty("args", out var args) && args.ValueKind == JsonValueKind.Object ? args.GetRawText() : "{}";
+    /// <summary>
+    /// The call's own id when Gemini gives one, else one made up (OpenAI's clients send it back with the result), with
+    /// the part's <c>thoughtSignature</c> after <see cref="ThoughtSignatureSeparator"/> when it has one.
+    /// </summary>
+    public static string ToolCallId(JsonElement part, JsonElement functionCall)
+    {
+        var id = functionCall.TryGetProperty("id", out var given) && given.ValueKind == JsonValueKind.String && given.GetString() is { Length: > 0 } g ? g
+            : $"call_{Guid.NewGuid():N}";
+        return part.TryGetProperty("thoughtSignature", out var signature) && signature.ValueKind == JsonValueKind.String && signature.GetString() is { Length: > 0 } s
+            ? $"{id}{ThoughtSignatureSeparator}{s}"
+            : id;
+    }
+
+    /// <summary>A function call's arguments as OpenAI carries them, a JSON object in a string: Gemini's own bytes, not re-serialized.</summary>
+    public static void WriteArguments(Utf8JsonWriter w, JsonElement functionCall) =>
+        w.WriteString("arguments", functionCall.TryGetProperty("args", out var args) && args.ValueKind == JsonValueKind.Object
+            ? System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(args) : "{}"u8);
+
+    /// <summary>A part's text as the chunk's <c>content</c>, as Gemini escaped it (valid JSON already): no string per chunk.</summary>
+    public static void WriteText(Utf8JsonWriter w, JsonElement text)
+    {
+        w.WritePropertyName("content");
+        w.WriteRawValue(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(text), skipInputValidation: true);
+    }
+
+    /// <summary>The part's text, when it has some (its raw JSON is more than the two quotes).</summary>
+    public static bool HasText(JsonElement part, out JsonElement text) =>
+        part.TryGetProperty("text", out text) && text.ValueKind == JsonValueKind.String
+        && System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(text).Length > 2;
 
     /// <summary>A part of the answer the client sees: not a thought (Gemini's thinking, when it shows it).</summary>
     public static bool IsThought(JsonElement part) => part.TryGetProperty("thought", out var t) && t.ValueKind == JsonValueKind.True;
