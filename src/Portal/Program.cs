@@ -39,6 +39,7 @@ app.MapKeyEndpoints();
 app.MapUserEndpoints();
 app.MapAuditEndpoints();
 app.MapSpendEndpoints();
+app.MapActivityEndpoints();
 app.MapLlmEndpoints();
 app.MapApiDocument();
 app.MapMetrics();

@@ -57,6 +57,8 @@ public static class ProxyCoreSetup
         // Before the usage writer: hosted services stop in reverse order, so the writer's last batch can still queue its alerts.
         services.AddSingleton<Alerts.AlertSender>();
         services.AddHostedService(sp => sp.GetRequiredService<Alerts.AlertSender>());
+        services.AddOptions<UsageOptions>().BindConfiguration(UsageOptions.Section)
+            .Validate(o => o.Problem() is null, "Proxy:Usage is not valid: Proxy:Usage:WriteInterval must be between 00:00:00.01 and 00:01:00.").ValidateOnStart();
         services.AddSingleton<UsageWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<UsageWriter>());
         services.AddOptions<UsageRetentionOptions>().BindConfiguration(UsageRetentionOptions.Section)

@@ -72,7 +72,7 @@ public sealed class PortalFlowTests(BrowserFixture browser) : IClassFixture<Brow
         Assert.True(await _gateway.WaitForUsageAsync(1, TimeSpan.FromSeconds(20)) >= 1, "the call's usage row was never written");
         await portal.OpenTeamAsync("Sweden");
         await portal.OpenTabAsync("Usage");
-        await portal.Page.Locator("[data-testid=latest-calls]").GetByText("my-team-model").WaitForAsync();
+        await portal.Page.Locator("[data-testid=usage-models]").GetByText("my-team-model").WaitForAsync();
         await portal.ScreenshotAsync("08-usage");
         await portal.OpenTabAsync("Activity");
         await portal.Page.Locator("[data-testid=activity]").GetByText("registered model my-team-model").WaitForAsync();

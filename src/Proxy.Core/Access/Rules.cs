@@ -19,7 +19,7 @@ public enum TeamPermission
 /// The rule book: every permission of docs/api.md section 1, in one place. The REST endpoints, the LLM routes and the
 /// portal all ask here; none of them checks a role itself. What a caller may see of many rows at once is decided beside
 /// it, as query filters that the single-row checks share: <see cref="TeamVisibility"/>, <see cref="KeyVisibility"/>,
-/// <see cref="ModelVisibility"/>, <see cref="TeamRecords"/>, <see cref="CallLogVisibility"/> (every team-owned entity is listed in <see cref="TeamScope"/>);
+/// <see cref="ModelVisibility"/>, <see cref="TeamRecords"/>, <see cref="CallLogVisibility"/>, <see cref="ActivityVisibility"/> (every team-owned entity is listed in <see cref="TeamScope"/>);
 /// <see cref="Demand"/> turns refusals into the statuses callers see.
 /// </summary>
 public static class Rules

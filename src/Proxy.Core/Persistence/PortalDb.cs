@@ -24,6 +24,7 @@ public abstract class PortalDb(DbContextOptions options) : IdentityDbContext<Por
     public DbSet<ModelAlias> Aliases => Set<ModelAlias>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
     public DbSet<UsageRecord> Usage => Set<UsageRecord>();
+    public DbSet<Reports.DailyUsage> DailyUsage => Set<Reports.DailyUsage>();
     public DbSet<RouteDataVersion> RouteDataVersions => Set<RouteDataVersion>();
     public DbSet<RouteChange> RouteChanges => Set<RouteChange>();
     public DbSet<Spend.RateWindow> RateWindows => Set<Spend.RateWindow>();

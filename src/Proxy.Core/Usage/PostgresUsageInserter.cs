@@ -6,7 +6,7 @@ namespace Proxy.Core.Usage;
 /// <summary>PostgreSQL is a network hop away: many rows per statement, one round trip each.</summary>
 internal static class PostgresUsageInserter
 {
-    /// <summary>Rows per INSERT statement: 19 parameters each, well under PostgreSQL's parameter limit.</summary>
+    /// <summary>Rows per INSERT statement: 22 parameters each, well under PostgreSQL's parameter limit.</summary>
     private const int RowsPerStatement = 100;
 
     public static async Task InsertAsync(DbConnection connection, DbTransaction tx, List<UsageRecord> batch)
@@ -40,5 +40,6 @@ internal static class PostgresUsageInserter
     [
         r.CallId, r.Attempt, r.KeyHash, r.TeamId, r.UserId, r.Model, r.ModelId, r.Deployment, r.Route, r.Status, r.PromptTokens, r.CompletionTokens,
         r.TotalTokens, r.TokensEstimated, r.Spend, r.LatencyMs, r.StartedAt, r.ResponseId, r.Error,
+        r.Provider, r.CacheReadTokens, r.CacheCreationTokens,
     ];
 }

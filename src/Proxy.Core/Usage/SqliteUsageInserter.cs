@@ -70,7 +70,7 @@ internal static class SqliteUsageInserter
         return statement;
     }
 
-    /// <summary>Binds one row's values to parameters <paramref name="offset"/> + 1 to <paramref name="offset"/> + 19.</summary>
+    /// <summary>Binds one row's values to parameters <paramref name="offset"/> + 1 to <paramref name="offset"/> + 22.</summary>
     private static void Bind(sqlite3_stmt statement, int offset, UsageRecord r)
     {
         Text(statement, offset + 1, r.CallId);
@@ -94,6 +94,9 @@ internal static class SqliteUsageInserter
         raw.sqlite3_bind_text(statement, offset + 17, startedAt[..length]);
         Text(statement, offset + 18, r.ResponseId);
         Text(statement, offset + 19, r.Error);
+        Text(statement, offset + 20, r.Provider);
+        raw.sqlite3_bind_int64(statement, offset + 21, r.CacheReadTokens);
+        raw.sqlite3_bind_int64(statement, offset + 22, r.CacheCreationTokens);
     }
 
     private static void Step(SqliteConnection connection, sqlite3_stmt statement)
@@ -105,7 +108,7 @@ internal static class SqliteUsageInserter
         raw.sqlite3_reset(statement);
     }
 
-    private static void Text(sqlite3_stmt statement, int index, string? value)
+    public static void Text(sqlite3_stmt statement, int index, string? value)
     {
         if (value is null)
         {

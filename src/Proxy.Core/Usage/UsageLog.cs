@@ -7,18 +7,6 @@ namespace Proxy.Core.Usage;
 /// <summary>Reads recorded LLM calls for a team's admins and the proxy admin.</summary>
 public sealed class UsageLog(PortalDb db)
 {
-    /// <summary>Calls, tokens and spend per model per day over the last <paramref name="days"/> days, for the portal's charts.</summary>
-    public async Task<IReadOnlyList<UsagePoint>> DailyAsync(Caller caller, string teamId, int days, CancellationToken ct = default)
-    {
-        Rules.DemandTeamRecords(caller, teamId, "spend logs");
-        var since = DateTime.UtcNow.Date.AddDays(1 - days);
-        var rows = await db.Usage.AsNoTracking().Where(u => u.TeamId == teamId && u.StartedAt >= since)
-            .Select(u => new { u.Model, u.StartedAt, u.TotalTokens, u.Spend }).ToListAsync(ct);
-        return rows.GroupBy(r => (r.Model, Day: r.StartedAt.Date))
-            .Select(g => new UsagePoint(g.Key.Model, g.Key.Day, g.Count(), g.Sum(r => (long)r.TotalTokens), g.Sum(r => r.Spend)))
-            .OrderBy(p => p.Day).ThenBy(p => p.Model).ToList();
-    }
-
     /// <summary>
     /// One page of the team's call log, newest first, as <see cref="CallLogVisibility"/> lets the caller read it. Keyset
     /// paging on the <c>(TeamId, StartedAt)</c> index: a page starts at a cursor and reads one row more than it shows,
@@ -166,5 +154,3 @@ public sealed class UsageLog(PortalDb db)
 /// </summary>
 public sealed record SpendLogFilter(
     string? RequestId = null, string? ApiKey = null, string? UserId = null, string? TeamId = null, string? Model = null, DateTime? From = null, DateTime? Until = null);
-
-public sealed record UsagePoint(string Model, DateTime Day, int Calls, long Tokens, double Spend);

@@ -19,11 +19,20 @@ public sealed class UsageRecord
     public string Model { get; set; } = "";
     public string? ModelId { get; set; }
     public string? Deployment { get; set; }
+
+    /// <summary>The deployment's provider (<c>openai</c>, <c>azure</c>, <c>anthropic</c>, ...), for the daily reports' provider breakdown.</summary>
+    public string Provider { get; set; } = "";
     public string Route { get; set; } = "";
     public int Status { get; set; }
     public int PromptTokens { get; set; }
     public int CompletionTokens { get; set; }
     public int TotalTokens { get; set; }
+
+    /// <summary>Of <see cref="PromptTokens"/>, those read from the provider's prompt cache (<c>cache_read_input_tokens</c>).</summary>
+    public int CacheReadTokens { get; set; }
+
+    /// <summary>Of <see cref="PromptTokens"/>, those written to the provider's prompt cache (<c>cache_creation_input_tokens</c>).</summary>
+    public int CacheCreationTokens { get; set; }
 
     /// <summary>The provider sent no usage: the token counts are the gateway's estimate (docs/budgets.md).</summary>
     public bool TokensEstimated { get; set; }

@@ -7,6 +7,7 @@ internal static class UsageTable
     [
         "CallId", "Attempt", "KeyHash", "TeamId", "UserId", "Model", "ModelId", "Deployment", "Route", "Status", "PromptTokens", "CompletionTokens",
         "TotalTokens", "TokensEstimated", "Spend", "LatencyMs", "StartedAt", "ResponseId", "Error",
+        "Provider", "CacheReadTokens", "CacheCreationTokens",
     ];
 
     public static readonly string Insert = $"INSERT INTO usage_records ({string.Join(", ", Columns.Select(c => $"\"{c}\""))}) VALUES ";

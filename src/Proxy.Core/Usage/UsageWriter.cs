@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Proxy.Core.Persistence;
 using Proxy.Core.Spend;
 
@@ -13,22 +14,27 @@ namespace Proxy.Core.Usage;
 /// Writes usage records in the background: the request path only offers a record to a bounded channel and never
 /// waits. On an orderly shutdown the channel is closed and drained before the process exits.
 /// </summary>
-public sealed partial class UsageWriter(IServiceScopeFactory scopes, WriteGate gate, SpendLedger ledger, Alerts.AlertSender alerts, ILogger<UsageWriter> log) : BackgroundService
+public sealed partial class UsageWriter(
+    IServiceScopeFactory scopes, WriteGate gate, SpendLedger ledger, Alerts.AlertSender alerts, IOptions<UsageOptions> options, ILogger<UsageWriter> log)
+    : BackgroundService
 {
     private const int Capacity = 100_000;
     private const int BatchSize = 10_000;
 
     /// <summary>
-    /// How long a batch that is not full gathers before it is written: usage rows and stored spend lag by this much,
-    /// and a <c>kill -9</c> loses what is gathering. Long enough that a batch names most calling keys once, since each
-    /// key, team and user it names costs a spend row update.
+    /// How long a batch that is not full gathers before it is written (<see cref="UsageOptions.WriteInterval"/>): usage
+    /// rows and stored spend lag by this much, and a <c>kill -9</c> loses what is gathering. Long enough that a batch
+    /// names most calling keys once, since each key, team and user it names costs a spend row update.
     /// </summary>
-    private static readonly TimeSpan GatherTime = TimeSpan.FromMilliseconds(500);
+    private readonly TimeSpan _gatherTime = options.Value.WriteInterval;
 
     private readonly Channel<UsageRecord> _channel = Channel.CreateBounded<UsageRecord>(
         new BoundedChannelOptions(Capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
 
     private long _dropped;
+
+    /// <summary>The batch's daily sums, reused batch after batch (only the writer's single loop uses it).</summary>
+    private readonly Reports.DailySums _daily = new();
 
     /// <summary>Never blocks. A full channel (the database far behind) drops the record and counts it.</summary>
     public void Record(UsageRecord record)
@@ -63,7 +69,7 @@ public sealed partial class UsageWriter(IServiceScopeFactory scopes, WriteGate g
             {
                 // A batch's transaction (scope, connection, spend updates, commit) costs as much as tens of rows: let
                 // the batch gather instead of writing each few calls on their own. A backlog is written back to back.
-                await Task.Delay(GatherTime);
+                await Task.Delay(_gatherTime);
             }
             while (batch.Count < BatchSize && _channel.Reader.TryRead(out var record))
             {
@@ -111,7 +117,8 @@ public sealed partial class UsageWriter(IServiceScopeFactory scopes, WriteGate g
     /// One transaction per batch, without EF's change tracking: at thousands of calls a second this runs beside the
     /// hot path on the same cores, so its CPU per row is the gateway's throughput. The batch's spend is added to its
     /// keys, teams and users in the same transaction, so spend and the usage log never disagree, and as increments,
-    /// so several instances' additions all count.
+    /// so several instances' additions all count. The batch's daily sums (<c>daily_usage</c>) are upserted in the same
+    /// transaction too, so the reports, which read only them, always equal the rows, after a crash as well.
     /// </summary>
     private async Task InsertAsync(List<UsageRecord> batch)
     {
@@ -124,6 +131,7 @@ public sealed partial class UsageWriter(IServiceScopeFactory scopes, WriteGate g
         // In team order, each page of the usage log's (TeamId, StartedAt) index is visited once per batch, not once
         // per row of its team in arrival order; the rows keep their StartedAt, which is what the log is read by.
         batch.Sort(ByTeamThenTime);
+        var daily = _daily.Of(batch).Rows;
         double?[] stored;
         List<Alerts.BudgetAlert> crossed;
         try
@@ -137,10 +145,12 @@ public sealed partial class UsageWriter(IServiceScopeFactory scopes, WriteGate g
             if (sqlite is not null)
             {
                 SqliteUsageInserter.Insert(sqlite, batch);
+                SqliteDailyUsageInserter.Upsert(sqlite, daily);
             }
             else
             {
                 await PostgresUsageInserter.InsertAsync(connection, tx, batch);
+                await PostgresDailyUsageInserter.UpsertAsync(connection, tx, daily);
             }
             var limits = new Alerts.AlertLimits?[increments.Count];
             stored = await SpendStore.AddAsync(connection, tx, increments, limits);

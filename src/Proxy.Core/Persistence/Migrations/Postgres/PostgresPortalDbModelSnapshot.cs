@@ -429,6 +429,57 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                         });
                 });
 
+            modelBuilder.Entity("Proxy.Core.Reports.DailyUsage", b =>
+                {
+                    b.Property<string>("TeamId")
+                        .HasColumnType("text");
+
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("date");
+
+                    b.Property<string>("KeyHash")
+                        .HasColumnType("text");
+
+                    b.Property<string>("UserId")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Model")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Provider")
+                        .HasColumnType("text");
+
+                    b.Property<long>("ApiRequests")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("CacheCreationTokens")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("CacheReadTokens")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("CompletionTokens")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("FailedRequests")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("PromptTokens")
+                        .HasColumnType("bigint");
+
+                    b.Property<double>("Spend")
+                        .HasColumnType("double precision");
+
+                    b.Property<long>("SuccessfulRequests")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("TeamId", "Day", "KeyHash", "UserId", "Model", "Provider");
+
+                    b.HasIndex("UserId", "Day");
+
+                    b.ToTable("daily_usage", (string)null);
+                });
+
             modelBuilder.Entity("Proxy.Core.Spend.RateWindow", b =>
                 {
                     b.Property<string>("Kind")
@@ -583,6 +634,12 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                     b.Property<int>("Attempt")
                         .HasColumnType("integer");
 
+                    b.Property<int>("CacheCreationTokens")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("CacheReadTokens")
+                        .HasColumnType("integer");
+
                     b.Property<string>("CallId")
                         .IsRequired()
                         .HasColumnType("text");
@@ -613,6 +670,10 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
 
                     b.Property<int>("PromptTokens")
                         .HasColumnType("integer");
+
+                    b.Property<string>("Provider")
+                        .IsRequired()
+                        .HasColumnType("text");
 
                     b.Property<string>("ResponseId")
                         .HasColumnType("text");

@@ -413,6 +413,57 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
                         });
                 });
 
+            modelBuilder.Entity("Proxy.Core.Reports.DailyUsage", b =>
+                {
+                    b.Property<string>("TeamId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("KeyHash")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UserId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Model")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Provider")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ApiRequests")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CacheCreationTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CacheReadTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CompletionTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("FailedRequests")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("PromptTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("Spend")
+                        .HasColumnType("REAL");
+
+                    b.Property<long>("SuccessfulRequests")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("TeamId", "Day", "KeyHash", "UserId", "Model", "Provider");
+
+                    b.HasIndex("UserId", "Day");
+
+                    b.ToTable("daily_usage", (string)null);
+                });
+
             modelBuilder.Entity("Proxy.Core.Spend.RateWindow", b =>
                 {
                     b.Property<string>("Kind")
@@ -565,6 +616,12 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
                     b.Property<int>("Attempt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("CacheCreationTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CacheReadTokens")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("CallId")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -595,6 +652,10 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
 
                     b.Property<int>("PromptTokens")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("Provider")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("ResponseId")
                         .HasColumnType("TEXT");
