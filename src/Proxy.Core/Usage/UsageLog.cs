@@ -86,9 +86,6 @@ public sealed class UsageLog(PortalDb db)
     /// <summary>PostgreSQL's timestamptz takes UTC values only; SQLite reads them back unspecified.</summary>
     private static DateTime Utc(DateTime value) => value.Kind == DateTimeKind.Utc ? value : DateTime.SpecifyKind(value, DateTimeKind.Utc);
 
-    public Task<IReadOnlyList<UsageRecord>> ListAsync(Caller caller, string? teamId, int page, int pageSize, CancellationToken ct = default) =>
-        ListAsync(caller, new SpendLogFilter(TeamId: teamId), new SpendLogPaging(pageSize, (page - 1) * pageSize), ct);
-
     /// <summary>
     /// The rows every given filter matches (AND), within what the rule book lets the caller read: the team's rows for
     /// its admins, every row for the proxy admin. A filter never widens that: another team's request id is no row.

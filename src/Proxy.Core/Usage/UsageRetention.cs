@@ -27,12 +27,15 @@ public sealed partial class UsageRetention(
     /// <summary>Between batches, so writes queued on the gate go first and SQLite's WAL can checkpoint.</summary>
     private static readonly TimeSpan Pause = TimeSpan.FromMilliseconds(20);
 
+    /// <summary>The daily sums' table and its UTC day column (<see cref="Reports.DailyUsage"/>).</summary>
+    private const string DailyTable = "daily_usage";
+    private const string DailyDayColumn = "Day";
+
     /// <summary>
-    /// The table the <c>aggregates</c> work adds, and its UTC day column. Deleted from only when the table exists, so
-    /// this compiles and runs before that table does.
+    /// The daily cutoff last applied. Daily rows expire a day at a time, and the table's key leads with the team, not
+    /// the day, so a deletion reads the whole table: once per UTC day is enough.
     /// </summary>
-    internal const string DailyTable = "daily_usage";
-    internal const string DailyDayColumn = "Day";
+    private DateOnly? _dailyDone;
 
     private readonly SemaphoreSlim _oneRun = new(1, 1);
 
@@ -92,7 +95,12 @@ public sealed partial class UsageRetention(
             DateTime? rawCutoff = settings.RetentionDays == 0 ? null : now.AddDays(-settings.RetentionDays);
             var (raw, batches) = rawCutoff is { } cutoff ? await DeleteRawAsync(connection, cutoff, ct) : (0, 0);
             DateOnly? dailyCutoff = settings.DailyRetentionDays == 0 ? null : DateOnly.FromDateTime(now).AddDays(-settings.DailyRetentionDays);
-            var daily = dailyCutoff is { } day ? await DeleteDailyAsync(connection, db.Database.IsSqlite(), day, ct) : 0;
+            long daily = 0;
+            if (dailyCutoff is { } day && day != _dailyDone)
+            {
+                daily = await DeleteDailyAsync(connection, db.Database.IsSqlite(), day, ct);
+                _dailyDone = day;
+            }
 
             var run = new UsageRetentionRun(rawCutoff, raw, batches, dailyCutoff, daily, watch.Elapsed, _longestHold);
             if (raw > 0 || daily > 0)
@@ -165,18 +173,9 @@ public sealed partial class UsageRetention(
         return (upper, oldest, count);
     }
 
-    /// <summary>Daily sums of days before <paramref name="cutoff"/>, in batches like the raw rows, when the table exists.</summary>
+    /// <summary>Daily sums of days before <paramref name="cutoff"/>, in batches like the raw rows.</summary>
     private async Task<long> DeleteDailyAsync(DbConnection connection, bool sqlite, DateOnly cutoff, CancellationToken ct)
     {
-        await using (var exists = Command(connection, sqlite
-            ? $"SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '{DailyTable}'"
-            : $"SELECT COUNT(*) FROM pg_tables WHERE tablename = '{DailyTable}' AND schemaname = current_schema()"))
-        {
-            if (Convert.ToInt64(await exists.ExecuteScalarAsync(ct)) == 0)
-            {
-                return 0;
-            }
-        }
         // Neither SQLite nor PostgreSQL has DELETE ... LIMIT: a batch is the row ids of its first rows.
         var rowId = sqlite ? "rowid" : "ctid";
         var sql = $"""DELETE FROM {DailyTable} WHERE {rowId} IN (SELECT {rowId} FROM {DailyTable} WHERE "{DailyDayColumn}" < @cutoff LIMIT {BatchSize})""";

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Portal.Tests.Infrastructure;
 using Proxy.Core.Persistence;
+using Proxy.Core.Reports;
 using Proxy.Core.Usage;
 using Calls = Portal.Tests.Spend.Spend;
 
@@ -165,8 +166,8 @@ public sealed class RetentionTests
     }
 
     /// <summary>
-    /// Daily sums outlive the raw rows: raw retention never touches them, and <c>DailyRetentionDays</c> deletes only
-    /// days before its own cutoff.
+    /// Daily sums outlive the raw rows: raw retention never touches them (the reports still answer for days whose calls
+    /// are gone), and <c>DailyRetentionDays</c> deletes only days before its own cutoff.
     /// </summary>
     [Fact]
     public async Task DailySums_AreKeptByRawRetention_AndDeletedOnlyPastTheirOwnSetting()
@@ -177,13 +178,11 @@ public sealed class RetentionTests
         await using (var scope = gateway.Services.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<PortalDb>();
-            for (var day = 0; day < 400; day++)
+            db.DailyUsage.AddRange(Enumerable.Range(0, 400).Select(day => new DailyUsage
             {
-                db.DailyUsage.Add(new Proxy.Core.Reports.DailyUsage
-                {
-                    Day = DateOnly.FromDateTime(Now).AddDays(-day), TeamId = team, KeyHash = "key", Model = "m", Provider = "openai", ApiRequests = 1,
-                });
-            }
+                Day = DateOnly.FromDateTime(Now).AddDays(-day), TeamId = team, KeyHash = "seeded-key-hash", Model = "alpha", Provider = "openai",
+                ApiRequests = 1, SuccessfulRequests = 1, PromptTokens = 11, CompletionTokens = 7, Spend = 0.001,
+            }));
             await db.SaveChangesAsync();
         }
         await SeededUsage.InsertAsync(gateway, team, 10, Now.AddDays(-100), TimeSpan.FromDays(1), "old");
@@ -192,6 +191,10 @@ public sealed class RetentionTests
         Assert.Equal(10, raw.RawRowsDeleted);
         Assert.Equal(0, raw.DailyRowsDeleted);
         Assert.Equal(400, await DailyCountAsync(gateway));
+        // The team's report still has the days whose raw rows are gone.
+        var report = await (await gateway.Client().GetAsync($"/team/daily/activity?team_id={team}&start_date=2026-08-01&end_date=2026-08-31&page_size=31"))
+            .ReadJsonAsync(System.Net.HttpStatusCode.OK);
+        Assert.Equal(31, report["metadata"]!["total_api_requests"]!.GetValue<long>());
 
         await using var yearly = new GatewayFactory
         {
