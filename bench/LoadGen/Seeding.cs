@@ -65,6 +65,14 @@ public static class Seeding
         {
             env += $"BENCH_ANTHROPIC_KEY={await SeedAnthropicAsync(http, args.Get("gateway"), anthropicTeam, model, args.Get("api-base"))}\n";
         }
+        if (args.Opt("bedrock-team") is { } bedrockTeam)
+        {
+            env += $"BENCH_BEDROCK_KEY={await SeedBedrockAsync(http, args.Get("gateway"), bedrockTeam, model, args.Get("api-base"))}\n";
+        }
+        if (args.Opt("gemini-team") is { } geminiTeam)
+        {
+            env += $"BENCH_GEMINI_KEY={await SeedGeminiAsync(http, args.Get("gateway"), geminiTeam, model, args.Get("api-base"))}\n";
+        }
         if (args.Opt("compatible-team") is { } compatibleTeam)
         {
             env += $"BENCH_COMPATIBLE_KEY={await SeedCompatibleAsync(http, args.Get("gateway"), compatibleTeam, model, args.Get("api-base"))}\n";
@@ -169,6 +177,70 @@ public static class Seeding
             }
         }
         Console.WriteLine($"  seeded team {team} whose {model} is an Anthropic deployment, key {key[..6]}…");
+        return key;
+    }
+
+    /// <summary>
+    /// The same public model name in a team of its own, served by a Gemini deployment (the stand-in answers Gemini's
+    /// shapes at :generateContent and :streamGenerateContent): the cost of the Gemini translation (issue 28).
+    /// </summary>
+    private static async Task<string> SeedGeminiAsync(HttpClient http, string gateway, string team, string model, string apiBase)
+    {
+        await CreateTeamAsync(http, new { team_id = team, team_alias = "benchmark on gemini" }, "gemini");
+        var key = (await Ensure(await http.PostAsJsonAsync("/key/generate", new { team_id = team, key_alias = "benchmark-gemini" }), "POST /key/generate (gemini)"))["key"]!.GetValue<string>();
+        // The stand-in's root: Gemini's path is {api_base}/v1beta/models/{model}:generateContent.
+        var root = apiBase.EndsWith("/v1", StringComparison.Ordinal) ? apiBase[..^3] : apiBase;
+        var response = await http.PostAsJsonAsync("/model/new", new
+        {
+            model_name = model,
+            litellm_params = new { model = "gemini/gemini-2.5-flash", api_base = root, api_key = "AIza-fake-upstream-key-0000" },
+            model_info = new { team_id = team },
+        });
+        if (!response.IsSuccessStatusCode)
+        {
+            // A gateway from before the Gemini translation does not know the provider.
+            Console.WriteLine("  this gateway has no gemini provider: the gemini targets are left out");
+            return "";
+        }
+        (await FirstChatAsync(gateway, key, model, "through the gemini model")).Dispose();
+        Console.WriteLine($"  seeded team {team} whose {model} is a Gemini deployment, key {key[..6]}…");
+        return key;
+    }
+
+    /// <summary>
+    /// The same public model name in a team of its own, served by an Amazon Bedrock deployment (the stand-in answers
+    /// Converse at {api_base}/model/{id}/converse): the cost of the Converse translation and of SigV4 signing (issue 28).
+    /// </summary>
+    private static async Task<string> SeedBedrockAsync(HttpClient http, string gateway, string team, string model, string apiBase)
+    {
+        await CreateTeamAsync(http, new { team_id = team, team_alias = "benchmark on bedrock" }, "bedrock");
+        var key = (await Ensure(await http.PostAsJsonAsync("/key/generate", new { team_id = team, key_alias = "benchmark-bedrock" }), "POST /key/generate (bedrock)"))["key"]!.GetValue<string>();
+        var root = apiBase.EndsWith("/v1", StringComparison.Ordinal) ? apiBase[..^3] : apiBase;
+        var response = await http.PostAsJsonAsync("/model/new", new
+        {
+            model_name = model,
+            litellm_params = new
+            {
+                model = "bedrock/anthropic.claude-3-haiku-20240307-v1:0", api_base = root, aws_region_name = "us-east-1",
+                aws_access_key_id = "AKIAIOSFODNN7EXAMPLE", aws_secret_access_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            },
+            model_info = new { team_id = team },
+        });
+        if (!response.IsSuccessStatusCode)
+        {
+            // A gateway from before issue 28 does not know the provider.
+            Console.WriteLine("  this gateway has no bedrock provider: the chat-bedrock target is left out");
+            return "";
+        }
+        using var caller = Client(gateway, key);
+        var chat = await caller.PostAsync("/v1/chat/completions", ChatBody(model, stream: false));
+        var body = await chat.Content.ReadAsStringAsync();
+        if (chat.StatusCode != HttpStatusCode.OK || !body.Contains("\"chat.completion\"", StringComparison.Ordinal))
+        {
+            Console.WriteLine($"  chat call through the bedrock model failed ({(int)chat.StatusCode}): the chat-bedrock target is left out");
+            return "";
+        }
+        Console.WriteLine($"  seeded team {team} whose {model} is a Bedrock deployment, key {key[..6]}…");
         return key;
     }
 

@@ -10,6 +10,10 @@ using System.Text;
 //   anything else                               -> a static OpenAI chat.completion with usage (Content-Length set).
 //   a path ending in /v1/messages               -> the same answers in Anthropic's Messages shapes (a JSON message, or the
 //                                                  SSE event sequence with the same gaps), for the translation's cost.
+//   a path ending in /converse                  -> Bedrock's Converse answer (JSON only; the signature is not checked:
+//                                                  the benchmark measures what the gateway spends signing, not AWS).
+//   a path ending in :generateContent           -> the same answers in Gemini's shapes (a GenerateContentResponse, or at
+//   or :streamGenerateContent                      :streamGenerateContent one per event with the same gaps, no [DONE]).
 // Usage: StandIn --urls http://127.0.0.1:PORT
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.ClearProviders();
@@ -42,14 +46,24 @@ var messageTail = (byte[])[.. Event("content_block_stop", """{"type":"content_bl
     .. Event("message_delta", """{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":3}}"""),
     .. Event("message_stop", """{"type":"message_stop"}""")];
 
+var converse = """{"output":{"message":{"role":"assistant","content":[{"text":"It is sunny in Boston today, 22 degrees and a light breeze from the west."}]}},"stopReason":"end_turn","usage":{"inputTokens":24,"outputTokens":17,"totalTokens":41},"metrics":{"latencyMs":12}}"""u8.ToArray();
+var generated = """{"candidates":[{"content":{"parts":[{"text":"It is sunny in Boston today, 22 degrees and a light breeze from the west."}],"role":"model"},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":24,"candidatesTokenCount":17,"totalTokenCount":41},"modelVersion":"gemini-2.5-flash","responseId":"standin"}"""u8.ToArray();
+static byte[] Generated(string text, string end) => Encoding.UTF8.GetBytes(
+    $"data: {{\"candidates\":[{{\"content\":{{\"parts\":[{{\"text\":\"{text}\"}}],\"role\":\"model\"}},{end}\"index\":0}}],\"usageMetadata\":{{\"promptTokenCount\":24,\"candidatesTokenCount\":3,\"totalTokenCount\":27}},\"modelVersion\":\"gemini-2.5-flash\",\"responseId\":\"standin\"}}\r\n\r\n");
+byte[][] generatedEvents = [Generated("It is sunny", ""), Generated(" in Boston", ""), Generated(" today.", "\"finishReason\":\"STOP\",")];
+
 app.Run(async http =>
 {
-    var stream = await IsStreamAsync(http.Request.BodyReader, http.RequestAborted);
-    var anthropic = http.Request.Path.Value?.EndsWith("/v1/messages", StringComparison.Ordinal) == true;
+    var path = http.Request.Path.Value ?? "";
+    var gemini = path.EndsWith(":generateContent", StringComparison.Ordinal) || path.EndsWith(":streamGenerateContent", StringComparison.Ordinal);
+    // Gemini's stream is asked for by its path, not its body.
+    var stream = await IsStreamAsync(http.Request.BodyReader, http.RequestAborted) || path.EndsWith(":streamGenerateContent", StringComparison.Ordinal);
+    var anthropic = path.EndsWith("/v1/messages", StringComparison.Ordinal);
+    var bedrock = path.EndsWith("/converse", StringComparison.Ordinal);
     var response = http.Response;
-    if (!stream)
+    if (!stream || bedrock)
     {
-        var answer = anthropic ? message : completion;
+        var answer = bedrock ? converse : anthropic ? message : gemini ? generated : completion;
         response.ContentType = "application/json";
         response.ContentLength = answer.Length;
         await response.Body.WriteAsync(answer, http.RequestAborted);
@@ -57,7 +71,7 @@ app.Run(async http =>
     }
     response.ContentType = "text/event-stream";
     response.Headers.CacheControl = "no-cache";
-    var parts = anthropic ? events : chunks;
+    var parts = anthropic ? events : gemini ? generatedEvents : chunks;
     for (var i = 0; i < parts.Length; i++)
     {
         if (i > 0 && gap > TimeSpan.Zero)
@@ -67,7 +81,10 @@ app.Run(async http =>
         await response.Body.WriteAsync(parts[i], http.RequestAborted);
         await response.Body.FlushAsync(http.RequestAborted);
     }
-    await response.Body.WriteAsync(anthropic ? messageTail : tail, http.RequestAborted);
+    if (!gemini)
+    {
+        await response.Body.WriteAsync(anthropic ? messageTail : tail, http.RequestAborted);
+    }
 });
 
 app.Run();

@@ -44,6 +44,7 @@ public static class ProxyCoreSetup
         services.AddHttpForwarder();
         services.AddSingleton<UpstreamClient>();
         services.AddSingleton<UpstreamPolicy>();
+        services.AddSingleton<Providers.Vertex.VertexTokens>();
         services.AddOptions<UpstreamOptions>().BindConfiguration(UpstreamOptions.Section);
         services.AddMetrics();
         services.AddSingleton<CallMetrics>();
@@ -58,11 +59,10 @@ public static class ProxyCoreSetup
         services.AddSingleton<Alerts.AlertSender>();
         services.AddHostedService(sp => sp.GetRequiredService<Alerts.AlertSender>());
         services.AddOptions<UsageOptions>().BindConfiguration(UsageOptions.Section)
-            .Validate(o => o.Problem() is null, "Proxy:Usage is not valid: Proxy:Usage:WriteInterval must be between 00:00:00.01 and 00:01:00.").ValidateOnStart();
+            .Validate(o => o.Problem() is null, "Proxy:Usage is not valid: Proxy:Usage:WriteInterval must be between 00:00:00.01 and 00:01:00, "
+                + "Proxy:Usage:RetentionDays and DailyRetentionDays whole numbers of days from 0 (keep forever) to 36500.").ValidateOnStart();
         services.AddSingleton<UsageWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<UsageWriter>());
-        services.AddOptions<UsageRetentionOptions>().BindConfiguration(UsageRetentionOptions.Section)
-            .Validate(o => o.Problem() is null, "Proxy:Usage is not valid: RetentionDays and DailyRetentionDays must be whole numbers of days from 0 (keep forever) to 36500.").ValidateOnStart();
         services.AddSingleton<UsageRetention>();
         services.AddHostedService(sp => sp.GetRequiredService<UsageRetention>());
         services.AddScoped<UsageLog>();
@@ -95,11 +95,13 @@ public static class ProxyCoreSetup
         var db = scope.ServiceProvider.GetRequiredService<PortalDb>();
         await Database.MigrateAsync(db, ct);
         var secrets = scope.ServiceProvider.GetRequiredService<SecretBox>();
-        var sealedKeys = await db.Deployments.Where(d => d.ApiKeyCipher != null).ToListAsync(ct);
-        var stale = sealedKeys.Where(d => secrets.NeedsResealing(d.ApiKeyCipher!)).ToList();
+        var sealedKeys = await db.Deployments.Where(d => d.ApiKeyCipher != null || d.CloudSecretsCipher != null).ToListAsync(ct);
+        var stale = sealedKeys.Where(d => (d.ApiKeyCipher is { } key && secrets.NeedsResealing(key))
+            || (d.CloudSecretsCipher is { } cloud && secrets.NeedsResealing(cloud))).ToList();
         foreach (var d in stale)
         {
-            d.ApiKeyCipher = secrets.Seal(secrets.Open(d.ApiKeyCipher!));
+            d.ApiKeyCipher = d.ApiKeyCipher is null ? null : secrets.Seal(secrets.Open(d.ApiKeyCipher));
+            d.CloudSecretsCipher = d.CloudSecretsCipher is null ? null : secrets.Seal(secrets.Open(d.CloudSecretsCipher));
         }
         if (stale.Count > 0)
         {

@@ -67,6 +67,11 @@ public sealed class MemberQuickStartTests(BrowserFixture browser) : IClassFixtur
         Assert.DoesNotContain(apiBase, body);
         Assert.DoesNotContain("42.50", body);
         Assert.DoesNotContain("secret-model", body);
+
+        // The team's daily sums (as LiteLLM shows a team's daily activity to its members), not its change log.
+        await portal.OpenTabAsync("Usage");
+        await portal.Page.GetByText("team-gpt").First.WaitForAsync();
+        Assert.Equal(0, await portal.Page.Locator("[data-testid=tab-activity]").CountAsync());
     }
 
     /// <summary>Team "Quick" whose members may create their own keys, its model on the stand-in, the member, and a colleague's key with settings.</summary>

@@ -201,4 +201,13 @@ public sealed class PortalPage(IPage page, Uri baseAddress)
 
     /// <summary>The group header of <paramref name="publicName"/> on the Models tab.</summary>
     public ILocator ModelGroup(string publicName) => page.Locator($"[data-testid=model-group][data-group='{publicName}']");
+
+    /// <summary>Opens the Register model dialog on the Models tab and picks <paramref name="providerDisplayName"/> in its provider list.</summary>
+    public async Task StartModelWithProviderAsync(string providerDisplayName)
+    {
+        await OpenTabAsync("Models");
+        await page.ClickAsync("[data-testid=register-model]");
+        await page.Locator("div.mud-input-control.mud-select:has(#model-provider)").ClickAsync();
+        await page.Locator(".mud-popover-open .mud-list-item").GetByText(providerDisplayName, new() { Exact = true }).ClickAsync();
+    }
 }

@@ -117,7 +117,29 @@ public static class ApiJson
     public static ModelInfoEntryJson ModelInfoEntry(ModelDeployment d) => new(d.ModelName, LitellmParams(d), ModelInfo(d));
 
     private static LitellmParamsJson LitellmParams(ModelDeployment d) =>
-        new(d.UpstreamModel, d.Provider, d.ApiBase, d.ApiVersion, ModelService.MaskedKey(d), d.TimeoutSeconds) { Extra = Extra(d.ExtraParams) };
+        new(d.UpstreamModel, d.Provider, d.ApiBase, d.ApiVersion, ModelService.MaskedKey(d), d.TimeoutSeconds) { Extra = WithCloud(d, Extra(d.ExtraParams)) };
+
+    /// <summary>A cloud deployment's params beside the others: its secrets masked, its region or project as stored.</summary>
+    private static Dictionary<string, JsonElement>? WithCloud(ModelDeployment d, Dictionary<string, JsonElement>? extra)
+    {
+        if (d.CloudSecretsHint is null && d.AwsRegionName is null && d.VertexProject is null && d.VertexLocation is null)
+        {
+            return extra;
+        }
+        extra ??= [];
+        foreach (var (name, masked) in CloudParams.Masked(d))
+        {
+            extra[name] = JsonSerializer.SerializeToElement(masked);
+        }
+        foreach (var name in CloudParams.All)
+        {
+            if (CloudParams.Stored(d, name) is { } value)
+            {
+                extra[name] = JsonSerializer.SerializeToElement(value);
+            }
+        }
+        return extra;
+    }
 
     private static ModelInfoJson ModelInfo(ModelDeployment d) =>
         new(d.ModelId, d.TeamId, d.PublicName, true, d.CreatedAt, d.UpdatedAt, d.CreatedBy, d.UpdatedBy) { Extra = Extra(d.ExtraInfo) };

@@ -13,7 +13,7 @@ namespace Portal.Endpoints;
 public static class ModelEndpoints
 {
     /// <summary><c>litellm_params</c> fields the gateway understands; anything else is kept and returned as given.</summary>
-    private static readonly HashSet<string> KnownParams = ["model", "custom_llm_provider", "api_key", "api_base", "api_version", "timeout"];
+    private static readonly HashSet<string> KnownParams = ["model", "custom_llm_provider", "api_key", "api_base", "api_version", "timeout", .. CloudParams.All];
     /// <summary>
     /// LiteLLM <c>litellm_params</c> and <c>model_info</c> keys that would change how LiteLLM treats the deployment but
     /// that the gateway does not act on: refused by name rather than kept and ignored. Other unknown keys are kept and
@@ -22,9 +22,12 @@ public static class ModelEndpoints
     private static readonly HashSet<string> UnsupportedParams =
     [
         "stream_timeout", "organization", "litellm_credential_name", "configurable_clientside_auth_params", "region_name",
-        "vertex_project", "vertex_location", "aws_region_name", "watsonx_region_name", "max_parallel_requests", "drop_params",
+        "watsonx_region_name", "max_parallel_requests", "drop_params",
         "max_budget", "budget_duration", "max_file_size_mb", "use_in_pass_through", "use_litellm_proxy",
         "merge_reasoning_content_in_choices", "mock_response", "s3_bucket_name", "gcs_bucket_name", "vector_store_id",
+        // Bedrock credentials LiteLLM resolves itself (a profile, an assumed role, web identity): the gateway signs with the key pair given.
+        "aws_profile_name", "aws_role_name", "aws_session_name", "aws_web_identity_token", "aws_sts_endpoint", "aws_external_id",
+        "aws_bedrock_runtime_endpoint",
     ];
     private static readonly HashSet<string> UnsupportedInfo = ["access_groups", "tier"];
     private static readonly HashSet<string> KnownInfo = ["id", "team_id", "team_public_model_name", "db_model", "created_at", "updated_at", "created_by", "updated_by"];
@@ -148,11 +151,29 @@ public static class ModelEndpoints
             ApiBase = p.String("api_base", "litellm_params.api_base"),
             ApiVersion = p.String("api_version", "litellm_params.api_version"),
             TimeoutSeconds = p.Number("timeout", "litellm_params.timeout"),
+            Cloud = ReadCloud(p),
             ExtraParams = Rest(p, KnownParams),
             TeamId = info.String("team_id", "model_info.team_id"),
             ModelId = info.String("id", "model_info.id"),
             ExtraInfo = Rest(info, KnownInfo),
         };
+    }
+
+    /// <summary>The cloud params given (null ones are left out); <c>vertex_credentials</c> as a JSON object or a string holding one.</summary>
+    private static Dictionary<string, string>? ReadCloud(JsonObject p)
+    {
+        Dictionary<string, string>? given = null;
+        foreach (var name in CloudParams.All)
+        {
+            var value = name == CloudParams.VertexCredentials
+                ? p.Node(name) is { } node ? CloudParams.ServiceAccountJson(node) : null
+                : p.String(name, $"litellm_params.{name}");
+            if (value is not null)
+            {
+                (given ??= [])[name] = value;
+            }
+        }
+        return given;
     }
 
     private static void RefuseUnsupported(JsonObject source, string section, HashSet<string> unsupported)
@@ -161,6 +182,7 @@ public static class ModelEndpoints
         {
             throw ProxyError.BadRequest($"{section}.{name} is not supported by this gateway: it is refused rather than stored and ignored. "
                 + "litellm_params takes model, custom_llm_provider, api_key, api_base, api_version, timeout, rpm, tpm, weight, order, max_retries, "
+                + "the cloud providers' aws_access_key_id, aws_secret_access_key, aws_session_token, aws_region_name, vertex_credentials, vertex_project, vertex_location, "
                 + "input_cost_per_token, output_cost_per_token, cache_creation_input_token_cost, cache_read_input_token_cost and max_output_tokens; "
                 + "model_info takes id, team_id, base_model, the same four prices and max_output_tokens (or max_tokens).", $"{section}.{name}");
         }
@@ -240,7 +262,14 @@ public sealed record ModelParamsRequest(
     [property: Description("The provider key; stored encrypted, only ever answered masked.")] string? ApiKey,
     [property: Description("An absolute http(s) URL.")] string? ApiBase,
     [property: Description("Azure's api-version.")] string? ApiVersion,
-    [property: Description("Seconds for the upstream call.")] double? Timeout);
+    [property: Description("Seconds for the upstream call.")] double? Timeout,
+    [property: Description("Amazon Bedrock: the AWS access key id; stored encrypted, answered masked.")] string? AwsAccessKeyId = null,
+    [property: Description("Amazon Bedrock: the AWS secret access key; stored encrypted, answered masked.")] string? AwsSecretAccessKey = null,
+    [property: Description("Amazon Bedrock: the session token of temporary credentials; stored encrypted, answered masked.")] string? AwsSessionToken = null,
+    [property: Description("Amazon Bedrock: the region, e.g. us-east-1.")] string? AwsRegionName = null,
+    [property: Description("Vertex AI: the service account's JSON key file (an object or a string); stored encrypted, answered masked.")] JsonNode? VertexCredentials = null,
+    [property: Description("Vertex AI: the Google Cloud project id.")] string? VertexProject = null,
+    [property: Description("Vertex AI: the location, e.g. us-central1.")] string? VertexLocation = null);
 
 public sealed record ModelInfoRequest(
     [property: Description("/model/update: the model to change.")] string? Id,

@@ -51,6 +51,7 @@ public static class ModelVisibility
         {
             untracked.ApiBase = null;
             untracked.ApiKeyHint = null;
+            untracked.CloudSecretsHint = null;
         }
         return untracked;
     }

@@ -33,10 +33,10 @@ public sealed partial class Attempt(IHttpForwarder forwarder, UpstreamClient ups
             throw ProxyError.BadRequest($"Model {model} is served by {deployment.Provider}, which answers {served} only: /{call.Route.Operation} is not available for it.", "model");
         }
         var body = call.RewriteFor(deployment);
-        http.Request.Body = new MemoryStream(call.Body!, 0, body.Length, writable: false);
+        http.Request.Body = new MemoryStream(call.Body!, 0, body.Length, writable: false, publiclyVisible: true);
         http.Request.ContentLength = body.Length;
         var meter = new UsageMeter(http.Features.GetRequiredFeature<IHttpResponseBodyFeature>(), http.Response);
-        return new PreparedAttempt(body, meter, new UpstreamTransformer(deployment, call.Route, call.CallId, left, attempted, inbound));
+        return new PreparedAttempt(body, meter, new UpstreamTransformer(deployment, call.Route, call.CallId, left, attempted, inbound, body.Streams));
     }
 
     /// <summary>

@@ -77,7 +77,9 @@ public sealed class CallLoop(Attempt attempt, Router router, SpendControl spend,
     /// <summary>A provider's error in the caller's dialect: as sent when it already is, else through OpenAI's shape.</summary>
     private static HeldBackAnswer ForClient(LlmRoute route, DeploymentEntry deployment, HeldBackAnswer held) =>
         IInboundDialect.Between(route, deployment.Api) is { } inbound ? inbound.ForClient(deployment.Api.ForClient(held))
-        : route.Dialect == ApiDialect.Anthropic ? held
+        : route.Dialect == ApiDialect.Anthropic
+            ? deployment.Api is Providers.Vertex.VertexClaudeApi && Providers.Vertex.VertexMessagesAnswer.AsAnthropicError(held.Status, held.Body) is { } anthropic
+                ? held with { Body = anthropic, ContentType = "application/json" } : held
         : deployment.Api.ForClient(held);
 
     /// <summary>No attempt succeeded: the client gets the last provider answer held back, or the gateway's error.</summary>

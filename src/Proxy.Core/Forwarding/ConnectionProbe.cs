@@ -72,11 +72,15 @@ public sealed class ConnectionProbe(Attempt attempt, UpstreamClient upstream, Up
     {
         Demand.ManageModel(caller, teamId);
         var provider = Provider.Named(providerName) ?? throw ProxyError.BadRequest($"Provider '{providerName}' is not supported.", "provider");
+        if (!provider.ListsModels)
+        {
+            throw ProxyError.BadRequest($"{provider.Name} has no model list: type the deployment name.", "provider");
+        }
         var baseUri = provider.BaseFor(apiBase is null ? null : upstreams.ValidApiBase(apiBase));
         var key = string.IsNullOrEmpty(apiKey) && modelId is not null && catalog.Deployment(modelId) is { } stored && stored.TeamId == teamId ? stored.ApiKey : apiKey;
         var uri = provider.Api.ModelsUri(baseUri) ?? throw ProxyError.BadRequest($"{provider.Name} has no model list: type the deployment name.", "provider");
         using var request = new HttpRequestMessage(HttpMethod.Get, uri);
-        provider.Api.Authenticate(request, string.IsNullOrEmpty(key) ? null : key);
+        await provider.Api.AuthenticateAsync(request, ReadOnlyMemory<byte>.Empty, DeploymentCredentials.OfKey(string.IsNullOrEmpty(key) ? null : key), ct);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(ListTimeout);
         HttpResponseMessage response;
@@ -104,6 +108,11 @@ public sealed class ConnectionProbe(Attempt attempt, UpstreamClient upstream, Up
         try
         {
             var json = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(ct), cancellationToken: ct);
+            if (json.RootElement.TryGetProperty("models", out var gemini))
+            {
+                // Gemini's list: {"models": [{"name": "models/gemini-2.5-flash"}]}.
+                return [.. gemini.EnumerateArray().Select(m => m.GetProperty("name").GetString()!.Replace("models/", "", StringComparison.Ordinal)).Order(StringComparer.Ordinal)];
+            }
             return [.. json.RootElement.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()!).Order(StringComparer.Ordinal)];
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
@@ -130,7 +139,7 @@ public sealed class ConnectionProbe(Attempt attempt, UpstreamClient upstream, Up
             var body = deployment.Api.WriteBody(LlmRoute.ChatCompletions, ModelField.Find(request), request, deployment.UpstreamModel, ref buffer);
             http.Request.Method = HttpMethods.Post;
             http.Request.ContentType = "application/json";
-            http.Request.Body = new MemoryStream(buffer, 0, body.Length, writable: false);
+            http.Request.Body = new MemoryStream(buffer, 0, body.Length, writable: false, publiclyVisible: true);
             http.Request.ContentLength = body.Length;
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(ProbeTimeout);

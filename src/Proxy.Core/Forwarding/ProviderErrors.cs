@@ -5,7 +5,7 @@ internal static class ProviderErrors
 {
     /// <summary>
     /// The prompt did not fit: OpenAI's <c>context_length_exceeded</c> ("This model's maximum context length is..."),
-    /// Azure's same code, Anthropic's "prompt is too long", and the "context window" of OpenAI-compatible servers.
+    /// Azure's same code, Anthropic's "prompt is too long", Gemini's "input token count ... exceeds the maximum number of tokens allowed", and the "context window" of OpenAI-compatible servers.
     /// </summary>
     public static bool IsContextWindowExceeded(ReadOnlySpan<byte> body)
     {
@@ -13,6 +13,7 @@ internal static class ProviderErrors
         return text.Contains("context_length_exceeded", StringComparison.OrdinalIgnoreCase)
             || text.Contains("maximum context length", StringComparison.OrdinalIgnoreCase)
             || text.Contains("context window", StringComparison.OrdinalIgnoreCase)
-            || text.Contains("prompt is too long", StringComparison.OrdinalIgnoreCase);
+            || text.Contains("prompt is too long", StringComparison.OrdinalIgnoreCase)
+            || text.Contains("exceeds the maximum number of tokens allowed", StringComparison.OrdinalIgnoreCase);
     }
 }

@@ -42,19 +42,20 @@ public sealed class UpstreamPolicy(IOptions<UpstreamOptions> options, IServicePr
     }
 
     /// <summary>Throws a 400 naming the setting when <paramref name="apiBase"/> may not be used.</summary>
-    public void CheckRegistration(Uri apiBase)
+    /// <param name="field">The setting that names the address (also Vertex AI's <c>token_uri</c>, in <c>vertex_credentials</c>).</param>
+    public void CheckRegistration(Uri apiBase, string field = "litellm_params.api_base")
     {
         if (IPAddress.TryParse(apiBase.IdnHost.Trim('[', ']'), out var address) && IsDenied(address))
         {
             throw ProxyError.BadRequest(
-                $"litellm_params.api_base points into a denied network ({address}). Allowed upstreams are set by Proxy:Upstreams:DeniedNetworks.",
-                "litellm_params.api_base")
+                $"{field} points into a denied network ({address}). Allowed upstreams are set by Proxy:Upstreams:DeniedNetworks.",
+                field)
                 .InPlainWords($"This API base points into a network the gateway may not call ({address}). "
                     + "Operators choose the networks it may not call with Proxy:Upstreams:DeniedNetworks.");
         }
         if (IsThisGateway(apiBase))
         {
-            throw ProxyError.BadRequest("litellm_params.api_base points at this gateway itself, which would loop.", "litellm_params.api_base")
+            throw ProxyError.BadRequest($"{field} points at this gateway itself, which would loop.", field)
                 .InPlainWords("This API base is this gateway itself: its calls would go round in a loop. Give the provider's address.");
         }
     }

@@ -14,9 +14,12 @@ namespace Proxy.Core.Forwarding;
 /// and what it said is kept in <see cref="HeldBack"/> in case no later attempt does better.
 /// Everything else (hop-by-hop handling, streaming the body both ways) is YARP's default.
 /// <paramref name="inbound"/>: the caller's dialect is spoken to the deployment through chat completions.
+/// <paramref name="streams"/>: the provider is asked for a stream (<see cref="UpstreamBody.Streams"/>).
 /// </summary>
+/// <paramref name="streams"/>: the body asks the provider's streaming operation (<see cref="UpstreamBody.Streams"/>).
 internal sealed class UpstreamTransformer(
-    DeploymentEntry deployment, LlmRoute route, string callId, AttemptsLeft next = default, Attempted attempted = default, IInboundDialect? inbound = null)
+    DeploymentEntry deployment, LlmRoute route, string callId, AttemptsLeft next = default, Attempted attempted = default, IInboundDialect? inbound = null,
+    bool streams = false)
     : HttpTransformer
 {
     /// <summary>Headers that identify or authenticate the caller to the gateway; the provider must never see them.</summary>
@@ -79,13 +82,20 @@ internal sealed class UpstreamTransformer(
                 proxyRequest.Headers.Remove(header);
             }
         }
-        proxyRequest.RequestUri = deployment.UpstreamUri(UpstreamRoute);
+        proxyRequest.RequestUri = streams ? deployment.StreamUri(UpstreamRoute) : deployment.UpstreamUri(UpstreamRoute);
         var hops = int.TryParse(httpContext.Request.Headers[HopHeader], out var seen) ? seen : 0;
         proxyRequest.Headers.Remove(HopHeader);
         proxyRequest.Headers.TryAddWithoutValidation(HopHeader, (hops + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
         proxyRequest.Headers.Host = null;
-        deployment.Api.Authenticate(proxyRequest, deployment.ApiKey);
+        await deployment.Api.AuthenticateAsync(proxyRequest, SentBody(httpContext), deployment.Credentials, cancellationToken);
     }
+
+    /// <summary>
+    /// The body the provider gets: the attempt's buffer, which <see cref="Attempt.Prepare"/> (and the probe) hand YARP
+    /// as a visible <see cref="MemoryStream"/>, so a provider that signs it (Bedrock) reads it without a copy.
+    /// </summary>
+    private static ReadOnlyMemory<byte> SentBody(HttpContext httpContext) =>
+        httpContext.Request.Body is MemoryStream sent && sent.TryGetBuffer(out var bytes) ? bytes.AsMemory() : ReadOnlyMemory<byte>.Empty;
 
     public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
     {
@@ -126,7 +136,7 @@ internal sealed class UpstreamTransformer(
     {
         var copied = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
         httpContext.Response.StatusCode = status;
-        if (inbound is not null || (deployment.Api is not OpenAIApi and not AzureApi && !IsAnthropicPassthrough))
+        if (inbound is not null || (deployment.Api is not OpenAIApi and not AzureApi && !(IsAnthropicPassthrough && deployment.Api is Providers.Anthropic.AnthropicApi)))
         {
             httpContext.Response.ContentLength = null;
         }

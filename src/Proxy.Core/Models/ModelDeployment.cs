@@ -27,6 +27,24 @@ public sealed class ModelDeployment
 
     public double? TimeoutSeconds { get; set; }
 
+    /// <summary>
+    /// A cloud deployment's secret <c>litellm_params</c> (<see cref="CloudParams.Secrets"/>) as one JSON object, sealed by
+    /// <see cref="Secrets.SecretBox"/> like the api_key; null when it has none.
+    /// </summary>
+    public string? CloudSecretsCipher { get; set; }
+
+    /// <summary>Their masked forms (<see cref="CloudParams.Mask"/>) as a JSON object, what every read shows.</summary>
+    public string? CloudSecretsHint { get; set; }
+
+    /// <summary><c>aws_region_name</c> (Bedrock).</summary>
+    public string? AwsRegionName { get; set; }
+
+    /// <summary><c>vertex_project</c> (Vertex AI).</summary>
+    public string? VertexProject { get; set; }
+
+    /// <summary><c>vertex_location</c> (Vertex AI).</summary>
+    public string? VertexLocation { get; set; }
+
     /// <summary>Other <c>litellm_params</c> (JSON object), kept and returned as given.</summary>
     public string? ExtraParams { get; set; }
 

@@ -14,6 +14,12 @@ public sealed record ModelInput
     public string? ApiVersion { get; init; }
     public double? TimeoutSeconds { get; init; }
 
+    /// <summary>
+    /// The cloud params given (<see cref="CloudParams.All"/>), by LiteLLM's name. A secret left empty keeps the stored
+    /// one, as api_key does; an empty non-secret one is cleared.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Cloud { get; init; }
+
     /// <summary>Other <c>litellm_params</c> as a JSON object, kept as given.</summary>
     public string? ExtraParams { get; init; }
 

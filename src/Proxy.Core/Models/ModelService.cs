@@ -218,14 +218,102 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
             d.ApiKeyCipher = secrets.Seal(key);
             d.ApiKeyHint = key.Length >= 12 ? key[^4..] : null;
         }
+        ApplyCloudParams(d, provider, input.Cloud);
+        if (provider.Name == Provider.VertexAi)
+        {
+            // Which model, location and key file Vertex AI can take is the Vertex dialect's to say.
+            Providers.Vertex.VertexRegistration.Check(Provider.UpstreamName(d.UpstreamModel, provider.Name), d.VertexLocation,
+                input.Cloud?.GetValueOrDefault(CloudParams.VertexCredentials) is { Length: > 0 } keyFile ? keyFile : null, upstreams);
+        }
         if (input.ExtraParams is not null) d.ExtraParams = WithoutSecrets(input.ExtraParams);
         if (input.ExtraInfo is not null) d.ExtraInfo = input.ExtraInfo;
         DeploymentParams.Validate(DeploymentParams.Parse(d.ExtraParams) ?? [], DeploymentParams.Parse(d.ExtraInfo));
-        if (provider.DefaultBase is null && d.ApiBase is null)
+        if (provider.DefaultBase is null && d.ApiBase is null && !provider.IsRegional)
         {
             throw ProxyError.BadRequest(
                 $"litellm_params.api_base is required for {provider.Name} models: {provider.Name} has no public endpoint (e.g. {provider.ExampleBase}).", "litellm_params.api_base")
                 .InPlainWords($"{provider.DisplayName} models need the API base, e.g. {provider.ExampleBase}.");
+        }
+    }
+
+    /// <summary>
+    /// A cloud deployment's params: the secret ones merged into its sealed set (one left out or empty keeps the stored
+    /// one, as api_key does), the others into their columns. A param its provider does not take is a 400 naming it; a
+    /// provider change drops those the new one does not take.
+    /// </summary>
+    private void ApplyCloudParams(ModelDeployment d, Provider provider, IReadOnlyDictionary<string, string>? given)
+    {
+        foreach (var (name, _) in given ?? new Dictionary<string, string>())
+        {
+            if (!provider.CloudFields.Contains(name))
+            {
+                throw ProxyError.BadRequest($"litellm_params.{name} is not used by {provider.Name} models: "
+                    + (CloudParams.Aws.Contains(name) ? "it is for Amazon Bedrock (bedrock/...)." : "it is for Vertex AI (vertex_ai/...).")
+                    + (provider.IsRegional ? "" : $" A {provider.Name} model's key goes in litellm_params.api_key."),
+                    $"litellm_params.{name}");
+            }
+        }
+        var stored = d.CloudSecretsCipher is null ? new Dictionary<string, string>()
+            : System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(secrets.Open(d.CloudSecretsCipher)) ?? [];
+        var changed = false;
+        if (given is not null && (given.ContainsKey(CloudParams.AwsAccessKeyId) || given.ContainsKey(CloudParams.AwsSecretAccessKey))
+            && !given.ContainsKey(CloudParams.AwsSessionToken) && stored.Remove(CloudParams.AwsSessionToken))
+        {
+            // A session token belongs to the key pair it was issued with: a new pair without one has none.
+            changed = true;
+        }
+        foreach (var (name, value) in given ?? new Dictionary<string, string>())
+        {
+            if (CloudParams.IsSecret(name))
+            {
+                if (value.Length > 0)
+                {
+                    stored[name] = value;
+                    changed = true;
+                }
+                continue;
+            }
+            var text = value.Length == 0 ? null : CloudParams.CheckedValue(name, value);
+            switch (name)
+            {
+                case CloudParams.AwsRegionName: d.AwsRegionName = text; break;
+                case CloudParams.VertexProject: d.VertexProject = text; break;
+                case CloudParams.VertexLocation: d.VertexLocation = text; break;
+            }
+        }
+        foreach (var name in stored.Keys.Where(n => !provider.CloudFields.Contains(n)).ToList())
+        {
+            stored.Remove(name);
+            changed = true;
+        }
+        if (!provider.CloudFields.Contains(CloudParams.AwsRegionName)) d.AwsRegionName = null;
+        if (!provider.CloudFields.Contains(CloudParams.VertexProject)) d.VertexProject = null;
+        if (!provider.CloudFields.Contains(CloudParams.VertexLocation)) d.VertexLocation = null;
+        if (changed)
+        {
+            d.CloudSecretsCipher = stored.Count == 0 ? null : secrets.Seal(System.Text.Json.JsonSerializer.Serialize(stored));
+            d.CloudSecretsHint = stored.Count == 0 ? null
+                : System.Text.Json.JsonSerializer.Serialize(CloudParams.Secrets.Where(stored.ContainsKey).ToDictionary(n => n, n => CloudParams.Mask(n, stored[n])));
+        }
+        foreach (var required in provider.RequiredCloudFields)
+        {
+            if (!stored.ContainsKey(required) && CloudParams.Stored(d, required) is null)
+            {
+                throw ProxyError.BadRequest($"litellm_params.{required} is required for {provider.Name} models.", $"litellm_params.{required}")
+                    .InPlainWords($"{provider.DisplayName} models need {required}.");
+            }
+        }
+        if (provider.CloudFields.Contains(CloudParams.AwsAccessKeyId))
+        {
+            // Signed with an AWS key pair, or sent with a Bedrock API key (api_key) as a Bearer token: one of the two, whole.
+            var pair = stored.ContainsKey(CloudParams.AwsAccessKeyId) && stored.ContainsKey(CloudParams.AwsSecretAccessKey);
+            if (!pair && (stored.ContainsKey(CloudParams.AwsAccessKeyId) || stored.ContainsKey(CloudParams.AwsSecretAccessKey) || d.ApiKeyCipher is null))
+            {
+                var missing = stored.ContainsKey(CloudParams.AwsAccessKeyId) ? CloudParams.AwsSecretAccessKey : CloudParams.AwsAccessKeyId;
+                throw ProxyError.BadRequest($"litellm_params.{missing} is required for {provider.Name} models: give aws_access_key_id and aws_secret_access_key "
+                    + "(and aws_session_token for temporary credentials), or a Bedrock API key as api_key.", $"litellm_params.{missing}")
+                    .InPlainWords("Bedrock models need the AWS access key id and secret access key (or a Bedrock API key).");
+            }
         }
     }
 
@@ -246,6 +334,7 @@ public sealed class ModelService(Changes changes, SecretBox secrets, RouteTable 
     private static object Describe(ModelDeployment d) => new
     {
         model_name = d.PublicName ?? d.ModelName, internal_name = d.ModelName, d.Provider, model = d.UpstreamModel,
-        d.ApiBase, d.ApiVersion, api_key = MaskedKey(d),
+        d.ApiBase, d.ApiVersion, api_key = MaskedKey(d), cloud_secrets = d.CloudSecretsHint is null ? null : CloudParams.Masked(d),
+        aws_region_name = d.AwsRegionName, vertex_project = d.VertexProject, vertex_location = d.VertexLocation,
     };
 }

@@ -25,8 +25,17 @@ internal abstract class AnswerTranslator(Stream toClient, HttpResponse response)
     protected HttpResponse Response => response;
 
     /// <summary>A successful SSE answer; decided at the first byte (or at the end), when the provider's status and headers are known.</summary>
-    protected bool IsStream => _isStream ??= response.StatusCode is >= 200 and < 300
-        && response.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true;
+    protected bool IsStream => _isStream ??= response.StatusCode is >= 200 and < 300 && response.ContentType is { } type && IsStreamType(type);
+
+    /// <summary>The provider's content type of a stream: SSE, or a binary one (Bedrock's event stream) that <see cref="OnStreamData"/> decodes.</summary>
+    protected virtual bool IsStreamType(string contentType) => contentType.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>A piece of a successful stream as it arrives: SSE is read into events for <see cref="OnEvent"/>; a binary stream's translator decodes it itself.</summary>
+    protected virtual void OnStreamData(ReadOnlyMemory<byte> data)
+    {
+        _pending.Write(data.Span);
+        ReadEvents();
+    }
 
     /// <summary>The answer's one JSON writer, set to write at the end of <see cref="Out"/> (after an event's prefix already there).</summary>
     protected Utf8JsonWriter WriterAtOut()
@@ -64,8 +73,7 @@ internal abstract class AnswerTranslator(Stream toClient, HttpResponse response)
             _pending.Write(buffer.Span);
             return;
         }
-        _pending.Write(buffer.Span);
-        ReadEvents();
+        OnStreamData(buffer);
         await SendAsync(cancellationToken);
     }
 

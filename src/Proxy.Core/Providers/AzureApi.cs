@@ -11,18 +11,19 @@ internal sealed class AzureApi : IProviderApi
     /// <summary>Azure OpenAI has no moderations operation (its content filter runs on every call).</summary>
     public bool Serves(LlmRoute route) => route.Dialect == ApiDialect.OpenAI && !ReferenceEquals(route, LlmRoute.Moderations);
 
-    public Uri UpstreamUri(Uri apiBase, string upstreamName, string? apiVersion, LlmRoute route) =>
+    public Uri UpstreamUri(Uri apiBase, string upstreamName, string? apiVersion, LlmRoute route, DeploymentCredentials credentials) =>
         new($"{apiBase.AbsoluteUri.TrimEnd('/')}/openai/deployments/{Uri.EscapeDataString(upstreamName)}/{route.Operation}?api-version={Uri.EscapeDataString(apiVersion ?? Provider.AzureDefaultApiVersion)}");
 
     /// <summary>An Azure resource's deployments are the team's own names: there is no list to pick from.</summary>
     public Uri? ModelsUri(Uri apiBase) => null;
 
-    public void Authenticate(HttpRequestMessage request, string? apiKey)
+    public ValueTask AuthenticateAsync(HttpRequestMessage request, ReadOnlyMemory<byte> body, DeploymentCredentials credentials, CancellationToken ct)
     {
-        if (apiKey is not null)
+        if (credentials.ApiKey is { } apiKey)
         {
             request.Headers.TryAddWithoutValidation("api-key", apiKey);
         }
+        return ValueTask.CompletedTask;
     }
 
     public UpstreamBody WriteBody(LlmRoute route, in ModelField field, ReadOnlyMemory<byte> clientBody, string upstreamName, ref byte[] buffer) =>

@@ -13,13 +13,31 @@ internal interface IProviderApi
     /// <summary>The routes it can serve (the OpenAI ones, and Anthropic's Messages for Anthropic).</summary>
     bool Serves(LlmRoute route);
 
-    Uri UpstreamUri(Uri apiBase, string upstreamName, string? apiVersion, LlmRoute route);
+    /// <summary>Where a call on <paramref name="route"/> goes; built once per deployment when the route snapshot is.</summary>
+    Uri UpstreamUri(Uri apiBase, string upstreamName, string? apiVersion, LlmRoute route, DeploymentCredentials credentials);
+
+    /// <summary>
+    /// Where a streamed call goes, when the provider streams on an operation of its own (Bedrock's
+    /// <c>converse-stream</c>, Vertex's <c>streamGenerateContent</c>); the same URI for the others. Built once too.
+    /// </summary>
+    Uri StreamUri(Uri upstreamUri) => upstreamUri;
+
+    /// <summary>The provider's endpoint from the deployment's cloud params (Bedrock's region), when no api_base is given; null: none.</summary>
+    Uri? RegionalBase(DeploymentCredentials credentials) => null;
+
+    /// <summary>Where a streamed call goes when not to <see cref="UpstreamUri"/> (Gemini's <c>:streamGenerateContent?alt=sse</c>); null: the same place.</summary>
+    Uri? StreamUri(Uri apiBase, string upstreamName, string? apiVersion, LlmRoute route) => null;
 
     /// <summary>Where the provider lists its models (<c>{"data": [{"id": ...}]}</c>); null when it has no such list.</summary>
     Uri? ModelsUri(Uri apiBase);
 
-    /// <summary>The provider's own headers: its key (when the deployment has one) and any it always wants.</summary>
-    void Authenticate(HttpRequestMessage request, string? apiKey);
+    /// <summary>
+    /// The provider's own headers: its key (when the deployment has one) and any it always wants; a cloud provider's
+    /// signature (Bedrock signs the final URL and <paramref name="body"/>) or access token (Vertex, cached). Called last,
+    /// on the request as it will be sent. A key-only provider completes synchronously and allocates nothing.
+    /// </summary>
+    /// <param name="body">The request's body exactly as sent (empty for a GET).</param>
+    ValueTask AuthenticateAsync(HttpRequestMessage request, ReadOnlyMemory<byte> body, DeploymentCredentials credentials, CancellationToken ct);
 
     /// <summary>The provider's body for the client's, in <paramref name="buffer"/> (a pooled one, replaced when too small).</summary>
     UpstreamBody WriteBody(LlmRoute route, in ModelField field, ReadOnlyMemory<byte> clientBody, string upstreamName, ref byte[] buffer);

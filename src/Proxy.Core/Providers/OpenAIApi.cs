@@ -16,16 +16,17 @@ internal sealed class OpenAIApi(bool servesResponses) : IProviderApi
 
     public bool Serves(LlmRoute route) => route.Dialect == ApiDialect.OpenAI && (servesResponses || route != LlmRoute.Responses);
 
-    public Uri UpstreamUri(Uri apiBase, string upstreamName, string? apiVersion, LlmRoute route) => new($"{apiBase.AbsoluteUri.TrimEnd('/')}/{route.Operation}");
+    public Uri UpstreamUri(Uri apiBase, string upstreamName, string? apiVersion, LlmRoute route, DeploymentCredentials credentials) => new($"{apiBase.AbsoluteUri.TrimEnd('/')}/{route.Operation}");
 
     public Uri? ModelsUri(Uri apiBase) => new($"{apiBase.AbsoluteUri.TrimEnd('/')}/models");
 
-    public void Authenticate(HttpRequestMessage request, string? apiKey)
+    public ValueTask AuthenticateAsync(HttpRequestMessage request, ReadOnlyMemory<byte> body, DeploymentCredentials credentials, CancellationToken ct)
     {
-        if (apiKey is not null)
+        if (credentials.ApiKey is { } apiKey)
         {
             request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
         }
+        return ValueTask.CompletedTask;
     }
 
     public UpstreamBody WriteBody(LlmRoute route, in ModelField field, ReadOnlyMemory<byte> clientBody, string upstreamName, ref byte[] buffer) =>

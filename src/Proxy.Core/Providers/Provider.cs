@@ -6,13 +6,16 @@ namespace Proxy.Core.Providers;
 /// </summary>
 public sealed class Provider
 {
-    private Provider(string name, string displayName, IProviderApi api, Uri? defaultBase, string exampleBase)
+    private Provider(string name, string displayName, IProviderApi api, Uri? defaultBase, string exampleBase,
+        IReadOnlyList<string>? cloudFields = null, IReadOnlyList<string>? requiredCloudFields = null)
     {
         Name = name;
         DisplayName = displayName;
         Api = api;
         DefaultBase = defaultBase;
         ExampleBase = exampleBase;
+        CloudFields = cloudFields ?? [];
+        RequiredCloudFields = requiredCloudFields ?? [];
     }
 
     /// <summary>As <c>custom_llm_provider</c> or the prefix of <c>litellm_params.model</c> names it.</summary>
@@ -30,13 +33,28 @@ public sealed class Provider
     /// <summary>For the 400 that asks for an api_base, and for the portal's form.</summary>
     public string ExampleBase { get; }
 
+    /// <summary>The cloud <c>litellm_params</c> it takes (<see cref="Models.CloudParams"/>); any other is refused with a 400 naming it.</summary>
+    public IReadOnlyList<string> CloudFields { get; }
+
+    /// <summary>Those of <see cref="CloudFields"/> a deployment must have.</summary>
+    public IReadOnlyList<string> RequiredCloudFields { get; }
+
+    /// <summary>Its endpoint follows from the deployment's cloud params (a region, a location): no api_base is needed.</summary>
+    public bool IsRegional => CloudFields.Count > 0;
+
+    /// <summary>A regional provider's endpoint for the deployment's region or location; null when it has none.</summary>
+    public Uri? RegionalBase(DeploymentCredentials credentials) => Api.RegionalBase(credentials);
+
     /// <summary>It can list its models for the portal's form to pick from.</summary>
     public bool ListsModels => Api.ModelsUri(DefaultBase ?? new Uri(ExampleBase)) is not null;
 
     public const string OpenAI = "openai";
     public const string Azure = "azure";
     public const string Anthropic = "anthropic";
+    public const string Gemini = "gemini";
+    public const string VertexAi = "vertex_ai";
     public const string Ollama = "ollama";
+    public const string Bedrock = "bedrock";
     public const string AzureDefaultApiVersion = "2024-10-21";
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(600);
 
@@ -46,6 +64,10 @@ public sealed class Provider
         new(OpenAI, "OpenAI", OpenAIApi.Instance, new Uri("https://api.openai.com/v1"), "https://api.openai.com/v1"),
         new(Azure, "Azure OpenAI", AzureApi.Instance, null, "https://YOUR-RESOURCE.openai.azure.com"),
         new(Anthropic, "Anthropic (Claude)", global::Proxy.Core.Providers.Anthropic.AnthropicApi.Instance, new Uri("https://api.anthropic.com"), "https://api.anthropic.com"),
+        new(Gemini, "Google Gemini (AI Studio)", global::Proxy.Core.Providers.Gemini.GeminiApi.Instance, new Uri("https://generativelanguage.googleapis.com"), "https://generativelanguage.googleapis.com"),
+        new(VertexAi, "Google Vertex AI", Vertex.VertexClaudeApi.Instance, null, "https://us-central1-aiplatform.googleapis.com", Models.CloudParams.Vertex, Models.CloudParams.Vertex),
+        new(Bedrock, "Amazon Bedrock", global::Proxy.Core.Providers.Bedrock.BedrockApi.Instance, null, "https://bedrock-runtime.us-east-1.amazonaws.com",
+            Models.CloudParams.Aws, [Models.CloudParams.AwsRegionName]),
         new("groq", "Groq", OpenAIApi.Compatible, new Uri("https://api.groq.com/openai/v1"), "https://api.groq.com/openai/v1"),
         new("mistral", "Mistral", OpenAIApi.Compatible, new Uri("https://api.mistral.ai/v1"), "https://api.mistral.ai/v1"),
         new("deepseek", "DeepSeek", OpenAIApi.Compatible, new Uri("https://api.deepseek.com/v1"), "https://api.deepseek.com/v1"),
@@ -58,6 +80,9 @@ public sealed class Provider
         new(Ollama, "Ollama (self-hosted)", OpenAIApi.Compatible, null, "http://localhost:11434"),
         new("lm_studio", "LM Studio (self-hosted)", OpenAIApi.Compatible, null, "http://localhost:1234/v1"),
     ];
+
+    /// <summary>The dialect a deployment of <paramref name="upstreamName"/> speaks: the provider's, but on Vertex AI the model's publisher's (Claude or Gemini).</summary>
+    internal IProviderApi ApiFor(string upstreamName) => Name == VertexAi ? Vertex.VertexModels.ApiFor(upstreamName) ?? Api : Api;
 
     public static IReadOnlyList<string> Supported { get; } = [.. All.Select(p => p.Name)];
 
@@ -81,10 +106,10 @@ public sealed class Provider
         upstreamModel.StartsWith(provider + "/", StringComparison.OrdinalIgnoreCase) ? upstreamModel[(provider.Length + 1)..] : upstreamModel;
 
     /// <summary>Where the deployment's calls go: its api_base, or its provider's. Ollama serves the OpenAI routes under <c>/v1</c>.</summary>
-    public Uri BaseFor(string? apiBase)
+    public Uri BaseFor(string? apiBase, DeploymentCredentials? credentials = null)
     {
         var root = apiBase is not null ? new Uri(apiBase)
-            : DefaultBase ?? throw new InvalidOperationException($"A {Name} deployment has no api_base; registration requires one.");
+            : (credentials is null ? null : Api.RegionalBase(credentials)) ?? DefaultBase ?? throw new InvalidOperationException($"A {Name} deployment has no api_base; registration requires one.");
         return Name == Ollama && !root.AbsolutePath.TrimEnd('/').EndsWith("/v1", StringComparison.Ordinal) ? new Uri(root.AbsoluteUri.TrimEnd('/') + "/v1") : root;
     }
 }

@@ -158,7 +158,7 @@ public sealed record TeamEntry(
 /// <param name="Models">The user's <c>models</c>: what their keys with an empty <c>models</c> list may call; empty: no restriction.</param>
 public sealed record UserEntry(string UserId, string? Email, bool IsProxyAdmin, bool Disabled, SpendAccount? Account = null, string[]? Models = null);
 
-/// <summary>A deployment ready to forward to: the provider key is already opened, its URLs already built.</summary>
+/// <summary>A deployment ready to forward to: the provider key and cloud secrets are already opened, its URLs already built.</summary>
 /// <param name="Price">What its tokens cost; null when no price is known (calls then cost 0).</param>
 /// <param name="Account">Its own <c>rpm</c>/<c>tpm</c> (litellm_params), live; null when it has none.</param>
 /// <param name="Weight">Its share in simple-shuffle (<c>litellm_params.weight</c>).</param>
@@ -166,7 +166,7 @@ public sealed record UserEntry(string UserId, string? Email, bool IsProxyAdmin, 
 /// <param name="MaxRetries"><c>litellm_params.max_retries</c>: retries of a call that starts here.</param>
 public sealed record DeploymentEntry(
     string ModelId, string ModelName, string? TeamId, string? PublicName, string Provider,
-    string UpstreamModel, Uri ApiBase, string? ApiVersion, string? ApiKey, TimeSpan Timeout,
+    string UpstreamModel, Uri ApiBase, string? ApiVersion, Providers.DeploymentCredentials Credentials, TimeSpan Timeout,
     Price? Price = null, SpendAccount? Account = null, double Weight = 1, int? Order = null, int? MaxRetries = null)
 {
     /// <summary>How it has been doing on this instance (in flight, latency, cooldown), live.</summary>
@@ -180,16 +180,32 @@ public sealed record DeploymentEntry(
     /// name and price, and a health of its own (one model's failures do not cool the others down).
     /// </summary>
     internal DeploymentEntry ForModel(string upstreamModel, Price? price) =>
-        new(ModelId, ModelName, TeamId, PublicName, Provider, upstreamModel, ApiBase, ApiVersion, ApiKey, Timeout, price, Account, Weight, Order, MaxRetries);
+        new(ModelId, ModelName, TeamId, PublicName, Provider, upstreamModel, ApiBase, ApiVersion, Credentials, Timeout, price, Account, Weight, Order, MaxRetries);
+
+    /// <summary>The provider key (api_key), opened; null when it has none.</summary>
+    public string? ApiKey => Credentials.ApiKey;
 
     /// <summary>The dialect its provider speaks.</summary>
-    internal Providers.IProviderApi Api { get; } = Providers.Provider.Named(Provider)?.Api ?? Providers.OpenAIApi.Instance;
+    internal Providers.IProviderApi Api { get; } = Providers.Provider.Named(Provider)?.ApiFor(UpstreamModel) ?? Providers.OpenAIApi.Instance;
 
     // Built once per deployment when the snapshot is, not on every call.
-    private readonly Uri[] _upstreamUris = Forwarding.LlmRoute.All
-        .Select(route => (Providers.Provider.Named(Provider)?.Api ?? Providers.OpenAIApi.Instance).UpstreamUri(ApiBase, UpstreamModel, ApiVersion, route)).ToArray();
+    private readonly Uri[] _upstreamUris = Uris(Provider, ApiBase, UpstreamModel, ApiVersion, Credentials, stream: false);
+    private readonly Uri[] _streamUris = Uris(Provider, ApiBase, UpstreamModel, ApiVersion, Credentials, stream: true);
 
     public Uri UpstreamUri(Forwarding.LlmRoute route) => _upstreamUris[route.Index];
+
+    /// <summary>Where a streamed call on <paramref name="route"/> goes (<see cref="Providers.IProviderApi.StreamUri"/>).</summary>
+    public Uri StreamUri(Forwarding.LlmRoute route) => _streamUris[route.Index];
+
+    private static Uri[] Uris(string provider, Uri apiBase, string upstreamModel, string? apiVersion, Providers.DeploymentCredentials credentials, bool stream)
+    {
+        var api = Providers.Provider.Named(provider)?.ApiFor(upstreamModel) ?? Providers.OpenAIApi.Instance;
+        return [.. Forwarding.LlmRoute.All.Select(route =>
+        {
+            var uri = api.UpstreamUri(apiBase, upstreamModel, apiVersion, route, credentials);
+            return stream ? api.StreamUri(uri) : uri;
+        })];
+    }
 
     /// <summary>YARP's settings for a call to it (its timeout), also built once.</summary>
     internal Yarp.ReverseProxy.Forwarder.ForwarderRequestConfig ForwarderConfig { get; } = new() { ActivityTimeout = Timeout };

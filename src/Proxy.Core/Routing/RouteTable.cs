@@ -16,7 +16,7 @@ namespace Proxy.Core.Routing;
 /// </summary>
 public sealed partial class RouteTable(
     IServiceScopeFactory scopes, SecretBox secrets, SpendLedger ledger, PriceTable prices, DeploymentStates states,
-    Microsoft.Extensions.Options.IOptions<RoutingOptions> routing, ILogger<RouteTable> log)
+    Microsoft.Extensions.Options.IOptions<RoutingOptions> routing, ILogger<RouteTable> log, Providers.Vertex.VertexTokens? vertexTokens = null)
 {
     private readonly SemaphoreSlim _refreshing = new(1, 1);
     private RouteSnapshot _current = RouteSnapshot.Empty;
@@ -173,8 +173,22 @@ public sealed partial class RouteTable(
                 LogUnreadableKey(d.ModelId, e.Message);
             }
         }
+        string? cloudSecrets = null;
+        if (d.CloudSecretsCipher is not null)
+        {
+            try
+            {
+                cloudSecrets = secrets.Open(d.CloudSecretsCipher);
+            }
+            catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or FormatException)
+            {
+                // As for the key: calls go out unsigned and the provider refuses them.
+                LogUnreadableKey(d.ModelId, e.Message);
+            }
+        }
+        var credentials = Models.CloudParams.Credentials(d, apiKey, cloudSecrets, vertexTokens);
         var provider = Providers.Provider.Named(d.Provider) ?? Providers.Provider.Named(Providers.Provider.OpenAI)!;
-        var apiBase = provider.BaseFor(d.ApiBase);
+        var apiBase = provider.BaseFor(d.ApiBase, credentials);
         var timeout = d.TimeoutSeconds is > 0 ? TimeSpan.FromSeconds(d.TimeoutSeconds.Value) : Providers.Provider.DefaultTimeout;
         var upstreamName = Providers.Provider.UpstreamName(d.UpstreamModel, d.Provider);
         var litellmParams = DeploymentParams.Parse(d.ExtraParams);
@@ -182,7 +196,7 @@ public sealed partial class RouteTable(
         var account = ledger.Bind(AccountKind.Deployment, d.ModelId,
             new Limits(null, DeploymentParams.Rpm(litellmParams), DeploymentParams.Tpm(litellmParams), null));
         return new DeploymentEntry(d.ModelId, d.ModelName, d.TeamId, d.PublicName, d.Provider,
-            upstreamName, apiBase, d.ApiVersion, apiKey, timeout, price, account,
+            upstreamName, apiBase, d.ApiVersion, credentials, timeout, price, account,
             DeploymentParams.Weight(litellmParams), DeploymentParams.Order(litellmParams), DeploymentParams.MaxRetries(litellmParams))
         {
             State = states.For(d.ModelId),

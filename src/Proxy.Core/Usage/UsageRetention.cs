@@ -17,7 +17,7 @@ namespace Proxy.Core.Usage;
 /// whole deletion, and on SQLite the write lock is released between batches.
 /// </summary>
 public sealed partial class UsageRetention(
-    IServiceScopeFactory scopes, WriteGate gate, IOptions<UsageRetentionOptions> options, TimeProvider time, ILogger<UsageRetention> log) : BackgroundService
+    IServiceScopeFactory scopes, WriteGate gate, IOptions<UsageOptions> options, TimeProvider time, ILogger<UsageRetention> log) : BackgroundService
 {
     public const int BatchSize = 1_000;
 

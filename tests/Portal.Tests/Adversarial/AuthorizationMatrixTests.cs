@@ -153,10 +153,10 @@ public sealed class AuthorizationMatrixTests(MatrixWorld world) : IClassFixture<
 
             "GET /audit" => Get(TeamQuery("/audit")),
             "GET /spend/logs" => Get(TeamQuery("/spend/logs")),
-            "GET /spend/logs/v2" => Get(TeamQuery("/spend/logs/v2")),
             "GET /team/daily/activity" => Get(target == None ? "/team/daily/activity?start_date=2026-01-01&end_date=2026-01-31"
                 : $"/team/daily/activity?team_id={Team()}&start_date=2026-01-01&end_date=2026-01-31"),
             "GET /user/daily/activity" => Get("/user/daily/activity?start_date=2026-01-01&end_date=2026-01-31"),
+            "GET /spend/logs/v2" => Get(TeamQuery("/spend/logs/v2")),
 
             "POST /openai/deployments/{model}/chat/completions" =>
                 Post($"/openai/deployments/{world.PublicModel(target)}/chat/completions", new { messages = new[] { new { role = "user", content = "hi" } } }),

@@ -165,14 +165,14 @@ public static class AuthorizationTable
         ("GET /spend/logs", None,                                             "200   400   400   400   403  400  400    400    | 401 401 401 401 401"),
         ("GET /spend/logs", OwnTeam,                                          "200   200   403   403   403  403  403    403    | 401 401 401 401 401"),
         ("GET /spend/logs", OtherTeam,                                        "200   403   403   403   403  403  403    403    | 401 401 401 401 401"),
-        ("GET /spend/logs/v2", None,                                          "200   400   400   400   403  400  400    400    | 401 401 401 401 401"),
-        ("GET /spend/logs/v2", OwnTeam,                                       "200   200   403   403   403  403  403    403    | 401 401 401 401 401"),
-        ("GET /spend/logs/v2", OtherTeam,                                     "200   403   403   403   403  403  403    403    | 401 401 401 401 401"),
         // ---- daily activity: a team's for all who may read the team (as LiteLLM), a user's for that user (keys without one: 400) ----
         ("GET /team/daily/activity", None,                                    "200   200   200   200   403  200  200    200    | 401 401 401 401 401"),
         ("GET /team/daily/activity", OwnTeam,                                 "200   200   200   200   403  200  403    403    | 401 401 401 401 401"),
         ("GET /team/daily/activity", OtherTeam,                               "200   403   403   403   403  403  403    403    | 401 401 401 401 401"),
         ("GET /user/daily/activity", None,                                    "200   200   200   400   403  400  400    200    | 401 401 401 401 401"),
+        ("GET /spend/logs/v2", None,                                          "200   400   400   400   403  400  400    400    | 401 401 401 401 401"),
+        ("GET /spend/logs/v2", OwnTeam,                                       "200   200   403   403   403  403  403    403    | 401 401 401 401 401"),
+        ("GET /spend/logs/v2", OtherTeam,                                     "200   403   403   403   403  403  403    403    | 401 401 401 401 401"),
 
         // ---- LLM routes (docs/api.md section 6); Own/Other = the team's public model name, Global = a global model ----
         ("POST /v1/chat/completions", OwnTeam,                                "400   200   200   200   200  403  400    400    | 401 401 401 401 401"),

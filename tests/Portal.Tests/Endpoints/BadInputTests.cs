@@ -33,7 +33,7 @@ public sealed class BadInputTests(GatewayFactory gateway) : IClassFixture<Gatewa
         { "POST", "/model/new", "{\"model_name\": \"m\"}", 400, "litellm_params" },
         { "POST", "/model/new", "{\"model_name\": \"m\", \"litellm_params\": {}}", 400, "litellm_params.model" },
         { "POST", "/model/new", "{\"model_name\": \"m\", \"litellm_params\": {\"model\": 4}}", 400, "litellm_params.model" },
-        { "POST", "/model/new", "{\"model_name\": \"m\", \"litellm_params\": {\"model\": \"bedrock/claude\"}, \"model_info\": {\"team_id\": \"{TEAM}\"}}", 400, "openai, azure" },
+        { "POST", "/model/new", "{\"model_name\": \"m\", \"litellm_params\": {\"model\": \"sagemaker/claude\"}, \"model_info\": {\"team_id\": \"{TEAM}\"}}", 400, "openai, azure" },
         { "POST", "/model/new", "{\"model_name\": \"m\", \"litellm_params\": {\"model\": \"openai/x\", \"api_base\": \"not a url\"}, \"model_info\": {\"team_id\": \"{TEAM}\"}}", 400, "api_base" },
         { "POST", "/model/new", "{\"model_name\": \"m\", \"litellm_params\": {\"model\": \"openai/x\", \"api_base\": \"ftp://example.com\"}, \"model_info\": {\"team_id\": \"{TEAM}\"}}", 400, "http(s)" },
         { "POST", "/model/new", "{\"model_name\": \"m\", \"litellm_params\": {\"model\": \"openai/x\", \"api_base\": \"file:///etc/passwd\"}, \"model_info\": {\"team_id\": \"{TEAM}\"}}", 400, "api_base" },

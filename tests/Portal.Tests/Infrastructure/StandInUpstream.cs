@@ -44,6 +44,8 @@ public sealed record ReceivedRequest(string Method, string Path, string Query, I
 /// <item><c>claude</c>: Anthropic's Messages API at <c>.../v1/messages</c> (see <see cref="AnthropicStandIn"/>); <c>claude529</c>: overloaded;
 /// <c>claudelong</c>: "prompt is too long"; <c>claudecode</c>: always a text answer, tools offered or not; <c>claudecache</c>:
 /// usage with prompt-cache tokens.</item>
+/// <item><c>bedrock</c>, <c>bedrockbroken</c>, <c>bedrockthrottle</c>, <c>bedrock500</c>, <c>bedrocksession</c>, <c>bedrockcache</c>: Bedrock's Converse API with SigV4 checked (see <see cref="BedrockStandIn"/>).</item>
+/// <item><c>gemini</c>, <c>gemini429</c>, <c>gemini500</c>, <c>gemini400</c>, <c>geminilong</c>, <c>geminicache</c>, <c>gemini3</c>: Google's Gemini API (see <see cref="GeminiStandIn"/>).</item>
 /// <item><c>gpt</c>, <c>gptcode</c>: OpenAI's chat completions with its checks, tools and streams (see <see cref="OpenAIChatStandIn"/>).</item>
 /// </list>
 /// </summary>
@@ -91,14 +93,24 @@ public sealed class StandInUpstream : IAsyncDisposable
         var path = http.Request.Path.Value!;
         var isForm = http.Request.HasFormContentType;
         var model = isForm ? (ReadForm(http.Request.ContentType, raw.ToArray()).TryGetValue("model", out var modelPart) ? Encoding.UTF8.GetString(modelPart) : null)
-            : body.Length > 0 && !scenario.StartsWith("claude", StringComparison.Ordinal) && JsonNode.Parse(body) is JsonObject json ? json["model"]?.GetValue<string>() : null;
+            : body.Length > 0 && !scenario.StartsWith("claude", StringComparison.Ordinal) && !scenario.StartsWith("bedrock", StringComparison.Ordinal) && JsonNode.Parse(body) is JsonObject json ? json["model"]?.GetValue<string>() : null;
         if (scenario is "ok" or "gated" && await MediaAsync(http, scenario, id, path, model))
         {
+            return;
+        }
+        if (scenario.StartsWith("bedrock", StringComparison.Ordinal))
+        {
+            await BedrockStandIn.AnswerAsync(http, scenario, raw.ToArray());
             return;
         }
         if (scenario.StartsWith("claude", StringComparison.Ordinal))
         {
             await AnthropicStandIn.AnswerAsync(http, scenario, body);
+            return;
+        }
+        if (scenario.StartsWith("gemini", StringComparison.Ordinal))
+        {
+            await GeminiStandIn.AnswerAsync(http, scenario, body);
             return;
         }
         if (scenario is "gpt" or "gptcode")

@@ -95,11 +95,11 @@ public sealed class ProviderTests(LlmFixture fixture) : IClassFixture<LlmFixture
 
         var response = await Gateway.Client(key).PostAsJsonAsync("/model/new", new
         {
-            model_name = "unknown", litellm_params = new { model = "bedrock/claude", api_key = "k" }, model_info = new { team_id = team },
+            model_name = "unknown", litellm_params = new { model = "sagemaker/claude", api_key = "k" }, model_info = new { team_id = team },
         });
 
         var message = await response.ReadErrorAsync(HttpStatusCode.BadRequest);
-        Assert.Contains("Provider 'bedrock' is not supported", message);
+        Assert.Contains("Provider 'sagemaker' is not supported", message);
         Assert.Contains("anthropic", message);
         Assert.Contains("groq", message);
     }

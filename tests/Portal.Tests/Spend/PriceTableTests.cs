@@ -24,6 +24,7 @@ public sealed class PriceTableTests
     [InlineData("vertex_ai", "gemini-2.5-flash", 3e-07, 2.5e-06, 65535)]
     [InlineData("bedrock", "anthropic.claude-sonnet-4-20250514-v1:0", 3e-06, 1.5e-05, 64000)]
     [InlineData("bedrock", "amazon.nova-pro-v1:0", 8e-07, 3.2e-06, 10000)]
+    [InlineData("bedrock", "anthropic.claude-3-5-sonnet-20241022-v2:0", 3e-06, 1.5e-05, 8192)]
     [InlineData("mistral", "mistral-large-latest", 2e-06, 6e-06, 128000)]
     [InlineData("mistral", "codestral-latest", 1e-06, 3e-06, 8191)]
     [InlineData("groq", "llama-3.3-70b-versatile", 5.9e-07, 7.9e-07, 32768)]

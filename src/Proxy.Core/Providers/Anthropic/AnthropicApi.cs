@@ -22,14 +22,14 @@ internal sealed class AnthropicApi : IProviderApi
 
     public bool Serves(LlmRoute route) => route == LlmRoute.ChatCompletions || route.Dialect == ApiDialect.Anthropic;
 
-    public Uri UpstreamUri(Uri apiBase, string upstreamName, string? apiVersion, LlmRoute route) =>
+    public Uri UpstreamUri(Uri apiBase, string upstreamName, string? apiVersion, LlmRoute route, DeploymentCredentials credentials) =>
         new($"{apiBase.AbsoluteUri.TrimEnd('/')}/v1/{(route == LlmRoute.MessagesCountTokens ? route.Operation : "messages")}");
 
     public Uri? ModelsUri(Uri apiBase) => new($"{apiBase.AbsoluteUri.TrimEnd('/')}/v1/models");
 
-    public void Authenticate(HttpRequestMessage request, string? apiKey)
+    public ValueTask AuthenticateAsync(HttpRequestMessage request, ReadOnlyMemory<byte> body, DeploymentCredentials credentials, CancellationToken ct)
     {
-        if (apiKey is not null)
+        if (credentials.ApiKey is { } apiKey)
         {
             request.Headers.TryAddWithoutValidation("x-api-key", apiKey);
         }
@@ -38,6 +38,7 @@ internal sealed class AnthropicApi : IProviderApi
         {
             request.Headers.TryAddWithoutValidation("anthropic-version", Version);
         }
+        return ValueTask.CompletedTask;
     }
 
     public UpstreamBody WriteBody(LlmRoute route, in ModelField field, ReadOnlyMemory<byte> clientBody, string upstreamName, ref byte[] buffer)

@@ -22,7 +22,8 @@ internal static class AnthropicRequest
     ];
 
     /// <summary>Writes the Messages request; returns whether the client asked for usage in its stream.</summary>
-    public static bool Write(JsonElement request, string model, Utf8JsonWriter w)
+    /// <param name="vertexVersion">Claude on Vertex AI: the body names no model (the URL does) but this <c>anthropic_version</c>.</param>
+    public static bool Write(JsonElement request, string model, Utf8JsonWriter w, string? vertexVersion = null)
     {
         foreach (var property in request.EnumerateObject())
         {
@@ -39,7 +40,14 @@ internal static class AnthropicRequest
             : throw ProxyError.BadRequest("messages is required: a list of {\"role\", \"content\"}.", "messages");
 
         w.WriteStartObject();
-        w.WriteString("model", model);
+        if (vertexVersion is null)
+        {
+            w.WriteString("model", model);
+        }
+        else
+        {
+            w.WriteString("anthropic_version", vertexVersion);
+        }
         w.WriteNumber("max_tokens", Integer(request, "max_completion_tokens") ?? Integer(request, "max_tokens") ?? DefaultMaxTokens);
         WriteSystem(messages, w);
         WriteMessages(messages, w);

@@ -14,7 +14,13 @@ public static class DeploymentName
 
     /// <summary>The API base calls go to: the stored one, else the provider's public endpoint.</summary>
     public static string ApiBase(ModelDeployment d) =>
-        d.ApiBase ?? Provider.Named(d.Provider)?.DefaultBase?.AbsoluteUri.TrimEnd('/') ?? "";
+        d.ApiBase ?? Provider.Named(d.Provider) switch
+        {
+            { DefaultBase: { } defaultBase } => defaultBase.AbsoluteUri.TrimEnd('/'),
+            // A cloud provider's endpoint follows from the deployment's region or location.
+            { IsRegional: true } regional => regional.RegionalBase(CloudParams.Credentials(d, null, null))?.AbsoluteUri.TrimEnd('/') ?? "",
+            _ => "",
+        };
 
     /// <summary>The API base without its scheme, e.g. <c>api.openai.com/v1</c>: short enough for a table cell and a sentence.</summary>
     public static string ShortApiBase(ModelDeployment d) =>

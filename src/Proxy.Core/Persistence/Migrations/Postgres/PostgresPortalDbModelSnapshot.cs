@@ -338,6 +338,15 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
                     b.Property<string>("ApiVersion")
                         .HasColumnType("text");
 
+                    b.Property<string>("AwsRegionName")
+                        .HasColumnType("text");
+
+                    b.Property<string>("CloudSecretsCipher")
+                        .HasColumnType("text");
+
+                    b.Property<string>("CloudSecretsHint")
+                        .HasColumnType("text");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -377,6 +386,12 @@ namespace Proxy.Core.Persistence.Migrations.Postgres
 
                     b.Property<string>("UpstreamModel")
                         .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("VertexLocation")
+                        .HasColumnType("text");
+
+                    b.Property<string>("VertexProject")
                         .HasColumnType("text");
 
                     b.HasKey("ModelId");

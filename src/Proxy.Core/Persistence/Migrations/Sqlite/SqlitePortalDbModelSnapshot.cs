@@ -324,6 +324,15 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
                     b.Property<string>("ApiVersion")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("AwsRegionName")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CloudSecretsCipher")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CloudSecretsHint")
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
@@ -363,6 +372,12 @@ namespace Proxy.Core.Persistence.Migrations.Sqlite
 
                     b.Property<string>("UpstreamModel")
                         .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("VertexLocation")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("VertexProject")
                         .HasColumnType("TEXT");
 
                     b.HasKey("ModelId");
