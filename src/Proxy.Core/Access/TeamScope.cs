@@ -24,6 +24,8 @@ public static class TeamScope
         [typeof(VirtualKey)] = KeyVisibility.Of,
         [typeof(AuditEvent)] = caller => TeamRecords.Of<AuditEvent>(caller, e => e.TeamId),
         [typeof(UsageRecord)] = caller => TeamRecords.Of<UsageRecord>(caller, u => u.TeamId),
+        // Daily sums are for everyone who may read the team (ActivityVisibility), as LiteLLM shows them to members.
+        [typeof(Reports.DailyUsage)] = caller => TeamVisibility.Of<Reports.DailyUsage>(caller, d => d.TeamId),
     }.ToFrozenDictionary();
 
     /// <summary>Team-owned entities no caller ever reads, with the reason.</summary>

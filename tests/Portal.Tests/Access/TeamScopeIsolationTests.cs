@@ -37,6 +37,7 @@ public sealed class TeamScopeIsolationTests(MatrixWorld world) : IClassFixture<M
         [typeof(VirtualKey)] = (caller, row) => KeyVisibility.Allows(caller, (VirtualKey)row),
         [typeof(AuditEvent)] = (caller, row) => Records(caller, ((AuditEvent)row).TeamId),
         [typeof(UsageRecord)] = (caller, row) => Records(caller, ((UsageRecord)row).TeamId),
+        [typeof(Proxy.Core.Reports.DailyUsage)] = (caller, row) => ActivityVisibility.MayReadTeam(caller, ((Proxy.Core.Reports.DailyUsage)row).TeamId),
     };
 
     [Fact]
