@@ -19,7 +19,8 @@
 #                    to bench/out/RESULTS-<patch name>.md, never to bench/RESULTS.md
 # Environment (defaults): RATE=500 (fixed rate, req/s), LAT_SECONDS=6 (measured seconds per target and round),
 #   WRK_SECONDS=8, WRK_THREADS=2, WRK_CONNECTIONS=64, CALLABLE_COUNT=5, QUIET_WAIT=180 (seconds to wait, before
-#   each run, for other processes to leave the machine alone; the share they took is reported either way).
+#   each run, for other processes to leave the machine alone; the share they took is reported either way),
+#   GATEWAY_ENV (settings for the gateway process, e.g. "Proxy__Usage__WriteInterval=00:00:05"; use --out with it).
 #
 # What it does: installs wrk/rsync if missing (apt-get), copies the sources into bench/out/tree (so that edits
 # made while it runs do not change what it measures, and its build never touches the developers' bin/obj),
@@ -295,7 +296,7 @@ start_gateway() { # start_gateway RUN DBFILE: sets GATEWAY_PID, records start-up
   Portal__AdminEmail="bench-admin@example.com" Portal__AdminPassword="Bench-Admin-Passw0rd" \
   ConnectionStrings__Portal="Data Source=$db" \
   Logging__LogLevel__Default=Warning \
-    start "gateway-$run" dotnet "$PORTAL_DLL" --urls "http://127.0.0.1:$GATEWAY_PORT" --contentRoot "$TREE"
+    start "gateway-$run" env ${GATEWAY_ENV:-} dotnet "$PORTAL_DLL" --urls "http://127.0.0.1:$GATEWAY_PORT" --contentRoot "$TREE"
   GATEWAY_PID=$STARTED_PID
   wait_http "http://127.0.0.1:$GATEWAY_PORT/health/liveliness" 180 "$GATEWAY_PID" || fail "the gateway did not start (see $WORK/gateway-$run.log)"
   local started=$(( $(now_ms) - t0 ))

@@ -18,8 +18,11 @@ public sealed partial class UsageWriter(
     IServiceScopeFactory scopes, WriteGate gate, SpendLedger ledger, Alerts.AlertSender alerts, IOptions<UsageOptions> options, ILogger<UsageWriter> log)
     : BackgroundService
 {
-    private const int Capacity = 100_000;
-    private const int BatchSize = 10_000;
+    /// <summary>
+    /// Rows a batch holds at most: 20,000 per second of <see cref="UsageOptions.WriteInterval"/> (10,000 at the default),
+    /// so that a longer interval writes larger batches rather than the same ones back to back; the channel holds two.
+    /// </summary>
+    private readonly int _batchSize = (int)Math.Max(10_000, 20_000 * options.Value.WriteInterval.TotalSeconds);
 
     /// <summary>
     /// How long a batch that is not full gathers before it is written (<see cref="UsageOptions.WriteInterval"/>): usage
@@ -29,7 +32,7 @@ public sealed partial class UsageWriter(
     private readonly TimeSpan _gatherTime = options.Value.WriteInterval;
 
     private readonly Channel<UsageRecord> _channel = Channel.CreateBounded<UsageRecord>(
-        new BoundedChannelOptions(Capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
+        new BoundedChannelOptions((int)Math.Max(100_000, 40_000 * options.Value.WriteInterval.TotalSeconds)) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
 
     private long _dropped;
 
@@ -60,7 +63,7 @@ public sealed partial class UsageWriter(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var batch = new List<UsageRecord>(BatchSize);
+        var batch = new List<UsageRecord>(_batchSize);
         var full = false;
         // Deliberately not cancelled by stoppingToken: the loop ends when StopAsync closes the channel and it is empty.
         while (await _channel.Reader.WaitToReadAsync(CancellationToken.None))
@@ -71,11 +74,11 @@ public sealed partial class UsageWriter(
                 // the batch gather instead of writing each few calls on their own. A backlog is written back to back.
                 await Task.Delay(_gatherTime);
             }
-            while (batch.Count < BatchSize && _channel.Reader.TryRead(out var record))
+            while (batch.Count < _batchSize && _channel.Reader.TryRead(out var record))
             {
                 batch.Add(record);
             }
-            full = batch.Count == BatchSize;
+            full = batch.Count == _batchSize;
             await WriteAsync(batch);
             batch.Clear();
         }
