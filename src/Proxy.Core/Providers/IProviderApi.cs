@@ -18,15 +18,12 @@ internal interface IProviderApi
 
     /// <summary>
     /// Where a streamed call goes, when the provider streams on an operation of its own (Bedrock's
-    /// <c>converse-stream</c>, Vertex's <c>streamGenerateContent</c>); the same URI for the others. Built once too.
+    /// <c>converse-stream</c>, Gemini's and Vertex's <c>streamGenerateContent</c>); the same URI for the others. Built once too.
     /// </summary>
     Uri StreamUri(Uri upstreamUri) => upstreamUri;
 
     /// <summary>The provider's endpoint from the deployment's cloud params (Bedrock's region), when no api_base is given; null: none.</summary>
     Uri? RegionalBase(DeploymentCredentials credentials) => null;
-
-    /// <summary>Where a streamed call goes when not to <see cref="UpstreamUri"/> (Gemini's <c>:streamGenerateContent?alt=sse</c>); null: the same place.</summary>
-    Uri? StreamUri(Uri apiBase, string upstreamName, string? apiVersion, LlmRoute route) => null;
 
     /// <summary>Where the provider lists its models (<c>{"data": [{"id": ...}]}</c>); null when it has no such list.</summary>
     Uri? ModelsUri(Uri apiBase);
