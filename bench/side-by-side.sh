@@ -8,7 +8,8 @@
 #   bash bench/side-by-side.sh /tmp/before/src/Portal/bin/Release/net10.0/Portal.dll src/Portal/bin/Release/net10.0/Portal.dll 5
 #
 # Needs the stand-in and load generator that bench/run.sh built (bench/out/tree; run it once, --quick is enough) and wrk.
-# Environment: SECS=8 (seconds per measured run), EXTRA_ENV (settings for both gateways, e.g. "Telemetry__HttpClientMetrics=true"),
+# Environment: SECS=8 (seconds per measured run), SETTLE=0 (seconds idle after each run, its CPU counted to that run's
+# calls: at least Proxy:Usage:WriteInterval when it is longer, so a batch written after a run is neither free nor another run's), EXTRA_ENV (settings for both gateways, e.g. "Telemetry__HttpClientMetrics=true"),
 # EXTRA_ENV_A / EXTRA_ENV_B (for one of them: a setting's cost is the same DLL twice with EXTRA_ENV_B set),
 # SCALE=1: both gateways start on copies of one bench/Seeder file (10,000 teams, 50,000 team models, 100,000 keys) and
 # wrk cycles through 1,000 of its teams' keys and models, as the scale run of bench/run.sh does; SQL_B (with SCALE=1):
@@ -59,6 +60,8 @@ run() { # run NAME PORT SECONDS: one wrk run; prints "NAME req/s cpu-µs/request
     [[ -n ${BUDGETS_B:-} && $1 == b ]] && BENCH_KEY=$BENCH_BUDGETS_KEY; export BENCH_KEY BENCH_MODEL
     c0=$(cpu "$pid")
     out=$(timeout $(($3 + 30)) wrk -t2 -c64 -d"${3}s" --timeout 10s -s "$T/bench/wrk/chat.lua" "http://127.0.0.1:$2/v1/chat/completions" 2>&1)
+    # Work the gateway does after its run (a usage batch still gathering) counts to its calls, not to the next run's.
+    sleep "${SETTLE:-0}"
     c1=$(cpu "$pid")
     total=$(echo "$out" | awk '/requests in/{print $1}')
     echo "$1 $(echo "$out" | awk '/Requests\/sec/{print $2}') $(( (c1 - c0) * 10000 / (${total:-0} > 0 ? total : 1) ))" )
