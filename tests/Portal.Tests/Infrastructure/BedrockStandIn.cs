@@ -159,6 +159,8 @@ public static class BedrockStandIn
         var frame = new EventStreamMessage(headers, Encoding.UTF8.GetBytes(payload.ToJsonString())).ToByteArray();
         await http.Response.Body.WriteAsync(frame);
         await http.Response.Body.FlushAsync();
+        // As from AWS, frames come apart: the gateway reads each on its own, after its answer to the client has begun.
+        await Task.Delay(20);
     }
 
     private static EventStreamHeader Header(string name, string value)

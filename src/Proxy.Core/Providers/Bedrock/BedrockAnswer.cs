@@ -50,8 +50,12 @@ internal sealed class BedrockAnswer : AnswerTranslator
 
     protected override void OnStreamData(ReadOnlyMemory<byte> data)
     {
-        // The client gets SSE, not AWS's frames: said before the first byte of the answer is written.
-        Response.ContentType = "text/event-stream";
+        // The client gets SSE, not AWS's frames: said before the first byte of the answer is written (a frame read
+        // later must not touch the headers: once the answer has started they are read-only and Kestrel throws).
+        if (!Response.HasStarted)
+        {
+            Response.ContentType = "text/event-stream";
+        }
         if (MemoryMarshal.TryGetArray(data, out var segment))
         {
             _decoder.ProcessData(segment.Array!, segment.Offset, segment.Count);
