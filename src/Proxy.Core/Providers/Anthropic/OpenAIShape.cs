@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 
 namespace Proxy.Core.Providers.Anthropic;
@@ -45,21 +44,6 @@ internal static class OpenAIShape
         _ => "stop",
     };
 
-    public static void Error(Utf8JsonWriter w, int status, string? anthropicType, string? message)
-    {
-        w.WriteStartObject("error");
-        w.WriteString("message", $"Anthropic: {message ?? $"the provider answered {status}"}" + (anthropicType is null ? "" : $" ({anthropicType})"));
-        w.WriteString("type", status switch
-        {
-            400 or 413 => "invalid_request_error",
-            401 => "auth_error",
-            403 => "permission_error",
-            404 => "not_found_error",
-            429 => "rate_limit_error",
-            _ => "upstream_error",
-        });
-        w.WriteNull("param");
-        w.WriteString("code", status.ToString(CultureInfo.InvariantCulture));
-        w.WriteEndObject();
-    }
+    public static void Error(Utf8JsonWriter w, int status, string? anthropicType, string? message) =>
+        OpenAIError.Write(w, "Anthropic", status, anthropicType, message);
 }

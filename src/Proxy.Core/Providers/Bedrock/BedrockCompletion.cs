@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Proxy.Core.Providers.Anthropic;
 using Proxy.Core.Usage;
@@ -116,21 +115,6 @@ internal static class BedrockCompletion
         return output.Written.ToArray();
     }
 
-    public static void WriteError(Utf8JsonWriter w, int status, string? bedrockType, string? message)
-    {
-        w.WriteStartObject("error");
-        w.WriteString("message", $"Bedrock: {message ?? $"the provider answered {status}"}" + (bedrockType is null ? "" : $" ({bedrockType})"));
-        w.WriteString("type", status switch
-        {
-            400 or 413 => "invalid_request_error",
-            401 => "auth_error",
-            403 => "permission_error",
-            404 => "not_found_error",
-            429 => "rate_limit_error",
-            _ => "upstream_error",
-        });
-        w.WriteNull("param");
-        w.WriteString("code", status.ToString(CultureInfo.InvariantCulture));
-        w.WriteEndObject();
-    }
+    public static void WriteError(Utf8JsonWriter w, int status, string? bedrockType, string? message) =>
+        OpenAIError.Write(w, "Bedrock", status, bedrockType, message);
 }

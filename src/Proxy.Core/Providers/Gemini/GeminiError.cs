@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 
 namespace Proxy.Core.Providers.Gemini;
@@ -36,21 +35,6 @@ internal static class GeminiError
     }
 
     /// <summary>The <c>error</c> object: Google's message and status word (INVALID_ARGUMENT, RESOURCE_EXHAUSTED...), OpenAI's type for the status.</summary>
-    public static void Write(Utf8JsonWriter w, int status, string? googleStatus, string? message)
-    {
-        w.WriteStartObject("error");
-        w.WriteString("message", $"Gemini: {message ?? $"the provider answered {status}"}" + (googleStatus is null ? "" : $" ({googleStatus})"));
-        w.WriteString("type", status switch
-        {
-            400 or 413 => "invalid_request_error",
-            401 => "auth_error",
-            403 => "permission_error",
-            404 => "not_found_error",
-            429 => "rate_limit_error",
-            _ => "upstream_error",
-        });
-        w.WriteNull("param");
-        w.WriteString("code", status.ToString(CultureInfo.InvariantCulture));
-        w.WriteEndObject();
-    }
+    public static void Write(Utf8JsonWriter w, int status, string? googleStatus, string? message) =>
+        OpenAIError.Write(w, "Gemini", status, googleStatus, message);
 }
