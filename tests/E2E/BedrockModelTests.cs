@@ -4,7 +4,7 @@ namespace E2E;
 
 /// <summary>
 /// Issue 28, a team admin registers an Amazon Bedrock model in the portal, at a desktop's size and a phone's: the dialog
-/// asks for the AWS keys and region instead of an API key, the model is registered, and its health check (a signed
+/// asks for the AWS keys and region instead of an API key, lists the region's models with them, the model is registered, and its health check (a signed
 /// Converse call the stand-in verifies) says it answers; editing shows the stored secrets only masked.
 /// </summary>
 public sealed class BedrockModelTests(BrowserFixture browser) : IClassFixture<BrowserFixture>, IAsyncLifetime
@@ -36,11 +36,16 @@ public sealed class BedrockModelTests(BrowserFixture browser) : IClassFixture<Br
         var page = portal.Page;
         await page.Locator("#model-aws-region").WaitForAsync();
         await page.FillAsync("#model-public-name", "claude-haiku");
-        await page.FillAsync("#model-upstream", "anthropic.claude-3-haiku-20240307-v1:0");
         await page.FillAsync("#model-api-base", _upstream.ApiBase("bedrock", out var upstream));
         await page.FillAsync("#model-aws-region", BedrockStandIn.Region);
         await page.FillAsync("#model-aws-access-key-id", BedrockStandIn.AccessKeyId);
         await page.FillAsync("#model-aws-secret-access-key", BedrockStandIn.SecretAccessKey);
+        // The region's models, listed with the keys just typed (a signed ListFoundationModels and ListInferenceProfiles).
+        await page.ClickAsync("[data-testid=model-list]");
+        await page.GetByText("The provider lists 4 models: pick one.").WaitForAsync();
+        await page.Locator("div.mud-input-control.mud-select:has(#model-offered)").ClickAsync();
+        await page.Locator(".mud-popover-open .mud-list-item").GetByText("anthropic.claude-3-haiku-20240307-v1:0", new() { Exact = true }).ClickAsync();
+        await page.WaitForFunctionAsync("() => document.getElementById('model-upstream')?.value === 'anthropic.claude-3-haiku-20240307-v1:0'");
         await portal.ScreenshotAsync($"28-bedrock-model-{size}");
         await page.ClickAsync("[data-testid=model-save]");
 

@@ -7,7 +7,7 @@ namespace E2E;
 /// <summary>
 /// Issue 28, a team admin registers a Claude model on Vertex AI in the portal, at a desktop's size and a phone's: the
 /// dialog takes the project, the location and the service account's JSON key file (picked as a file), the model is
-/// registered, and its health check (a call with an access token the token stand-in issued for that account) says it
+/// registered from Model Garden's list, and its health check (a call with an access token the token stand-in issued for that account) says it
 /// answers; the key file's private key appears nowhere on the page.
 /// </summary>
 public sealed class VertexModelTests : IClassFixture<BrowserFixture>, IAsyncLifetime
@@ -49,13 +49,18 @@ public sealed class VertexModelTests : IClassFixture<BrowserFixture>, IAsyncLife
         var page = portal.Page;
         await page.Locator("#model-vertex-project").WaitForAsync();
         await page.FillAsync("#model-public-name", "claude-sonnet");
-        await page.FillAsync("#model-upstream", "claude-sonnet-4-5@20250929");
         await page.FillAsync("#model-api-base", _vertex.ApiBase("vertex", out var upstream));
         await page.FillAsync("#model-vertex-project", "standin-project");
         await page.FillAsync("#model-vertex-location", "us-east5");
         await page.SetInputFilesAsync("#model-vertex-credentials",
             new FilePayload { Name = "service-account.json", MimeType = "application/json", Buffer = Encoding.UTF8.GetBytes(keyFile) });
         await page.GetByText($"Key of {email} read").WaitForAsync();
+        // Model Garden's Gemini and Claude models, listed with the picked key file's token; Claude's with its version.
+        await page.ClickAsync("[data-testid=model-list]");
+        await page.GetByText("The provider lists 6 models: pick one.").WaitForAsync();
+        await page.Locator("div.mud-input-control.mud-select:has(#model-offered)").ClickAsync();
+        await page.Locator(".mud-popover-open .mud-list-item").GetByText("claude-sonnet-4-5@20250929", new() { Exact = true }).ClickAsync();
+        await page.WaitForFunctionAsync("() => document.getElementById('model-upstream')?.value === 'claude-sonnet-4-5@20250929'");
         await portal.ScreenshotAsync($"28-vertex-model-{size}");
         await page.ClickAsync("[data-testid=model-save]");
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Proxy.Core.Access;
+using Proxy.Core.Models;
 using Proxy.Core.Providers;
 using Proxy.Core.Routing;
 using Proxy.Core.Usage;
@@ -16,7 +17,7 @@ namespace Proxy.Core.Forwarding;
 /// and the provider's model list for the registration form. A probe is a one-token chat call sent by the same
 /// <see cref="Attempt"/> as real traffic (transformer, dialect, connection pool), but charged to no one.
 /// </summary>
-public sealed class ConnectionProbe(Attempt attempt, UpstreamClient upstream, UpstreamPolicy upstreams, ModelCatalog catalog, TimeProvider time)
+public sealed class ConnectionProbe(Attempt attempt, UpstreamClient upstream, UpstreamPolicy upstreams, ModelCatalog catalog, Providers.Vertex.VertexTokens vertexTokens, TimeProvider time)
 {
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan ListTimeout = TimeSpan.FromSeconds(15);
@@ -64,11 +65,14 @@ public sealed class ConnectionProbe(Attempt attempt, UpstreamClient upstream, Up
     }
 
     /// <summary>
-    /// The models the provider offers (<c>GET {api_base}/models</c>), for the registration form to pick from. The key
-    /// is the one typed in the form, or, editing <paramref name="modelId"/>, the stored one. Only those who may
-    /// register models for the team may ask; the api_base passes the same checks as a registration.
+    /// The models the provider offers, for the registration form to pick from: its list (or lists: Bedrock's models and
+    /// inference profiles, Vertex AI's publishers), page by page. The credentials are the ones typed in the form (the
+    /// api_key, <paramref name="cloud"/> params), or, editing <paramref name="modelId"/>, the stored ones where a field is
+    /// left empty, as saving would keep them. Only those who may register models for the team may ask; the api_base and
+    /// a key file's token_uri pass the same checks as a registration.
     /// </summary>
-    public async Task<IReadOnlyList<string>> ProviderModelsAsync(Caller caller, string? teamId, string providerName, string? apiBase, string? apiKey, string? modelId, CancellationToken ct = default)
+    public async Task<IReadOnlyList<string>> ProviderModelsAsync(Caller caller, string? teamId, string providerName, string? apiBase, string? apiKey, string? modelId,
+        IReadOnlyDictionary<string, string>? cloud = null, CancellationToken ct = default)
     {
         Demand.ManageModel(caller, teamId);
         var provider = Provider.Named(providerName) ?? throw ProxyError.BadRequest($"Provider '{providerName}' is not supported.", "provider");
@@ -76,48 +80,104 @@ public sealed class ConnectionProbe(Attempt attempt, UpstreamClient upstream, Up
         {
             throw ProxyError.BadRequest($"{provider.Name} has no model list: type the deployment name.", "provider");
         }
-        var baseUri = provider.BaseFor(apiBase is null ? null : upstreams.ValidApiBase(apiBase));
-        var key = string.IsNullOrEmpty(apiKey) && modelId is not null && catalog.Deployment(modelId) is { } stored && stored.TeamId == teamId ? stored.ApiKey : apiKey;
-        var uri = provider.Api.ModelsUri(baseUri) ?? throw ProxyError.BadRequest($"{provider.Name} has no model list: type the deployment name.", "provider");
-        using var request = new HttpRequestMessage(HttpMethod.Get, uri);
-        await provider.Api.AuthenticateAsync(request, ReadOnlyMemory<byte>.Empty, DeploymentCredentials.OfKey(string.IsNullOrEmpty(key) ? null : key), ct);
+        var stored = modelId is not null && catalog.Deployment(modelId) is { } deployment && deployment.TeamId == teamId ? deployment.Credentials : null;
+        var credentials = ListingCredentials(provider, apiKey, cloud, stored);
+        if (apiBase is null && provider.IsRegional && provider.RegionalBase(credentials) is null)
+        {
+            var region = provider.RequiredCloudFields.First(name => !CloudParams.IsSecret(name) && name != CloudParams.VertexProject);
+            throw ProxyError.BadRequest($"Enter litellm_params.{region} first: the model list is the region's.", $"litellm_params.{region}");
+        }
+        var baseUri = provider.BaseFor(apiBase is null ? null : upstreams.ValidApiBase(apiBase), credentials);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(ListTimeout);
+        var ids = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var list in provider.Api.ModelLists(baseUri))
+        {
+            var page = list;
+            for (var pages = 0; pages < MaxListPages; pages++)
+            {
+                var read = await PageAsync(provider, page, baseUri, credentials, timeout.Token);
+                ids.UnionWith(read.Ids);
+                if (read.NextQuery is null)
+                {
+                    break;
+                }
+                page = new Uri($"{list.AbsoluteUri}{(list.Query.Length > 0 ? '&' : '?')}{read.NextQuery}");
+            }
+        }
+        return [.. ids];
+    }
+
+    /// <summary>A provider's list answers at most this many pages; its first 100 pages are more models than a form can offer.</summary>
+    private const int MaxListPages = 100;
+
+    /// <summary>The typed credentials; on edit a secret left empty is the stored one (a new AWS key pair without a session token drops the stored token, as saving does).</summary>
+    private DeploymentCredentials ListingCredentials(Provider provider, string? apiKey, IReadOnlyDictionary<string, string>? cloud, DeploymentCredentials? stored)
+    {
+        var key = string.IsNullOrEmpty(apiKey) ? stored?.ApiKey : apiKey;
+        if (!provider.IsRegional)
+        {
+            return DeploymentCredentials.OfKey(key);
+        }
+        if (cloud?.Keys.FirstOrDefault(name => !provider.CloudFields.Contains(name)) is { } foreign)
+        {
+            throw ProxyError.BadRequest($"litellm_params.{foreign} is not a {provider.DisplayName} param.", $"litellm_params.{foreign}");
+        }
+        string? Given(string name) => cloud?.GetValueOrDefault(name) is { Length: > 0 } value ? (CloudParams.IsSecret(name) ? value : CloudParams.CheckedValue(name, value)) : null;
+        var keyFile = Given(CloudParams.VertexCredentials);
+        if (keyFile is not null)
+        {
+            upstreams.CheckRegistration(Providers.Vertex.ServiceAccount.Parse(keyFile).TokenUri, Providers.Vertex.ServiceAccount.Field + ".token_uri");
+        }
+        var newKeyPair = Given(CloudParams.AwsAccessKeyId) is not null;
+        return new DeploymentCredentials
+        {
+            ApiKey = key,
+            AwsAccessKeyId = Given(CloudParams.AwsAccessKeyId) ?? stored?.AwsAccessKeyId,
+            AwsSecretAccessKey = Given(CloudParams.AwsSecretAccessKey) ?? stored?.AwsSecretAccessKey,
+            AwsSessionToken = Given(CloudParams.AwsSessionToken) ?? (newKeyPair ? null : stored?.AwsSessionToken),
+            AwsRegionName = Given(CloudParams.AwsRegionName) ?? stored?.AwsRegionName,
+            VertexCredentials = keyFile ?? stored?.VertexCredentials,
+            VertexProject = Given(CloudParams.VertexProject) ?? stored?.VertexProject,
+            VertexLocation = Given(CloudParams.VertexLocation) ?? stored?.VertexLocation,
+            VertexTokens = vertexTokens,
+        };
+    }
+
+    /// <summary>One page of a provider's list, authenticated as its calls are (a key, a SigV4 signature, an access token).</summary>
+    private async Task<ModelListPage> PageAsync(Provider provider, Uri uri, Uri baseUri, DeploymentCredentials credentials, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, uri);
         HttpResponseMessage response;
         try
         {
-            response = await upstream.Invoker.SendAsync(request, timeout.Token);
+            await provider.Api.AuthenticateAsync(request, ReadOnlyMemory<byte>.Empty, credentials, ct);
+            response = await upstream.Invoker.SendAsync(request, ct);
+        }
+        catch (Providers.Vertex.AccessTokenFailure e)
+        {
+            throw new ProxyError(502, "upstream_error", $"{e.Message}.");
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
         {
-            throw new ProxyError(502, "upstream_error", $"The provider could not be reached at {baseUri.Host}: {(e is OperationCanceledException ? "no answer within 15 seconds" : e.InnerException?.Message ?? e.Message)}.");
+            throw new ProxyError(502, "upstream_error", $"The provider could not be reached at {uri.Host}: {(e is OperationCanceledException ? "no answer within 15 seconds" : e.InnerException?.Message ?? e.Message)}.");
         }
         using (response)
         {
             if (!response.IsSuccessStatusCode)
             {
-                throw new ProxyError(502, "upstream_error", $"The provider answered {(int)response.StatusCode} to GET {uri.AbsolutePath}: check the API key and base.");
+                var check = provider.IsRegional ? "check the credentials and the region" : "check the API key and base";
+                throw new ProxyError(502, "upstream_error", $"The provider answered {(int)response.StatusCode} to GET {uri.AbsolutePath}: {check}.");
             }
-            return await ModelIdsAsync(response, uri, timeout.Token);
-        }
-    }
-
-    /// <summary>The ids of an OpenAI-shaped model list, in order.</summary>
-    private static async Task<IReadOnlyList<string>> ModelIdsAsync(HttpResponseMessage response, Uri uri, CancellationToken ct)
-    {
-        try
-        {
-            var json = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(ct), cancellationToken: ct);
-            if (json.RootElement.TryGetProperty("models", out var gemini))
+            try
             {
-                // Gemini's list: {"models": [{"name": "models/gemini-2.5-flash"}]}.
-                return [.. gemini.EnumerateArray().Select(m => m.GetProperty("name").GetString()!.Replace("models/", "", StringComparison.Ordinal)).Order(StringComparer.Ordinal)];
+                using var json = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(ct), cancellationToken: ct);
+                return ModelListPage.Read(json.RootElement);
             }
-            return [.. json.RootElement.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()!).Order(StringComparer.Ordinal)];
-        }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
-        {
-            throw new ProxyError(502, "upstream_error", $"The provider's model list at {uri.AbsolutePath} is not the {{\"data\": [{{\"id\": ...}}]}} it should be.");
+            catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+            {
+                throw new ProxyError(502, "upstream_error", $"The provider's answer to GET {uri.AbsolutePath} is not a model list.");
+            }
         }
     }
 

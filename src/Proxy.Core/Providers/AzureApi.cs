@@ -15,7 +15,7 @@ internal sealed class AzureApi : IProviderApi
         new($"{apiBase.AbsoluteUri.TrimEnd('/')}/openai/deployments/{Uri.EscapeDataString(upstreamName)}/{route.Operation}?api-version={Uri.EscapeDataString(apiVersion ?? Provider.AzureDefaultApiVersion)}");
 
     /// <summary>An Azure resource's deployments are the team's own names: there is no list to pick from.</summary>
-    public Uri? ModelsUri(Uri apiBase) => null;
+    public IReadOnlyList<Uri> ModelLists(Uri apiBase) => [];
 
     public ValueTask AuthenticateAsync(HttpRequestMessage request, ReadOnlyMemory<byte> body, DeploymentCredentials credentials, CancellationToken ct)
     {

@@ -25,8 +25,11 @@ internal interface IProviderApi
     /// <summary>The provider's endpoint from the deployment's cloud params (Bedrock's region), when no api_base is given; null: none.</summary>
     Uri? RegionalBase(DeploymentCredentials credentials) => null;
 
-    /// <summary>Where the provider lists its models (<c>{"data": [{"id": ...}]}</c>); null when it has no such list.</summary>
-    Uri? ModelsUri(Uri apiBase);
+    /// <summary>
+    /// Where the provider lists its models (<see cref="ModelListPage"/> reads each provider's shape); several lists for
+    /// Bedrock (its models and its inference profiles) and Vertex AI (Google's and Anthropic's); empty when it has none.
+    /// </summary>
+    IReadOnlyList<Uri> ModelLists(Uri apiBase);
 
     /// <summary>
     /// The provider's own headers: its key (when the deployment has one) and any it always wants; a cloud provider's

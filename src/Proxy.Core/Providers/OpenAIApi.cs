@@ -18,7 +18,7 @@ internal sealed class OpenAIApi(bool servesResponses) : IProviderApi
 
     public Uri UpstreamUri(Uri apiBase, string upstreamName, string? apiVersion, LlmRoute route, DeploymentCredentials credentials) => new($"{apiBase.AbsoluteUri.TrimEnd('/')}/{route.Operation}");
 
-    public Uri? ModelsUri(Uri apiBase) => new($"{apiBase.AbsoluteUri.TrimEnd('/')}/models");
+    public IReadOnlyList<Uri> ModelLists(Uri apiBase) => [new($"{apiBase.AbsoluteUri.TrimEnd('/')}/models")];
 
     public ValueTask AuthenticateAsync(HttpRequestMessage request, ReadOnlyMemory<byte> body, DeploymentCredentials credentials, CancellationToken ct)
     {

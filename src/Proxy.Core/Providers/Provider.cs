@@ -46,7 +46,7 @@ public sealed class Provider
     public Uri? RegionalBase(DeploymentCredentials credentials) => Api.RegionalBase(credentials);
 
     /// <summary>It can list its models for the portal's form to pick from.</summary>
-    public bool ListsModels => Api.ModelsUri(DefaultBase ?? new Uri(ExampleBase)) is not null;
+    public bool ListsModels => Api.ModelLists(DefaultBase ?? new Uri(ExampleBase)).Count > 0;
 
     public const string OpenAI = "openai";
     public const string Azure = "azure";

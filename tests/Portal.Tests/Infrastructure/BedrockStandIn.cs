@@ -53,6 +53,11 @@ public static class BedrockStandIn
         }
         // The model id as Bedrock reads it: the path decoded once.
         var segments = http.Request.Path.Value!.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (http.Request.Method == "GET" && segments is [_, "foundation-models" or "inference-profiles"])
+        {
+            await ListAsync(http, segments[1]);
+            return;
+        }
         var stream = segments[^1] == "converse-stream";
         if (http.Request.Method != "POST" || segments.Length != 4 || segments[1] != "model" || segments[^1] is not ("converse" or "converse-stream"))
         {
@@ -111,6 +116,43 @@ public static class BedrockStandIn
             ["usage"] = usage,
             ["metrics"] = new JsonObject { ["latencyMs"] = 12 },
         });
+    }
+
+    /// <summary>
+    /// The control plane's lists (on <c>bedrock.{region}</c>, signed as <c>bedrock</c> too): ListFoundationModels with text,
+    /// image and embedding models, on demand or only through a profile; ListInferenceProfiles in pages of one
+    /// (<c>nextToken</c>), one of them not active.
+    /// </summary>
+    private static async Task ListAsync(HttpContext http, string list)
+    {
+        if (list == "foundation-models")
+        {
+            static JsonObject Model(string id, string output, params string[] inference) => new()
+            {
+                ["modelId"] = id, ["modelArn"] = $"arn:aws:bedrock:{Region}::foundation-model/{id}", ["providerName"] = id.Split('.')[0],
+                ["outputModalities"] = new JsonArray(output), ["inferenceTypesSupported"] = new JsonArray([.. inference.Select(i => (JsonNode)i)]),
+                ["responseStreamingSupported"] = true, ["modelLifecycle"] = new JsonObject { ["status"] = "ACTIVE" },
+            };
+            await http.Response.WriteAsJsonAsync(new JsonObject
+            {
+                ["modelSummaries"] = new JsonArray(
+                    Model("anthropic.claude-3-haiku-20240307-v1:0", "TEXT", "ON_DEMAND"), Model("amazon.nova-lite-v1:0", "TEXT", "ON_DEMAND", "PROVISIONED"),
+                    Model("anthropic.claude-3-7-sonnet-20250219-v1:0", "TEXT", "INFERENCE_PROFILE"), Model("amazon.titan-embed-text-v2:0", "EMBEDDING", "ON_DEMAND"),
+                    Model("stability.sd3-5-large-v1:0", "IMAGE", "ON_DEMAND")),
+            });
+            return;
+        }
+        var profiles = new[] { ("eu.anthropic.claude-3-7-sonnet-20250219-v1:0", "ACTIVE"), ("us.anthropic.claude-3-7-sonnet-20250219-v1:0", "ACTIVE"), ("us.meta.llama3-2-1b-instruct-v1:0", "LEGACY") };
+        var at = int.TryParse(http.Request.Query["nextToken"], out var token) ? token : 0;
+        var page = new JsonObject
+        {
+            ["inferenceProfileSummaries"] = new JsonArray(new JsonObject { ["inferenceProfileId"] = profiles[at].Item1, ["status"] = profiles[at].Item2, ["type"] = "SYSTEM_DEFINED" }),
+        };
+        if (at + 1 < profiles.Length)
+        {
+            page["nextToken"] = (at + 1).ToString(CultureInfo.InvariantCulture);
+        }
+        await http.Response.WriteAsJsonAsync(page);
     }
 
     private static JsonObject Usage(string scenario) => scenario == "bedrockcache"

@@ -55,6 +55,44 @@ public sealed partial class VertexStandIn : IAsyncDisposable
     [GeneratedRegex("^/(?<id>[^/]+)/v1/projects/(?<project>[^/]+)/locations/(?<location>[^/]+)/publishers/(?<publisher>[^/]+)/models/(?<model>[^/:]+):(?<verb>[A-Za-z]+)$")]
     private static partial Regex ModelPath();
 
+    [GeneratedRegex("^/(?<id>[^/]+)/v1beta1/publishers/(?<publisher>[^/]+)/models$")]
+    private static partial Regex ListPath();
+
+    /// <summary>
+    /// Model Garden's publisher models with every version (Google's versions are numbers, Claude's dates), each
+    /// publisher's in pages of two with Google's page tokens; text and other models mixed, as Google lists them.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, (string Name, string Version)[]> PublisherModels = new Dictionary<string, (string, string)[]>
+    {
+        ["google"] = [("gemini-2.5-flash", "001"), ("imagen-4.0-generate-001", "001"), ("gemini-2.5-pro", "001"), ("text-embedding-005", "001"), ("gemini-2.0-flash-001", "001")],
+        ["anthropic"] = [("claude-sonnet-4-5", "20250929"), ("claude-opus-4-1", "20250805"), ("claude-3-haiku", "20240307")],
+    };
+
+    /// <summary><c>GET /v1beta1/publishers/{publisher}/models</c>: any valid token may read it (it is no project's), in pages.</summary>
+    private async Task ListAsync(HttpContext http, string publisher)
+    {
+        var token = http.Request.Headers.Authorization.ToString() is { } authorization && authorization.StartsWith("Bearer ", StringComparison.Ordinal) ? authorization[7..] : null;
+        if (token is null || Google.AccountOf(token) is null)
+        {
+            await GoogleError(http, 401, "UNAUTHENTICATED", "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.");
+            return;
+        }
+        var models = PublisherModels.GetValueOrDefault(publisher, []);
+        var start = int.TryParse(http.Request.Query["pageToken"], out var from) ? from : 0;
+        var page = new JsonObject
+        {
+            ["publisherModels"] = new JsonArray([.. models.Skip(start).Take(2).Select(m => (JsonNode)new JsonObject
+            {
+                ["name"] = $"publishers/{publisher}/models/{m.Name}", ["versionId"] = http.Request.Query["listAllVersions"] == "true" ? m.Version : null, ["launchStage"] = "GA",
+            })]),
+        };
+        if (start + 2 < models.Length)
+        {
+            page["nextPageToken"] = (start + 2).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        await http.Response.WriteAsJsonAsync(page);
+    }
+
     private async Task HandleAsync(HttpContext http)
     {
         using var reader = new StreamReader(http.Request.Body, Encoding.UTF8);
@@ -62,6 +100,11 @@ public sealed partial class VertexStandIn : IAsyncDisposable
         var headers = http.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
         Received.Enqueue(new ReceivedRequest(http.Request.Method, http.Request.Path, http.Request.QueryString.Value ?? "", headers, body));
 
+        if (ListPath().Match(http.Request.Path.Value ?? "") is { Success: true } list && http.Request.Method == "GET")
+        {
+            await ListAsync(http, list.Groups["publisher"].Value);
+            return;
+        }
         var path = ModelPath().Match(http.Request.Path.Value ?? "");
         if (!path.Success || http.Request.Method != "POST")
         {

@@ -3,9 +3,11 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using OpenAI;
 using OpenAI.Chat;
 using Portal.Tests.Infrastructure;
+using Caller = Proxy.Core.Access.Caller;
 
 namespace Portal.Tests.Providers;
 
@@ -445,6 +447,60 @@ public sealed class BedrockTests(LlmFixture fixture) : IClassFixture<LlmFixture>
         Assert.Equal("response", answer["object"]!.GetValue<string>());
         Assert.Contains("Sunny in Boston.", answer.ToJsonString());
         Assert.EndsWith("/converse", Assert.Single(Upstream.ReceivedBy(upstream)).Path);
+    }
+
+    [Fact]
+    public async Task TheFormsModelList_IsTheRegionsOnDemandTextModels_AndActiveProfiles_SignedWithTheTypedKeys()
+    {
+        var team = await Gateway.CreateTeamAsync();
+        await using var scope = Gateway.Services.CreateAsyncScope();
+        var probe = scope.ServiceProvider.GetRequiredService<Proxy.Core.Forwarding.ConnectionProbe>();
+        var typed = new Dictionary<string, string>
+        {
+            ["aws_access_key_id"] = BedrockStandIn.AccessKeyId, ["aws_secret_access_key"] = BedrockStandIn.SecretAccessKey, ["aws_region_name"] = BedrockStandIn.Region,
+        };
+
+        var listed = await probe.ProviderModelsAsync(Caller.MasterKey, team, "bedrock", Upstream.ApiBase("bedrock", out var listing), null, null, typed);
+
+        // Not the image or embedding models, nor one sold only through a profile; every page of the profiles, the legacy one left out.
+        Assert.Equal(["amazon.nova-lite-v1:0", HaikuId, "eu.anthropic.claude-3-7-sonnet-20250219-v1:0", "us.anthropic.claude-3-7-sonnet-20250219-v1:0"], listed);
+        var requests = Upstream.ReceivedBy(listing);
+        Assert.Equal([$"/{listing}/foundation-models", $"/{listing}/inference-profiles", $"/{listing}/inference-profiles", $"/{listing}/inference-profiles"],
+            requests.Select(r => r.Path));
+        Assert.Equal(["?maxResults=1000", "?maxResults=1000&nextToken=1", "?maxResults=1000&nextToken=2"], requests.Skip(1).Select(r => r.Query));
+        Assert.All(requests, r => Assert.StartsWith($"AWS4-HMAC-SHA256 Credential={BedrockStandIn.AccessKeyId}/", r.Header("authorization")));
+    }
+
+    [Fact]
+    public async Task TheFormsModelList_OnEdit_UsesTheStoredKeys_AndAWrongTypedSecretOrNoRegion_SaysWhy()
+    {
+        var (team, _, _, modelId) = await BedrockAsync();
+        await using var scope = Gateway.Services.CreateAsyncScope();
+        var probe = scope.ServiceProvider.GetRequiredService<Proxy.Core.Forwarding.ConnectionProbe>();
+        var apiBase = Upstream.ApiBase("bedrock", out _);
+
+        var stored = await probe.ProviderModelsAsync(Caller.MasterKey, team, "bedrock", apiBase, null, modelId, new Dictionary<string, string> { ["aws_region_name"] = BedrockStandIn.Region });
+        var wrong = await Assert.ThrowsAsync<Proxy.Core.ProxyError>(() => probe.ProviderModelsAsync(Caller.MasterKey, team, "bedrock", apiBase, null, modelId,
+            new Dictionary<string, string> { ["aws_access_key_id"] = BedrockStandIn.AccessKeyId, ["aws_secret_access_key"] = "wrong-secret", ["aws_region_name"] = BedrockStandIn.Region }));
+        var noRegion = await Assert.ThrowsAsync<Proxy.Core.ProxyError>(() => probe.ProviderModelsAsync(Caller.MasterKey, team, "bedrock", null, null, null,
+            new Dictionary<string, string> { ["aws_access_key_id"] = BedrockStandIn.AccessKeyId, ["aws_secret_access_key"] = BedrockStandIn.SecretAccessKey }));
+
+        Assert.Contains(HaikuId, stored);
+        Assert.Equal(502, wrong.Status);
+        Assert.Contains("answered 403 to GET", wrong.Message);
+        Assert.Contains("check the credentials", wrong.Message);
+        Assert.DoesNotContain("wrong-secret", wrong.Message);
+        Assert.Equal((400, "litellm_params.aws_region_name"), (noRegion.Status, noRegion.Param));
+    }
+
+    [Theory]
+    [InlineData("https://bedrock-runtime.eu-west-1.amazonaws.com", "https://bedrock.eu-west-1.amazonaws.com/foundation-models")]
+    [InlineData("https://bedrock-runtime-fips.us-east-1.amazonaws.com", "https://bedrock-fips.us-east-1.amazonaws.com/foundation-models")]
+    public void TheModelList_IsAskedOfTheControlPlane_OfTheRuntimesRegion(string runtime, string list)
+    {
+        var lists = Proxy.Core.Providers.Bedrock.BedrockApi.Instance.ModelLists(new Uri(runtime));
+
+        Assert.Equal([list, list.Replace("foundation-models", "inference-profiles?maxResults=1000")], lists.Select(u => u.AbsoluteUri));
     }
 
     private static object Chat(string model) => new { model, messages = new[] { new { role = "user", content = "hi" } } };

@@ -1,9 +1,11 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using OpenAI;
 using OpenAI.Chat;
 using Portal.Tests.Infrastructure;
+using Caller = Proxy.Core.Access.Caller;
 using Proxy.Core.Providers;
 using Proxy.Core.Providers.Vertex;
 
@@ -123,6 +125,42 @@ public sealed class VertexRegistrationTests(VertexFixture fixture) : IClassFixtu
         Assert.EndsWith(":streamRawPredict", VertexClaudeApi.Instance.StreamUri(claude).AbsoluteUri);
         var gemini = VertexGeminiApi.Instance.UpstreamUri(apiBase, "gemini-2.5-flash", null, Proxy.Core.Forwarding.LlmRoute.ChatCompletions, credentials);
         Assert.Equal($"{host}v1/projects/my-project/locations/{location}/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse", VertexGeminiApi.Instance.StreamUri(gemini).AbsoluteUri);
+    }
+
+    [Fact]
+    public async Task TheFormsModelList_IsModelGardensGeminiAndClaude_EveryPage_WithTheTypedKeyFilesToken()
+    {
+        var (team, _) = await TeamAsync();
+        var (keyFile, email) = fixture.Google.NewAccount(VertexFixture.Project);
+        await using var scope = Gateway.Services.CreateAsyncScope();
+        var probe = scope.ServiceProvider.GetRequiredService<Proxy.Core.Forwarding.ConnectionProbe>();
+        var typed = new Dictionary<string, string> { ["vertex_credentials"] = keyFile, ["vertex_project"] = VertexFixture.Project, ["vertex_location"] = VertexFixture.Location };
+
+        var listed = await probe.ProviderModelsAsync(Caller.MasterKey, team, "vertex_ai", fixture.Vertex.ApiBase("vertex", out var upstream), null, null, typed);
+
+        // Imagen and the embedding model are no models the gateway speaks on Vertex AI; the Gemini list came in three pages.
+        Assert.Equal(["claude-3-haiku@20240307", "claude-opus-4-1@20250805", "claude-sonnet-4-5@20250929", "gemini-2.0-flash-001", "gemini-2.5-flash", "gemini-2.5-pro"], listed);
+        var requests = fixture.Vertex.ReceivedBy(upstream);
+        Assert.Equal(3, requests.Count(r => r.Path == $"/{upstream}/v1beta1/publishers/google/models"));
+        Assert.Equal(2, requests.Count(r => r.Path == $"/{upstream}/v1beta1/publishers/anthropic/models"));
+        Assert.All(requests, r => Assert.Equal(email, fixture.Google.AccountOf(r.Header("authorization")!["Bearer ".Length..])));
+    }
+
+    [Fact]
+    public async Task TheFormsModelList_OnEdit_UsesTheStoredKeyFile_AndWithoutOne_GooglesRefusalIsSaid()
+    {
+        var setup = await fixture.TeamWithModelAsync();
+        await using var scope = Gateway.Services.CreateAsyncScope();
+        var probe = scope.ServiceProvider.GetRequiredService<Proxy.Core.Forwarding.ConnectionProbe>();
+        var apiBase = fixture.Vertex.ApiBase("vertex", out _);
+        var place = new Dictionary<string, string> { ["vertex_project"] = VertexFixture.Project, ["vertex_location"] = VertexFixture.Location };
+
+        var stored = await probe.ProviderModelsAsync(Caller.MasterKey, setup.TeamId, "vertex_ai", apiBase, null, setup.ModelId, place);
+        var none = await Assert.ThrowsAsync<Proxy.Core.ProxyError>(() => probe.ProviderModelsAsync(Caller.MasterKey, setup.TeamId, "vertex_ai", apiBase, null, null, place));
+
+        Assert.Contains(VertexFixture.Gemini, stored);
+        Assert.Equal(502, none.Status);
+        Assert.Contains("answered 401", none.Message);
     }
 
     private async Task<(string Team, string Key)> TeamAsync()

@@ -25,7 +25,7 @@ internal sealed class AnthropicApi : IProviderApi
     public Uri UpstreamUri(Uri apiBase, string upstreamName, string? apiVersion, LlmRoute route, DeploymentCredentials credentials) =>
         new($"{apiBase.AbsoluteUri.TrimEnd('/')}/v1/{(route == LlmRoute.MessagesCountTokens ? route.Operation : "messages")}");
 
-    public Uri? ModelsUri(Uri apiBase) => new($"{apiBase.AbsoluteUri.TrimEnd('/')}/v1/models");
+    public IReadOnlyList<Uri> ModelLists(Uri apiBase) => [new($"{apiBase.AbsoluteUri.TrimEnd('/')}/v1/models")];
 
     public ValueTask AuthenticateAsync(HttpRequestMessage request, ReadOnlyMemory<byte> body, DeploymentCredentials credentials, CancellationToken ct)
     {

@@ -24,8 +24,15 @@ internal sealed class BedrockApi : IProviderApi
     public Uri? RegionalBase(DeploymentCredentials credentials) =>
         credentials.AwsRegionName is { } region ? new Uri($"https://bedrock-runtime.{region}.amazonaws.com") : null;
 
-    /// <summary>Bedrock's model list lives on another service (bedrock, not bedrock-runtime): the model id is typed.</summary>
-    public Uri? ModelsUri(Uri apiBase) => null;
+    /// <summary>
+    /// The foundation models and the inference profiles, both on Bedrock's control plane: <c>bedrock.{region}</c> for
+    /// <c>bedrock-runtime.{region}</c> (the same signing service, <c>bedrock</c>); an api_base naming no runtime host is asked as it is.
+    /// </summary>
+    public IReadOnlyList<Uri> ModelLists(Uri apiBase)
+    {
+        var control = new UriBuilder(apiBase) { Host = apiBase.Host.Replace("bedrock-runtime", "bedrock", StringComparison.OrdinalIgnoreCase) }.Uri.AbsoluteUri.TrimEnd('/');
+        return [new($"{control}/foundation-models"), new($"{control}/inference-profiles?maxResults=1000")];
+    }
 
     /// <summary>
     /// SigV4 over the final URL and body with the deployment's AWS keys; a deployment with a Bedrock API key instead

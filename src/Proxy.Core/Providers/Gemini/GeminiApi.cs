@@ -26,7 +26,7 @@ internal sealed class GeminiApi : IProviderApi
             : upstreamUri;
 
     /// <summary>Gemini lists 50 models a page unless asked for more; 1000 is its most, more than it has.</summary>
-    public Uri? ModelsUri(Uri apiBase) => new($"{Models(apiBase)}?pageSize=1000");
+    public IReadOnlyList<Uri> ModelLists(Uri apiBase) => [new($"{Models(apiBase)}?pageSize=1000")];
 
     public ValueTask AuthenticateAsync(HttpRequestMessage request, ReadOnlyMemory<byte> body, DeploymentCredentials credentials, CancellationToken ct)
     {

@@ -28,8 +28,7 @@ internal sealed class VertexClaudeApi : IProviderApi
 
     public Uri? RegionalBase(DeploymentCredentials credentials) => VertexEndpoint.RegionalBase(credentials);
 
-    /// <summary>Vertex lists no publisher models per project: the team types the model's name.</summary>
-    public Uri? ModelsUri(Uri apiBase) => null;
+    public IReadOnlyList<Uri> ModelLists(Uri apiBase) => VertexEndpoint.ModelLists(apiBase);
 
     public ValueTask AuthenticateAsync(HttpRequestMessage request, ReadOnlyMemory<byte> body, DeploymentCredentials credentials, CancellationToken ct)
     {

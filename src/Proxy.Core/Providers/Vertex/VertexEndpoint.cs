@@ -20,6 +20,15 @@ internal static class VertexEndpoint
         new($"{apiBase.AbsoluteUri.TrimEnd('/')}/v1/projects/{Uri.EscapeDataString(credentials.VertexProject ?? "")}"
             + $"/locations/{Uri.EscapeDataString(credentials.VertexLocation ?? "")}/publishers/{publisher}/models/{Uri.EscapeDataString(model).Replace("%40", "@", StringComparison.Ordinal)}:{verb}");
 
+    /// <summary>
+    /// Model Garden's lists of the publishers whose models the gateway speaks (<c>v1beta1</c>: Google has no v1 list),
+    /// every version: Claude's dated ones are named <c>model@version</c> on Vertex AI. Not per project, so any account
+    /// with Vertex AI access may read them.
+    /// </summary>
+    public static IReadOnlyList<Uri> ModelLists(Uri apiBase) =>
+        [.. new[] { "google", "anthropic" }.Select(publisher =>
+            new Uri($"{apiBase.AbsoluteUri.TrimEnd('/')}/v1beta1/publishers/{publisher}/models?pageSize=100&listAllVersions=true&view=PUBLISHER_MODEL_VERSION_VIEW_BASIC"))];
+
     /// <summary>The same URL with another verb (<c>:rawPredict</c> → <c>:streamRawPredict</c>).</summary>
     public static Uri WithVerb(Uri operation, string verb, string streamVerb)
     {

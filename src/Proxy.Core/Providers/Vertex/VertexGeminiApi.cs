@@ -24,7 +24,7 @@ internal sealed class VertexGeminiApi : IProviderApi
 
     public Uri? RegionalBase(DeploymentCredentials credentials) => VertexEndpoint.RegionalBase(credentials);
 
-    public Uri? ModelsUri(Uri apiBase) => null;
+    public IReadOnlyList<Uri> ModelLists(Uri apiBase) => VertexEndpoint.ModelLists(apiBase);
 
     public ValueTask AuthenticateAsync(HttpRequestMessage request, ReadOnlyMemory<byte> body, DeploymentCredentials credentials, CancellationToken ct) =>
         VertexBearer.AuthenticateAsync(request, credentials, ct);
