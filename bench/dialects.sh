@@ -12,9 +12,11 @@
 #                                                                              (left out for a gateway without bedrock)
 #   chat-gemini           POST /v1/chat/completions -> Gemini deployment       chat -> generateContent and back
 #   messages-gemini       POST /v1/messages         -> Gemini deployment       Messages -> chat -> generateContent and back
+#   chat-vertex           POST /v1/chat/completions -> Claude on Vertex AI     chat -> Messages (Vertex's body, bearer token) and back
+#   messages-vertex       POST /v1/messages         -> Claude on Vertex AI     passed through (model out, anthropic_version in)
 #
 # The six deployments are the same public model name in six teams (LoadGen seed --anthropic-team
-# --compatible-team --bedrock-team --gemini-team), the request the same system and user text in each API's shape (bench/wrk/chat.lua,
+# --compatible-team --bedrock-team --gemini-team --vertex-team), the request the same system and user text in each API's shape (bench/wrk/chat.lua,
 # BENCH_ROUTE). Prints, per target, the median req/s and CPU µs per request of the gateway process over the rounds
 # and the median of the per-round ratios to chat-openai; the table also goes to bench/out/dialects/results.md.
 #
@@ -54,7 +56,7 @@ GW_PID=$!
 for _ in $(seq 240); do curl -sf "$GATEWAY/health/liveliness" >/dev/null 2>&1 && break; sleep 0.5; done
 for _ in $(seq 120); do curl -s -o /dev/null "$STANDIN/v1/models" && break; sleep 0.5; done
 timeout 120 dotnet "$T/bench/LoadGen/bin/Release/net10.0/LoadGen.dll" seed --run small --gateway "$GATEWAY" --master sk-bench-master \
-  --api-base "$STANDIN/v1" --anthropic-team bench-team-anthropic --compatible-team bench-team-compatible --bedrock-team bench-team-bedrock --gemini-team bench-team-gemini \
+  --api-base "$STANDIN/v1" --anthropic-team bench-team-anthropic --compatible-team bench-team-compatible --bedrock-team bench-team-bedrock --gemini-team bench-team-gemini --vertex-team bench-team-vertex \
   --env-out "$W/bench.env" --out "$W/seed.jsonl" >"$W/seed.log" 2>&1 || { cat "$W/seed.log"; fail "seeding failed"; }
 # shellcheck disable=SC1091
 source "$W/bench.env"
@@ -75,6 +77,10 @@ TARGETS=(
 [[ -n ${BENCH_GEMINI_KEY:-} ]] && TARGETS+=(
   "chat-gemini|/v1/chat/completions|chat|$BENCH_GEMINI_KEY|\"object\":\"chat.completion\""
   "messages-gemini|/v1/messages|messages|$BENCH_GEMINI_KEY|\"type\":\"message\""
+)
+[[ -n ${BENCH_VERTEX_KEY:-} ]] && TARGETS+=(
+  "chat-vertex|/v1/chat/completions|chat|$BENCH_VERTEX_KEY|\"object\":\"chat.completion\""
+  "messages-vertex|/v1/messages|messages|$BENCH_VERTEX_KEY|\"type\":\"message\""
 )
 # The bodies of bench/wrk/chat.lua, for the check with curl (wrk's own runs are checked for non-2xx answers below).
 S="You are a concise weather assistant."; U="What is the weather in Boston today? Answer in one sentence."

@@ -73,6 +73,10 @@ public static class Seeding
         {
             env += $"BENCH_GEMINI_KEY={await SeedGeminiAsync(http, args.Get("gateway"), geminiTeam, model, args.Get("api-base"))}\n";
         }
+        if (args.Opt("vertex-team") is { } vertexTeam)
+        {
+            env += $"BENCH_VERTEX_KEY={await SeedVertexAsync(http, args.Get("gateway"), vertexTeam, model, args.Get("api-base"))}\n";
+        }
         if (args.Opt("compatible-team") is { } compatibleTeam)
         {
             env += $"BENCH_COMPATIBLE_KEY={await SeedCompatibleAsync(http, args.Get("gateway"), compatibleTeam, model, args.Get("api-base"))}\n";
@@ -204,6 +208,42 @@ public static class Seeding
         }
         (await FirstChatAsync(gateway, key, model, "through the gemini model")).Dispose();
         Console.WriteLine($"  seeded team {team} whose {model} is a Gemini deployment, key {key[..6]}…");
+        return key;
+    }
+
+    /// <summary>
+    /// The same public model name in a team of its own, served by Claude on Vertex AI (the stand-in answers Messages at
+    /// :rawPredict and :streamRawPredict, and issues the access token at {api_base}/token): the cost of Vertex's body
+    /// and of its cached bearer token beside the Anthropic rows (issue 28). The service account's RSA key is made here.
+    /// </summary>
+    private static async Task<string> SeedVertexAsync(HttpClient http, string gateway, string team, string model, string apiBase)
+    {
+        await CreateTeamAsync(http, new { team_id = team, team_alias = "benchmark on vertex ai" }, "vertex");
+        var key = (await Ensure(await http.PostAsJsonAsync("/key/generate", new { team_id = team, key_alias = "benchmark-vertex" }), "POST /key/generate (vertex)"))["key"]!.GetValue<string>();
+        var root = apiBase.EndsWith("/v1", StringComparison.Ordinal) ? apiBase[..^3] : apiBase;
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        var keyFile = new
+        {
+            type = "service_account", project_id = "bench-project", private_key_id = "bench-key-1", private_key = rsa.ExportPkcs8PrivateKeyPem(),
+            client_email = "bench@bench-project.iam.gserviceaccount.com", token_uri = $"{root}/token",
+        };
+        var response = await http.PostAsJsonAsync("/model/new", new
+        {
+            model_name = model,
+            litellm_params = new
+            {
+                model = "vertex_ai/claude-sonnet-4-5@20250929", api_base = root, vertex_project = "bench-project", vertex_location = "us-east5", vertex_credentials = keyFile,
+            },
+            model_info = new { team_id = team },
+        });
+        if (!response.IsSuccessStatusCode)
+        {
+            // A gateway from before issue 28 does not know the provider.
+            Console.WriteLine("  this gateway has no vertex_ai provider: the vertex targets are left out");
+            return "";
+        }
+        (await FirstChatAsync(gateway, key, model, "through the vertex model")).Dispose();
+        Console.WriteLine($"  seeded team {team} whose {model} is Claude on Vertex AI, key {key[..6]}…");
         return key;
     }
 

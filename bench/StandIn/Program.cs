@@ -14,6 +14,10 @@ using System.Text;
 //                                                  the benchmark measures what the gateway spends signing, not AWS).
 //   a path ending in :generateContent           -> the same answers in Gemini's shapes (a GenerateContentResponse, or at
 //   or :streamGenerateContent                      :streamGenerateContent one per event with the same gaps, no [DONE]).
+//   a path ending in :rawPredict                -> Claude on Vertex AI: the Messages answers (the token is not checked).
+//   or :streamRawPredict
+//   POST /token                                 -> an OAuth access token for an hour, whatever the assertion (Vertex's
+//                                                  token exchange, once per benchmark: the gateway caches the token).
 // Usage: StandIn --urls http://127.0.0.1:PORT
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.ClearProviders();
@@ -52,13 +56,22 @@ static byte[] Generated(string text, string end) => Encoding.UTF8.GetBytes(
     $"data: {{\"candidates\":[{{\"content\":{{\"parts\":[{{\"text\":\"{text}\"}}],\"role\":\"model\"}},{end}\"index\":0}}],\"usageMetadata\":{{\"promptTokenCount\":24,\"candidatesTokenCount\":3,\"totalTokenCount\":27}},\"modelVersion\":\"gemini-2.5-flash\",\"responseId\":\"standin\"}}\r\n\r\n");
 byte[][] generatedEvents = [Generated("It is sunny", ""), Generated(" in Boston", ""), Generated(" today.", "\"finishReason\":\"STOP\",")];
 
+var accessToken = """{"access_token":"ya29.standin-access-token","expires_in":3600,"token_type":"Bearer"}"""u8.ToArray();
+
 app.Run(async http =>
 {
     var path = http.Request.Path.Value ?? "";
+    if (path == "/token")
+    {
+        http.Response.ContentType = "application/json";
+        http.Response.ContentLength = accessToken.Length;
+        await http.Response.Body.WriteAsync(accessToken, http.RequestAborted);
+        return;
+    }
     var gemini = path.EndsWith(":generateContent", StringComparison.Ordinal) || path.EndsWith(":streamGenerateContent", StringComparison.Ordinal);
     // Gemini's stream is asked for by its path, not its body.
     var stream = await IsStreamAsync(http.Request.BodyReader, http.RequestAborted) || path.EndsWith(":streamGenerateContent", StringComparison.Ordinal);
-    var anthropic = path.EndsWith("/v1/messages", StringComparison.Ordinal);
+    var anthropic = path.EndsWith("/v1/messages", StringComparison.Ordinal) || path.EndsWith(":rawPredict", StringComparison.Ordinal) || path.EndsWith(":streamRawPredict", StringComparison.Ordinal);
     var bedrock = path.EndsWith("/converse", StringComparison.Ordinal);
     var response = http.Response;
     if (!stream || bedrock)

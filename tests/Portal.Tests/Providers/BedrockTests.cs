@@ -276,6 +276,20 @@ public sealed class BedrockTests(LlmFixture fixture) : IClassFixture<LlmFixture>
     }
 
     [Fact]
+    public async Task AnAnswerHeldBackForARetry_KeepsTheKindAwsNamedInItsHeader()
+    {
+        // Sent when a planned retry could not be made: AWS names the kind only in x-amzn-ErrorType, not in the body.
+        using var throttled = new HttpResponseMessage(HttpStatusCode.TooManyRequests) { Content = new StringContent("""{"message":"Too many requests, please wait before trying again."}""") };
+        throttled.Headers.TryAddWithoutValidation("x-amzn-ErrorType", "ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/");
+
+        var held = await Proxy.Core.Forwarding.HeldBackAnswer.ReadAsync(throttled, 429, 64 * 1024, CancellationToken.None);
+        var sent = JsonNode.Parse(Proxy.Core.Providers.Bedrock.BedrockApi.Instance.ForClient(held).Body)!;
+
+        Assert.Equal("Bedrock: Too many requests, please wait before trying again. (ThrottlingException)", sent["error"]!["message"]!.GetValue<string>());
+        Assert.Equal("rate_limit_error", sent["error"]!["type"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task ServerError_IsA503_AndAValidationError_PassesWithBedrocksMessage()
     {
         var (_, key, _, _) = await BedrockAsync(scenario: "bedrock500");

@@ -83,5 +83,5 @@ internal sealed class BedrockApi : IProviderApi
     public int ClientStatus(int providerStatus) => providerStatus >= 500 ? 503 : providerStatus;
 
     public HeldBackAnswer ForClient(HeldBackAnswer answer) =>
-        new(ClientStatus(answer.Status), "application/json", BedrockCompletion.Error(ClientStatus(answer.Status), null, answer.Body));
+        new(ClientStatus(answer.Status), "application/json", BedrockCompletion.Error(ClientStatus(answer.Status), answer.ErrorType, answer.Body));
 }
