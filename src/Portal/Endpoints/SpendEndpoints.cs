@@ -90,8 +90,8 @@ public static class SpendEndpoints
     }
 
     private static SpendLogJson Json(UsageRecord r) => new(r.Id, r.CallId, r.ResponseId, r.Attempt, r.KeyHash, r.TeamId, r.UserId, r.Model, r.ModelId, r.Deployment,
-        r.Route, r.Status, r.PromptTokens, r.CompletionTokens, r.TotalTokens, r.TokensEstimated, r.Spend, r.LatencyMs, r.StartedAt,
-        new SpendLogMetadata(r.KeyHash, r.TeamId, r.UserId));
+        r.Route, string.IsNullOrEmpty(r.Provider) ? null : r.Provider, r.Status, r.PromptTokens, r.CompletionTokens, r.TotalTokens, r.CacheReadTokens, r.CacheCreationTokens, r.TokensEstimated, r.Spend,
+        r.LatencyMs, r.StartedAt, new SpendLogMetadata(r.KeyHash, r.TeamId, r.UserId));
 
     private static int Whole(string? text, string param, int fallback, int max)
     {
@@ -169,10 +169,13 @@ public sealed record SpendLogJson(
     string? ModelId,
     string? Deployment,
     string CallType,
+    [property: Description("The provider of the deployment that answered (openai, anthropic, bedrock, ...); null on rows written before it was recorded.")] string? CustomLlmProvider,
     int Status,
     int PromptTokens,
     int CompletionTokens,
     int TotalTokens,
+    [property: Description("Of the prompt tokens, those read from the provider's prompt cache (priced as cache reads).")] int CacheReadInputTokens,
+    [property: Description("Of the prompt tokens, those written to the provider's prompt cache (priced as cache writes).")] int CacheCreationInputTokens,
     [property: Description("True when the provider reported no usage and the tokens were counted by the gateway.")] bool TokensEstimated,
     [property: Description("USD.")] double Spend,
     double LatencyMs,

@@ -335,6 +335,10 @@ public sealed class BedrockTests(LlmFixture fixture) : IClassFixture<LlmFixture>
         Assert.Equal(prompt, completion.Usage.InputTokenCount);
         var log = Assert.Single(await Spend.Spend.LogsAsync(Gateway, team, expected: 1));
         Assert.Equal(prompt, log["prompt_tokens"]!.GetValue<int>());
+        // The log row says which provider answered and how much of the prompt came from and went to the cache.
+        Assert.Equal("bedrock", log["custom_llm_provider"]!.GetValue<string>());
+        Assert.Equal(BedrockStandIn.CacheReadTokens, log["cache_read_input_tokens"]!.GetValue<int>());
+        Assert.Equal(BedrockStandIn.CacheWriteTokens, log["cache_creation_input_tokens"]!.GetValue<int>());
         Assert.Equal(21 * 3e-06 + 1000 * 3e-07 + 100 * 3.75e-06 + 9 * 1.5e-05, log["spend"]!.GetValue<double>(), 12);
     }
 
