@@ -84,7 +84,7 @@ public sealed class ConnectionProbe(Attempt attempt, UpstreamClient upstream, Up
         var credentials = ListingCredentials(provider, apiKey, cloud, stored);
         if (apiBase is null && provider.IsRegional && provider.RegionalBase(credentials) is null)
         {
-            var region = provider.RequiredCloudFields.First(name => !CloudParams.IsSecret(name) && name != CloudParams.VertexProject);
+            var region = provider.Name == Provider.Bedrock ? CloudParams.AwsRegionName : CloudParams.VertexLocation;
             throw ProxyError.BadRequest($"Enter litellm_params.{region} first: the model list is the region's.", $"litellm_params.{region}");
         }
         var baseUri = provider.BaseFor(apiBase is null ? null : upstreams.ValidApiBase(apiBase), credentials);
@@ -96,7 +96,7 @@ public sealed class ConnectionProbe(Attempt attempt, UpstreamClient upstream, Up
             var page = list;
             for (var pages = 0; pages < MaxListPages; pages++)
             {
-                var read = await PageAsync(provider, page, baseUri, credentials, timeout.Token);
+                var read = await PageAsync(provider, page, credentials, timeout.Token);
                 ids.UnionWith(read.Ids);
                 if (read.NextQuery is null)
                 {
@@ -108,7 +108,7 @@ public sealed class ConnectionProbe(Attempt attempt, UpstreamClient upstream, Up
         return [.. ids];
     }
 
-    /// <summary>A provider's list answers at most this many pages; its first 100 pages are more models than a form can offer.</summary>
+    /// <summary>At most this many pages of one list are read: more models than a form can offer, and a bound on a list that never ends.</summary>
     private const int MaxListPages = 100;
 
     /// <summary>The typed credentials; on edit a secret left empty is the stored one (a new AWS key pair without a session token drops the stored token, as saving does).</summary>
@@ -145,7 +145,7 @@ public sealed class ConnectionProbe(Attempt attempt, UpstreamClient upstream, Up
     }
 
     /// <summary>One page of a provider's list, authenticated as its calls are (a key, a SigV4 signature, an access token).</summary>
-    private async Task<ModelListPage> PageAsync(Provider provider, Uri uri, Uri baseUri, DeploymentCredentials credentials, CancellationToken ct)
+    private async Task<ModelListPage> PageAsync(Provider provider, Uri uri, DeploymentCredentials credentials, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, uri);
         HttpResponseMessage response;
