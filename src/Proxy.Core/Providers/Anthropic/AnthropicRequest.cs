@@ -93,7 +93,7 @@ internal static class AnthropicRequest
     private static void WriteMessages(JsonElement messages, Utf8JsonWriter w)
     {
         w.WriteStartArray("messages");
-        string? open = null;
+        var turns = new Turns(w, "content");
         var index = 0;
         foreach (var message in messages.EnumerateArray())
         {
@@ -106,27 +106,12 @@ internal static class AnthropicRequest
             };
             if (role is not null)
             {
-                if (role != open)
-                {
-                    if (open is not null)
-                    {
-                        w.WriteEndArray();
-                        w.WriteEndObject();
-                    }
-                    w.WriteStartObject();
-                    w.WriteString("role", role);
-                    w.WriteStartArray("content");
-                    open = role;
-                }
+                turns.Join(role);
                 WriteBlocks(message, index, w);
             }
             index++;
         }
-        if (open is not null)
-        {
-            w.WriteEndArray();
-            w.WriteEndObject();
-        }
+        turns.Close();
         w.WriteEndArray();
     }
 

@@ -89,7 +89,7 @@ internal static class BedrockRequest
     private static void WriteMessages(JsonElement messages, Utf8JsonWriter w)
     {
         w.WriteStartArray("messages");
-        string? open = null;
+        var turns = new Turns(w, "content");
         var index = 0;
         foreach (var message in messages.EnumerateArray())
         {
@@ -102,27 +102,12 @@ internal static class BedrockRequest
             };
             if (role is not null)
             {
-                if (role != open)
-                {
-                    if (open is not null)
-                    {
-                        w.WriteEndArray();
-                        w.WriteEndObject();
-                    }
-                    w.WriteStartObject();
-                    w.WriteString("role", role);
-                    w.WriteStartArray("content");
-                    open = role;
-                }
+                turns.Join(role);
                 WriteBlocks(message, index, w);
             }
             index++;
         }
-        if (open is not null)
-        {
-            w.WriteEndArray();
-            w.WriteEndObject();
-        }
+        turns.Close();
         w.WriteEndArray();
     }
 

@@ -86,7 +86,7 @@ internal static class GeminiRequest
     private static void WriteContents(JsonElement messages, Utf8JsonWriter w)
     {
         w.WriteStartArray("contents");
-        string? open = null;
+        var turns = new Turns(w, "parts");
         var index = 0;
         foreach (var message in messages.EnumerateArray())
         {
@@ -99,28 +99,16 @@ internal static class GeminiRequest
             };
             if (role is not null && HasParts(message))
             {
-                if (role != open)
-                {
-                    if (open is not null)
-                    {
-                        w.WriteEndArray();
-                        w.WriteEndObject();
-                    }
-                    w.WriteStartObject();
-                    w.WriteString("role", role);
-                    w.WriteStartArray("parts");
-                    open = role;
-                }
+                turns.Join(role);
                 WriteParts(messages, message, index, w);
             }
             index++;
         }
-        if (open is null)
+        if (!turns.Any)
         {
             throw ProxyError.BadRequest("messages must hold at least one user or assistant message with content: Gemini answers a conversation, not a system prompt alone.", "messages");
         }
-        w.WriteEndArray();
-        w.WriteEndObject();
+        turns.Close();
         w.WriteEndArray();
     }
 
