@@ -49,24 +49,24 @@ internal sealed class AnthropicAnswer(Stream toClient, HttpResponse response, bo
                 _cacheWriteTokens = e.CacheWriteTokens;
                 _cacheReadTokens = e.CacheReadTokens;
                 _completionTokens = e.OutputTokens;
-                Chunk(Delta.Role, 0, null, null, null);
+                Chunk(ChunkDelta.Role, 0, null, null, null);
                 break;
             case "content_block_start" when e.BlockType == "tool_use":
                 var toolIndex = _tools.Count;
                 _tools[e.Index] = toolIndex;
-                Chunk(Delta.ToolCall, toolIndex, e.BlockId, e.BlockName, null);
+                Chunk(ChunkDelta.ToolCall, toolIndex, e.BlockId, e.BlockName, null);
                 break;
             case "content_block_delta" when e.DeltaType == "text_delta":
-                Chunk(Delta.Text, 0, null, null, null);
+                Chunk(ChunkDelta.Text, 0, null, null, null);
                 break;
             case "content_block_delta" when e.DeltaType == "input_json_delta" && _tools.TryGetValue(e.Index, out var tool):
-                Chunk(Delta.ToolArguments, tool, null, null, null);
+                Chunk(ChunkDelta.ToolArguments, tool, null, null, null);
                 break;
             case "message_delta":
                 _completionTokens = Math.Max(_completionTokens, e.OutputTokens);
                 if (e.StopReason is { } stop)
                 {
-                    Chunk(Delta.None, 0, null, null, OpenAIShape.FinishReason(stop));
+                    Chunk(ChunkDelta.None, 0, null, null, OpenAIShape.FinishReason(stop));
                 }
                 break;
             case "message_stop":
@@ -88,52 +88,13 @@ internal sealed class AnthropicAnswer(Stream toClient, HttpResponse response, bo
         }
     }
 
-    private enum Delta
-    {
-        None,
-        Role,
-        Text,
-        ToolCall,
-        ToolArguments,
-    }
-
     /// <summary>One <c>chat.completion.chunk</c>; text and tool arguments come from <see cref="_text"/>.</summary>
-    private void Chunk(Delta delta, int toolIndex, string? toolId, string? toolName, string? finishReason)
+    private void Chunk(ChunkDelta delta, int toolIndex, string? toolId, string? toolName, string? finishReason)
     {
         var w = Writer();
         w.WriteStartObject();
         Envelope(w, "chat.completion.chunk");
-        w.WriteStartArray("choices");
-        w.WriteStartObject();
-        w.WriteNumber("index", 0);
-        w.WriteStartObject("delta");
-        switch (delta)
-        {
-            case Delta.Role:
-                w.WriteString("role", "assistant");
-                w.WriteString("content", "");
-                break;
-            case Delta.Text:
-                w.WriteString("content", _text.Written);
-                break;
-            case Delta.ToolCall:
-                OpenAIShape.ToolCall(w, toolIndex, toolId, toolName, ""u8);
-                break;
-            case Delta.ToolArguments:
-                OpenAIShape.ToolCall(w, toolIndex, null, null, _text.Written);
-                break;
-        }
-        w.WriteEndObject();
-        if (finishReason is null)
-        {
-            w.WriteNull("finish_reason");
-        }
-        else
-        {
-            w.WriteString("finish_reason", finishReason);
-        }
-        w.WriteEndObject();
-        w.WriteEndArray();
+        OpenAIShape.ChunkChoice(w, delta, _text.Written, toolIndex, toolId, toolName, finishReason);
         w.WriteEndObject();
         End(w);
     }

@@ -26,6 +26,45 @@ internal static class OpenAIShape
         w.WriteEndArray();
     }
 
+    /// <summary>
+    /// A <c>chat.completion.chunk</c>'s one choice: its delta (the role, text, a tool call's start or a piece of its
+    /// arguments, given in <paramref name="text"/>) and finish reason.
+    /// </summary>
+    public static void ChunkChoice(Utf8JsonWriter w, ChunkDelta delta, ReadOnlySpan<byte> text, int toolIndex, string? toolId, string? toolName, string? finishReason)
+    {
+        w.WriteStartArray("choices");
+        w.WriteStartObject();
+        w.WriteNumber("index", 0);
+        w.WriteStartObject("delta");
+        switch (delta)
+        {
+            case ChunkDelta.Role:
+                w.WriteString("role", "assistant");
+                w.WriteString("content", "");
+                break;
+            case ChunkDelta.Text:
+                w.WriteString("content", text);
+                break;
+            case ChunkDelta.ToolCall:
+                ToolCall(w, toolIndex, toolId, toolName, ""u8);
+                break;
+            case ChunkDelta.ToolArguments:
+                ToolCall(w, toolIndex, null, null, text);
+                break;
+        }
+        w.WriteEndObject();
+        if (finishReason is null)
+        {
+            w.WriteNull("finish_reason");
+        }
+        else
+        {
+            w.WriteString("finish_reason", finishReason);
+        }
+        w.WriteEndObject();
+        w.WriteEndArray();
+    }
+
     public static void Usage(Utf8JsonWriter w, int prompt, int completion)
     {
         w.WriteStartObject("usage");

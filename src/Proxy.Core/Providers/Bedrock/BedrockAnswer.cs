@@ -114,22 +114,22 @@ internal sealed class BedrockAnswer : AnswerTranslator
         switch (Header(message, ":event-type"))
         {
             case "messageStart":
-                Chunk(Delta.Role, 0, null, null, null);
+                Chunk(ChunkDelta.Role, 0, null, null, null);
                 break;
             case "contentBlockStart" when ev.ToolUseId is not null:
                 var toolIndex = _tools.Count;
                 _tools[ev.Index] = toolIndex;
-                Chunk(Delta.ToolCall, toolIndex, ev.ToolUseId, ev.ToolName, null);
+                Chunk(ChunkDelta.ToolCall, toolIndex, ev.ToolUseId, ev.ToolName, null);
                 break;
             case "contentBlockDelta" when ev.HasText:
-                Chunk(Delta.Text, 0, null, null, null);
+                Chunk(ChunkDelta.Text, 0, null, null, null);
                 break;
             case "contentBlockDelta" when ev.HasToolInput && _tools.TryGetValue(ev.Index, out var tool):
-                Chunk(Delta.ToolArguments, tool, null, null, null);
+                Chunk(ChunkDelta.ToolArguments, tool, null, null, null);
                 break;
             case "messageStop":
                 _stopped = true;
-                Chunk(Delta.None, 0, null, null, BedrockCompletion.FinishReason(ev.StopReason));
+                Chunk(ChunkDelta.None, 0, null, null, BedrockCompletion.FinishReason(ev.StopReason));
                 break;
             case "metadata" when ev.HasUsage:
                 _promptTokens = ev.InputTokens + ev.CacheReadTokens + ev.CacheWriteTokens;
@@ -163,52 +163,13 @@ internal sealed class BedrockAnswer : AnswerTranslator
     private static string? Header(EventStreamMessage message, string name) =>
         message.Headers.TryGetValue(name, out var header) ? header.AsString() : null;
 
-    private enum Delta
-    {
-        None,
-        Role,
-        Text,
-        ToolCall,
-        ToolArguments,
-    }
-
     /// <summary>One <c>chat.completion.chunk</c>; text and tool arguments come from <see cref="_text"/>.</summary>
-    private void Chunk(Delta delta, int toolIndex, string? toolId, string? toolName, string? finishReason)
+    private void Chunk(ChunkDelta delta, int toolIndex, string? toolId, string? toolName, string? finishReason)
     {
         var w = Writer();
         w.WriteStartObject();
         Envelope(w);
-        w.WriteStartArray("choices");
-        w.WriteStartObject();
-        w.WriteNumber("index", 0);
-        w.WriteStartObject("delta");
-        switch (delta)
-        {
-            case Delta.Role:
-                w.WriteString("role", "assistant");
-                w.WriteString("content", "");
-                break;
-            case Delta.Text:
-                w.WriteString("content", _text.Written);
-                break;
-            case Delta.ToolCall:
-                OpenAIShape.ToolCall(w, toolIndex, toolId, toolName, ""u8);
-                break;
-            case Delta.ToolArguments:
-                OpenAIShape.ToolCall(w, toolIndex, null, null, _text.Written);
-                break;
-        }
-        w.WriteEndObject();
-        if (finishReason is null)
-        {
-            w.WriteNull("finish_reason");
-        }
-        else
-        {
-            w.WriteString("finish_reason", finishReason);
-        }
-        w.WriteEndObject();
-        w.WriteEndArray();
+        OpenAIShape.ChunkChoice(w, delta, _text.Written, toolIndex, toolId, toolName, finishReason);
         w.WriteEndObject();
         End(w);
     }
