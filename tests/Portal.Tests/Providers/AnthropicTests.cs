@@ -253,9 +253,21 @@ public sealed class AnthropicTests(LlmFixture fixture) : IClassFixture<LlmFixtur
             model = "claude", response_format = new { type = "json_object" }, messages = new[] { new { role = "user", content = "hi" } },
         });
         var embeddings = await Gateway.Client(key).PostAsJsonAsync("/v1/embeddings", new { model = "claude", input = "hi" });
+        // A tool call whose arguments are JSON but no object: tool_use input must be one, so it is refused here, by name.
+        var listArguments = await Gateway.Client(key).PostAsJsonAsync("/v1/chat/completions", new
+        {
+            model = "claude",
+            messages = new object[]
+            {
+                new { role = "user", content = "weather?" },
+                new { role = "assistant", tool_calls = new[] { new { id = "call_1", type = "function", function = new { name = "get_weather", arguments = "[\"Boston\"]" } } } },
+                new { role = "tool", tool_call_id = "call_1", content = "22 degrees" },
+            },
+        });
 
         Assert.Contains("response_format is not supported for anthropic models", await jsonMode.ReadErrorAsync(HttpStatusCode.BadRequest));
         Assert.Contains("chat/completions, responses only", await embeddings.ReadErrorAsync(HttpStatusCode.BadRequest));
+        Assert.Equal("messages[1].tool_calls[0].function.arguments must be a JSON object in a string.", await listArguments.ReadErrorAsync(HttpStatusCode.BadRequest));
         Assert.Empty(Upstream.ReceivedBy(upstream));
     }
 

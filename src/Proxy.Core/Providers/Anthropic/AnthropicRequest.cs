@@ -148,23 +148,13 @@ internal static class AnthropicRequest
             foreach (var toolCall in calls.EnumerateArray())
             {
                 var param = $"messages[{index}].tool_calls[{call++}]";
-                var function = toolCall.TryGetProperty("function", out var f) && f.ValueKind == JsonValueKind.Object ? f
-                    : throw ProxyError.BadRequest($"{param}.function is required.", $"{param}.function");
+                var function = ChatParts.Function(toolCall, param);
                 w.WriteStartObject();
                 w.WriteString("type", "tool_use");
                 w.WriteString("id", toolCall.TryGetProperty("id", out var callId) ? callId.GetString() : $"toolu_{Guid.NewGuid():N}");
-                w.WriteString("name", function.TryGetProperty("name", out var name) ? name.GetString() : throw ProxyError.BadRequest($"{param}.function.name is required.", $"{param}.function.name"));
+                w.WriteString("name", ChatParts.FunctionName(function, param));
                 w.WritePropertyName("input");
-                var arguments = function.TryGetProperty("arguments", out var a) && a.ValueKind == JsonValueKind.String ? a.GetString() : "{}";
-                try
-                {
-                    using var input = JsonDocument.Parse(string.IsNullOrWhiteSpace(arguments) ? "{}" : arguments);
-                    input.RootElement.WriteTo(w);
-                }
-                catch (JsonException)
-                {
-                    throw ProxyError.BadRequest($"{param}.function.arguments must be a JSON object in a string.", $"{param}.function.arguments");
-                }
+                ChatParts.WriteArguments(function, param, w);
                 w.WriteEndObject();
             }
         }
@@ -180,9 +170,7 @@ internal static class AnthropicRequest
                 TextBlock(part.TryGetProperty("text", out var text) ? text.GetString() ?? "" : "", w);
                 break;
             case "image_url":
-                var url = part.TryGetProperty("image_url", out var image)
-                    ? image.ValueKind == JsonValueKind.String ? image.GetString() : image.TryGetProperty("url", out var u) ? u.GetString() : null
-                    : null;
+                var url = ChatParts.ImageUrl(part);
                 w.WriteStartObject();
                 w.WriteString("type", "image");
                 w.WriteStartObject("source");

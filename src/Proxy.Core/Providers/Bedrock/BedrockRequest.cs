@@ -149,24 +149,14 @@ internal static class BedrockRequest
             foreach (var toolCall in calls.EnumerateArray())
             {
                 var param = $"messages[{index}].tool_calls[{call++}]";
-                var function = toolCall.TryGetProperty("function", out var f) && f.ValueKind == JsonValueKind.Object ? f
-                    : throw ProxyError.BadRequest($"{param}.function is required.", $"{param}.function");
+                var function = ChatParts.Function(toolCall, param);
                 w.WriteStartObject();
                 w.WriteStartObject("toolUse");
                 w.WriteString("toolUseId", toolCall.TryGetProperty("id", out var callId) && callId.ValueKind == JsonValueKind.String ? callId.GetString()
                     : throw ProxyError.BadRequest($"{param}.id is required.", $"{param}.id"));
-                w.WriteString("name", function.TryGetProperty("name", out var name) ? name.GetString() : throw ProxyError.BadRequest($"{param}.function.name is required.", $"{param}.function.name"));
+                w.WriteString("name", ChatParts.FunctionName(function, param));
                 w.WritePropertyName("input");
-                var arguments = function.TryGetProperty("arguments", out var a) && a.ValueKind == JsonValueKind.String ? a.GetString() : "{}";
-                try
-                {
-                    using var input = JsonDocument.Parse(string.IsNullOrWhiteSpace(arguments) ? "{}" : arguments);
-                    input.RootElement.WriteTo(w);
-                }
-                catch (JsonException)
-                {
-                    throw ProxyError.BadRequest($"{param}.function.arguments must be a JSON object in a string.", $"{param}.function.arguments");
-                }
+                ChatParts.WriteArguments(function, param, w);
                 w.WriteEndObject();
                 w.WriteEndObject();
             }
@@ -183,9 +173,7 @@ internal static class BedrockRequest
                 TextBlock(part.TryGetProperty("text", out var text) ? text.GetString() ?? "" : "", w);
                 break;
             case "image_url":
-                var url = part.TryGetProperty("image_url", out var image)
-                    ? image.ValueKind == JsonValueKind.String ? image.GetString() : image.TryGetProperty("url", out var u) ? u.GetString() : null
-                    : null;
+                var url = ChatParts.ImageUrl(part);
                 var format = url is not null && url.StartsWith("data:image/", StringComparison.Ordinal) && url.IndexOf(";base64,", StringComparison.Ordinal) is var comma and > 11
                     ? url[11..comma] : null;
                 if (format is null)

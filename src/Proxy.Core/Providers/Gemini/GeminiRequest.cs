@@ -165,26 +165,12 @@ internal static class GeminiRequest
             foreach (var toolCall in calls.EnumerateArray())
             {
                 var param = $"messages[{index}].tool_calls[{call++}]";
-                var function = toolCall.ValueKind == JsonValueKind.Object && toolCall.TryGetProperty("function", out var f) && f.ValueKind == JsonValueKind.Object ? f
-                    : throw ProxyError.BadRequest($"{param}.function is required.", $"{param}.function");
+                var function = ChatParts.Function(toolCall, param);
                 w.WriteStartObject();
                 w.WriteStartObject("functionCall");
-                w.WriteString("name", String(function, "name", $"{param}.function"));
+                w.WriteString("name", ChatParts.FunctionName(function, param));
                 w.WritePropertyName("args");
-                var arguments = function.TryGetProperty("arguments", out var a) && a.ValueKind == JsonValueKind.String ? a.GetString() : "{}";
-                try
-                {
-                    using var args = JsonDocument.Parse(string.IsNullOrWhiteSpace(arguments) ? "{}" : arguments);
-                    if (args.RootElement.ValueKind != JsonValueKind.Object)
-                    {
-                        throw new JsonException();
-                    }
-                    args.RootElement.WriteTo(w);
-                }
-                catch (JsonException)
-                {
-                    throw ProxyError.BadRequest($"{param}.function.arguments must be a JSON object in a string.", $"{param}.function.arguments");
-                }
+                ChatParts.WriteArguments(function, param, w);
                 w.WriteEndObject();
                 if (toolCall.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String
                     && id.GetString() is { } callId && callId.IndexOf(GeminiShape.ThoughtSignatureSeparator, StringComparison.Ordinal) is var at and >= 0)
@@ -232,9 +218,7 @@ internal static class GeminiRequest
                 TextPart(part.TryGetProperty("text", out var text) && text.ValueKind == JsonValueKind.String ? text.GetString()! : "", w);
                 break;
             case "image_url":
-                var url = part.TryGetProperty("image_url", out var image)
-                    ? image.ValueKind == JsonValueKind.String ? image.GetString() : image.ValueKind == JsonValueKind.Object && image.TryGetProperty("url", out var u) ? u.GetString() : null
-                    : null;
+                var url = ChatParts.ImageUrl(part);
                 if (url is not null && url.StartsWith("data:", StringComparison.Ordinal) && url.IndexOf(";base64,", StringComparison.Ordinal) is var comma and > 5)
                 {
                     w.WriteStartObject();
