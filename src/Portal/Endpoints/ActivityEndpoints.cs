@@ -89,8 +89,8 @@ public static class ActivityEndpoints
         {
             Model = Given(model),
             KeyHash = Given(apiKey) is { } key ? KeyMaterial.ToHash(key) : null,
-            Page = Number(page, "page", 1, int.MaxValue, 1),
-            PageSize = Number(pageSize, "page_size", 1, ActivityQuery.MaxPageSize, defaultPageSize),
+            Page = Paging.Number(page, "page", 1, 1, int.MaxValue),
+            PageSize = Paging.Number(pageSize, "page_size", defaultPageSize, 1, ActivityQuery.MaxPageSize),
         };
     }
 
@@ -104,19 +104,6 @@ public static class ActivityEndpoints
         return DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)
             ? day
             : throw ProxyError.BadRequest($"{param}={value} is not a date: give a UTC day as YYYY-MM-DD (e.g. 2026-01-31).", param);
-    }
-
-    private static int Number(string? text, string param, int min, int max, int fallback)
-    {
-        if (string.IsNullOrEmpty(text))
-        {
-            return fallback;
-        }
-        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
-        {
-            throw ProxyError.BadRequest($"{param} must be a whole number from {min} to {max}, not '{text}'.", param);
-        }
-        return value;
     }
 
     /// <summary>An empty parameter (<c>?model=</c>) filters nothing, as LiteLLM's truthiness checks do.</summary>

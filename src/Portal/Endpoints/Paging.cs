@@ -11,7 +11,8 @@ public static class Paging
     public static (int Page, int Size) Validate(string? page, string? size) =>
         (Number(page, "page", 1, 1, int.MaxValue), Number(size, "size", 50, 1, MaxSize));
 
-    private static int Number(string? text, string param, int fallback, int min, int max)
+    /// <summary>A whole-number query parameter from <paramref name="min"/> to <paramref name="max"/>; <paramref name="fallback"/> when absent; a 400 naming it otherwise.</summary>
+    public static int Number(string? text, string param, int fallback, int min, int max)
     {
         if (string.IsNullOrEmpty(text))
         {

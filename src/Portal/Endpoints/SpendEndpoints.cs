@@ -67,7 +67,7 @@ public static class SpendEndpoints
         [Description("Only desc (newest first, the default) is served.")] string? sort_order)
     {
         var caller = http.Caller();
-        var (pageNumber, size) = (Whole(page, "page", 1, int.MaxValue), Whole(page_size, "page_size", 50, Paging.MaxSize));
+        var (pageNumber, size) = (Paging.Number(page, "page", 1, 1, int.MaxValue), Paging.Number(page_size, "page_size", 50, 1, Paging.MaxSize));
         if (Given(sort_by) is { } by && by != "startTime")
         {
             throw ProxyError.BadRequest($"sort_by={by} is not supported: rows come newest first by startTime only.", "sort_by");
@@ -92,19 +92,6 @@ public static class SpendEndpoints
     private static SpendLogJson Json(UsageRecord r) => new(r.Id, r.CallId, r.ResponseId, r.Attempt, r.KeyHash, r.TeamId, r.UserId, r.Model, r.ModelId, r.Deployment,
         r.Route, string.IsNullOrEmpty(r.Provider) ? null : r.Provider, r.Status, r.PromptTokens, r.CompletionTokens, r.TotalTokens, r.CacheReadTokens, r.CacheCreationTokens, r.TokensEstimated, r.Spend,
         r.LatencyMs, r.StartedAt, new SpendLogMetadata(r.KeyHash, r.TeamId, r.UserId));
-
-    private static int Whole(string? text, string param, int fallback, int max)
-    {
-        if (string.IsNullOrEmpty(text))
-        {
-            return fallback;
-        }
-        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < 1 || value > max)
-        {
-            throw ProxyError.BadRequest($"{param} must be a whole number from 1 to {max}, not '{text}'.", param);
-        }
-        return value;
-    }
 
     /// <summary>
     /// <c>after</c> (a row id) pages by cursor; <c>page</c> by OFFSET, which reads every row it skips, so it stops at
